@@ -1,0 +1,328 @@
+"""增员(续保): enrolment and resumption of an employee (DOMAIN §5, §6, §8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.utils import timezone
+
+from shebao.business.contributions import Line, clamp, compute_lines
+from shebao.core.choices import (
+    TERMINATING_REASONS,
+    EmploymentForm,
+    Hukou,
+    IdType,
+    InsuranceType,
+    PersonIdentity,
+    Sex,
+    SuspendReason,
+    YesNo,
+)
+from shebao.core.money import fen
+from shebao.core.months import add_months, current_month, format_month, month_range, month_start, months_between
+from shebao.params.services import ParamSnapshot
+from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
+from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
+from shebao.workflow.registry import AuditContext, BusinessType, register
+from shebao.workflow.rules import Issue
+
+FIELDS = [
+    FieldSpec("id_type", "证件类型", "ID type", "id_type", True, IdType, default=IdType.RESIDENT.value),
+    FieldSpec("id_number", "证件号码", "ID number", "id_number", True, text_format=True,
+              help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式", help_en="18 characters; format as text"),
+    FieldSpec("name", "姓名", "Name", "name", True, max_length=50),
+    FieldSpec("sex", "性别", "Sex", "choice", False, Sex, help_zh="居民身份证可不填，按号码自动确定",
+              help_en="derived from a resident ID"),
+    FieldSpec("birth_date", "出生日期", "Birth date", "date", False, text_format=True,
+              help_zh="居民身份证可不填；格式 2000-01-31", help_en="derived from a resident ID"),
+    FieldSpec("ethnicity", "民族", "Ethnicity", "text", False, max_length=20, in_template=False),
+    FieldSpec("hukou", "户口性质", "Hukou type", "choice", True, Hukou),
+    FieldSpec("identity", "个人身份", "Personal status", "choice", True, PersonIdentity,
+              help_zh="决定女职工的法定退休年龄", help_en="sets a woman's statutory retirement age"),
+    FieldSpec("employment_form", "用工形式", "Employment form", "choice", True, EmploymentForm),
+    FieldSpec("first_work_date", "参加工作日期", "First work date", "date", True, text_format=True),
+    FieldSpec("start_month", "参保起始年月", "Start month", "month", True, text_format=True,
+              help_zh="格式 2025-03", help_en="YYYY-MM"),
+    FieldSpec("wage", "申报月工资", "Declared monthly wage", "money", True, help_zh="单位：元，最多两位小数",
+              help_en="yuan, 2 decimals"),
+    FieldSpec("insurance_types", "参保险种", "Insurance types", "insurance", False, InsuranceType,
+              help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示全部", help_en="blank means all five"),
+    FieldSpec("phone", "联系电话", "Phone", "phone", True, text_format=True),
+    FieldSpec("address", "联系地址", "Address", "text", False, max_length=200),
+    FieldSpec("make_card", "是否制卡", "Make social security card", "bool", False, YesNo, default=YesNo.NO.value),
+    FieldSpec("backpay_from", "补缴起始年月", "Back payment from", "month", False, text_format=True,
+              help_zh="需追溯补缴时填写，补缴至参保起始年月的上一个月", help_en="back payment runs to the month before the start"),
+    FieldSpec("backpay_base", "补缴基数", "Back payment base", "money", False),
+]
+F = {spec.name: spec for spec in FIELDS}
+
+
+def _itype(code: str) -> dict:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        zh = str(InsuranceType(code).label)
+    return {"zh": zh, "en": {"pension": "pension", "medical": "medical", "unemployment": "unemployment",
+                             "injury": "work injury", "maternity": "maternity"}[code]}
+
+
+def _reason_label(code: str) -> dict:
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        zh = str(SuspendReason(code).label)
+    with translation.override("en"):
+        en = str(SuspendReason(code).label)
+    return {"zh": zh, "en": en}
+
+
+def insurance_list(data: dict) -> list[str]:
+    return [v for v in (data.get("insurance_types") or "").split(",") if v]
+
+
+def backpay_months(data: dict) -> list[dt.date]:
+    start, since = as_month(data.get("start_month", "")), as_month(data.get("backpay_from", ""))
+    if not start or not since or since >= start:
+        return []
+    return month_range(since, start)
+
+
+@register
+class Enrol(BusinessType):
+    code = "enrol"
+    zh = "增员(续保)"
+    en = "Enrolment (resume)"
+    fields = FIELDS
+    batch = True
+    review_for_ordinary = True
+    takes_person_lock = True
+    windowed = True
+
+    def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
+        result = normalise_row(self.fields, raw)
+        data = result.data
+        derived_sex, derived_birth = data.pop("_sex", ""), data.pop("_birth_date", "")
+        if data.get("id_type") == IdType.RESIDENT and derived_birth:
+            if data.get("sex") and data["sex"] != derived_sex and not result.field_has_issue("sex"):
+                result.add("SEX_MISMATCH", F["sex"], expected={"zh": "男" if derived_sex == "1" else "女",
+                                                               "en": "male" if derived_sex == "1" else "female"})
+            if data.get("birth_date") and data["birth_date"] != derived_birth and not result.field_has_issue("birth_date"):
+                result.add("BIRTH_MISMATCH", F["birth_date"], expected=derived_birth)
+            data["sex"], data["birth_date"] = derived_sex, derived_birth
+        elif data.get("id_type") and data.get("id_type") != IdType.RESIDENT:
+            for name in ("sex", "birth_date"):
+                if not data.get(name) and not result.field_has_issue(name):
+                    result.add("REQUIRED", F[name])
+        self._check_dates(result, params)
+        return result
+
+    def _check_dates(self, result: RowResult, params: ParamSnapshot) -> None:
+        data = result.data
+        ok = lambda name: data.get(name) and not result.field_has_issue(name)  # noqa: E731
+        birth = as_date(data["birth_date"]) if ok("birth_date") else None
+        start = as_month(data["start_month"]) if ok("start_month") else None
+        work = as_date(data["first_work_date"]) if ok("first_work_date") else None
+        now = current_month()
+        min_age = params.setting_int("min_work_age", now)
+        if start:
+            if start > now:
+                result.add("START_IN_FUTURE", F["start_month"], current=format_month(now))
+            back = params.setting_int("backdate_months", now)
+            if months_between(start, now) > back and not data.get("backpay_from"):
+                result.add("START_TOO_OLD", F["start_month"], months=back)
+        if birth and start and add_months(month_start(birth), min_age * 12) > start:
+            result.add("AGE_UNDER_MIN", F["start_month"], min_age=min_age, birth=birth.isoformat())
+        if birth and work and work < add_months(month_start(birth), min_age * 12):
+            result.add("WORK_BEFORE_MIN_AGE", F["first_work_date"], min_age=min_age)
+        if work and start and start < month_start(work):
+            result.add("START_BEFORE_WORK", F["start_month"], work=work.isoformat())
+        types = insurance_list(data)
+        retire = None
+        if birth and data.get("sex") in ("1", "2"):
+            retire = params.retirement_month(sex=data["sex"], identity=data.get("identity", ""), birth_date=birth)
+        if retire and start and start >= retire and types:
+            if types == ["injury"]:
+                result.add("AGE_OVER_RETIREMENT_INJURY", F["insurance_types"], retire=format_month(retire))
+            else:
+                result.add("AGE_OVER_RETIREMENT", F["insurance_types"], retire=format_month(retire))
+        # Declared wage against the start year's limits: a warning, the base is clamped.
+        wage = as_money(data["wage"]) if ok("wage") else None
+        if wage and start and types:
+            limits = params.base_limits(start.year, types[0])
+            if limits is None:
+                result.add("NO_BASE_LIMITS", F["wage"], year=start.year)
+            else:
+                as_error = params.setting_int("wage_out_of_range_is_error", now) == 1
+                common = {"wage": str(wage), "year": start.year, "floor": str(limits.floor), "ceiling": str(limits.ceiling)}
+                if as_error and not (limits.floor <= wage <= limits.ceiling):
+                    result.add("WAGE_OUT_OF_RANGE", F["wage"], **common)
+                elif wage < limits.floor:
+                    result.add("WAGE_BELOW_FLOOR", F["wage"], **common)
+                elif wage > limits.ceiling:
+                    result.add("WAGE_ABOVE_CEILING", F["wage"], **common)
+            for itype in types:
+                if params.rate(itype, start) is None:
+                    result.add("NO_RATE", F["insurance_types"], month=format_month(start), insurance=_itype(itype))
+        # 追溯补缴: both fields or neither; the months before the start, within working age.
+        has_from, has_base = bool(data.get("backpay_from")), bool(data.get("backpay_base"))
+        if has_from != has_base:
+            result.add("BACKPAY_INCOMPLETE", F["backpay_from"] if not has_from else F["backpay_base"])
+        since = as_month(data["backpay_from"]) if ok("backpay_from") else None
+        if since and start:
+            if since >= start:
+                result.add("BACKPAY_AFTER_START", F["backpay_from"], start=format_month(start))
+            else:
+                floor_month = add_months(month_start(birth), min_age * 12) if birth else None
+                if (floor_month and since < floor_month) or (work and since < month_start(work)):
+                    result.add("BACKPAY_BEFORE_WORK_AGE", F["backpay_from"], month=format_month(since), min_age=min_age)
+                if retire and start > retire and since < start and retire < start:
+                    result.add("BACKPAY_AFTER_RETIREMENT", F["backpay_from"], month=format_month(max(since, retire)))
+                for year in sorted({m.year for m in month_range(since, start)}):
+                    if types and params.base_limits(year, types[0]) is None:
+                        result.add("NO_BASE_LIMITS", F["backpay_from"], year=year)
+                        break
+
+    # --- audit: rules that need the register --------------------------------------------
+    def audit(self, tx, items, ctx: AuditContext) -> dict[int, list[Issue]]:
+        keys = {item.id_key for item in items if item.id_key}
+        persons = {p.id_key: p for p in Person.objects.filter(id_key__in=keys)}
+        relations: dict[int, list[Relation]] = defaultdict(list)
+        for rel in Relation.objects.filter(person__in=persons.values()).order_by("start_month", "id"):
+            relations[rel.person_id].append(rel)
+        paid: dict[int, set[tuple[str, dt.date]]] = defaultdict(set)
+        need_lines = [persons[i.id_key].pk for i in items if i.id_key in persons and i.data.get("backpay_from")]
+        if need_lines:
+            for pid, itype, month in ContributionLine.objects.filter(person_id__in=need_lines).values_list(
+                "person_id", "insurance_type", "month"
+            ):
+                paid[pid].add((itype, month))
+        out: dict[int, list[Issue]] = {}
+        for item in items:
+            issues: list[Issue] = []
+            data = item.data
+            if tx.mode == "single" and data.get("make_card") == YesNo.YES and not item.photo:
+                issues.append(Issue("PHOTO_REQUIRED", "photo"))
+            person = persons.get(item.id_key)
+            if person is not None:
+                issues += self._register_issues(tx, item, person, relations[person.pk], paid[person.pk])
+            out[item.pk] = issues
+        return out
+
+    def _register_issues(self, tx, item, person: Person, rels: list[Relation], paid: set) -> list[Issue]:
+        issues: list[Issue] = []
+        data = item.data
+        if person.name != data.get("name"):
+            issues.append(Issue("PERSON_MISMATCH", "name", {"registered": person.name, "name": data.get("name", "")}))
+        terminated = [r for r in rels if r.status == RelationStatus.TERMINATED and r.end_reason in TERMINATING_REASONS]
+        if terminated:
+            issues.append(Issue("TERMINATED", "id_number", {"reason": _reason_label(terminated[-1].end_reason)}))
+            return issues
+        start = as_month(data.get("start_month", ""))
+        for itype in insurance_list(data):
+            label = _itype(itype)
+            for rel in rels:
+                if rel.insurance_type != itype:
+                    continue
+                if rel.status == RelationStatus.CONTRIBUTING:
+                    if rel.employer_id == tx.employer_id:
+                        issues.append(Issue("ALREADY_CONTRIBUTING_HERE", "insurance_types", {"insurance": label}))
+                    elif itype != "injury":
+                        issues.append(Issue("CONTRIBUTING_ELSEWHERE", "insurance_types", {"insurance": label}))
+                elif start and rel.end_month and rel.end_month > start and rel.start_month <= start:
+                    # A suspended period that still covers the start month: no month paid twice.
+                    issues.append(Issue("START_OVERLAP", "start_month", {
+                        "insurance": label, "month": format_month(start), "end": format_month(rel.end_month)}))
+            for month in backpay_months(data):
+                if (itype, month) in paid:
+                    issues.append(Issue("BACKPAY_OVERLAP", "backpay_from", {"insurance": label, "month": format_month(month)}))
+                    break
+        return issues
+
+    def review_reasons(self, tx, items, ctx: AuditContext) -> list[str]:
+        limit = ctx.params.setting_int("review_backpay_months")
+        for item in items:
+            if len(backpay_months(item.data)) > limit:
+                return [f"追溯补缴超过 {limit} 个月"]
+        return []
+
+    # --- effect on the register ---------------------------------------------------------
+    def apply(self, tx, items, ctx: AuditContext) -> None:
+        employer = tx.employer
+        now = current_month()
+        keys = [item.id_key for item in items]
+        persons = {p.id_key: p for p in Person.objects.filter(id_key__in=keys)}
+        new_relations, new_lines = [], []
+        for item in items:
+            data = item.data
+            person = persons.get(item.id_key)
+            fields = {
+                "id_type": data["id_type"], "id_number": data["id_number"], "name": data["name"],
+                "sex": data["sex"], "birth_date": as_date(data["birth_date"]),
+                "ethnicity": data.get("ethnicity", ""), "hukou": data.get("hukou", ""),
+                "identity": data.get("identity", ""), "employment_form": data.get("employment_form", ""),
+                "first_work_date": as_date(data.get("first_work_date", "")), "phone": data.get("phone", ""),
+                "address": data.get("address", ""),
+            }
+            if item.photo:
+                fields["photo"] = bytes(item.photo)
+            if person is None:
+                person = Person.objects.create(id_key=item.id_key, **fields)
+            else:
+                for key, value in fields.items():
+                    setattr(person, key, value)
+                person.save()
+            start = as_month(data["start_month"])
+            wage = as_money(data["wage"])
+            types = insurance_list(data)
+            for itype in types:
+                new_relations.append(Relation(person=person, employer=employer, insurance_type=itype,
+                                              status=RelationStatus.CONTRIBUTING, start_month=start, started_by=tx))
+            limits = ctx.params.base_limits(start.year, types[0]) if types else None
+            base = fen(clamp(wage, limits.floor, limits.ceiling)) if limits else fen(wage)
+            ContributionBase.objects.update_or_create(
+                person=person, employer=employer, year=start.year,
+                defaults={"declared_wage": wage, "base": base, "transaction": tx},
+            )
+            regular = compute_lines(ctx.params, months=month_range(start, add_months(now, 1)), insurance_types=types,
+                                    wage=wage, risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
+            new_lines += _line_rows(regular, person, employer, tx, LineKind.REGULAR)
+            months = backpay_months(data)
+            if months:
+                back = compute_lines(ctx.params, months=months, insurance_types=types,
+                                     wage=as_money(data["backpay_base"]), risk_class=employer.risk_class,
+                                     float_percent=employer.injury_float_percent)
+                new_lines += _line_rows(back, person, employer, tx, LineKind.BACKPAY)
+        Relation.objects.bulk_create(new_relations, batch_size=2000)
+        ContributionLine.objects.bulk_create(new_lines, batch_size=2000)
+
+    def summary(self, data: dict) -> str:
+        return f"{data.get('start_month', '')} {data.get('wage', '')}"
+
+
+def _line_rows(lines: list[Line], person: Person, employer, tx, kind: str) -> list[ContributionLine]:
+    return [
+        ContributionLine(person=person, employer=employer, month=line.month, insurance_type=line.insurance_type,
+                         kind=kind, base=line.base, employer_amount=line.employer_amount,
+                         personal_amount=line.personal_amount, transaction=tx)
+        for line in lines
+    ]
+
+
+def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date | None = None) -> dict:
+    """The amounts a back payment will create, per month and insurance type, before saving."""
+    from shebao.business.contributions import surcharge_estimate
+
+    months = backpay_months(data)
+    base = as_money(data.get("backpay_base", ""))
+    if not months or not base:
+        return {"lines": [], "total_employer": Decimal(0), "total_personal": Decimal(0), "surcharge": Decimal(0)}
+    lines = compute_lines(params, months=months, insurance_types=insurance_list(data), wage=base,
+                          risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
+    return {
+        "lines": lines,
+        "total_employer": sum((l.employer_amount for l in lines), Decimal(0)),
+        "total_personal": sum((l.personal_amount for l in lines), Decimal(0)),
+        "surcharge": surcharge_estimate(params, lines, today or timezone.localdate()),
+    }

@@ -1,0 +1,78 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shebao.core.models import TimeStampedModel
+
+
+class Office(TimeStampedModel):
+    """A district office (社保处/经办机构): reviews its district's transactions."""
+
+    code = models.CharField(_("机构编号"), max_length=20, unique=True)
+    name = models.CharField(_("机构名称"), max_length=100)
+    address = models.CharField(_("办公地址"), max_length=200)
+    hours = models.CharField(_("办公时间"), max_length=200)
+    phone = models.CharField(_("咨询电话"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("经办机构")
+        verbose_name_plural = _("经办机构")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class MaterialsChecklist(TimeStampedModel):
+    """What an ordinary employer brings to the office for one business type."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="checklists",
+        verbose_name=_("经办机构"), help_text=_("留空表示所有经办机构通用"),
+    )
+    business_type = models.CharField(_("业务类型"), max_length=40)
+    items = models.TextField(_("材料清单"), help_text=_("每行一项"))
+
+    class Meta:
+        verbose_name = _("材料清单")
+        verbose_name_plural = _("材料清单")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "business_type"], name="checklist_office_business_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.office or '*'} {self.business_type}"
+
+    def item_list(self) -> list[str]:
+        return [line.strip() for line in self.items.splitlines() if line.strip()]
+
+
+class Employer(TimeStampedModel):
+    """The tenant: every employer-side query starts here."""
+
+    number = models.CharField(_("单位编号"), max_length=20, unique=True)
+    name = models.CharField(_("单位名称"), max_length=200)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="employers", verbose_name=_("经办机构"))
+    risk_class = models.PositiveSmallIntegerField(
+        _("工伤行业风险类别"), choices=[(i, str(i)) for i in range(1, 9)], default=1
+    )
+    injury_float_percent = models.PositiveSmallIntegerField(
+        _("工伤费率浮动档次(%)"), choices=[(p, f"{p}%") for p in (50, 80, 100, 120, 150)], default=100
+    )
+    is_vip = models.BooleanField(_("VIP单位"), default=False)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    address = models.CharField(_("单位地址"), max_length=200, blank=True)
+    active = models.BooleanField(_("有效"), default=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(_("VIP单位") if self.is_vip else _("普通单位"))

@@ -1,0 +1,148 @@
+"""Parameter tables: data an administrator maintains, each row effective from a month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shebao.core.choices import InsuranceType
+from shebao.core.models import TimeStampedModel
+
+
+class EffectiveRow(TimeStampedModel):
+    effective_from = models.DateField(_("生效年月"), help_text=_("取该月1日"))
+    note = models.CharField(_("依据/备注"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-effective_from"]
+
+    def clean(self) -> None:
+        if self.effective_from and self.effective_from.day != 1:
+            raise ValidationError({"effective_from": _("生效年月须为某月1日。")})
+
+
+class BaseLimit(EffectiveRow):
+    """Contribution base floor and ceiling, as published (never computed)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
+    average_wage = models.DecimalField(_("社会平均工资(元/月)"), max_digits=12, decimal_places=2)
+    floor = models.DecimalField(_("缴费基数下限"), max_digits=12, decimal_places=2)
+    ceiling = models.DecimalField(_("缴费基数上限"), max_digits=12, decimal_places=2)
+
+    class Meta(EffectiveRow.Meta):
+        verbose_name = _("缴费基数上下限")
+        verbose_name_plural = _("缴费基数上下限")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "insurance_type", "effective_from"], name="baselimit_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_insurance_type_display()} {self.floor}-{self.ceiling}"
+
+
+class Rate(EffectiveRow):
+    """Employer and personal rates of one insurance type (work injury: see InjuryRate)."""
+
+    insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
+    employer_rate = models.DecimalField(_("单位费率"), max_digits=7, decimal_places=5, help_text=_("如 0.16 表示 16%"))
+    personal_rate = models.DecimalField(_("个人费率"), max_digits=7, decimal_places=5)
+    illustrative = models.BooleanField(_("示例数据"), default=False)
+
+    class Meta(EffectiveRow.Meta):
+        verbose_name = _("费率")
+        verbose_name_plural = _("费率")
+        constraints = [models.UniqueConstraint(fields=["insurance_type", "effective_from"], name="rate_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.get_insurance_type_display()} {self.employer_rate}/{self.personal_rate}"
+
+
+class InjuryRate(EffectiveRow):
+    """Work-injury base rate per industry risk class; the employer's float grade multiplies it."""
+
+    risk_class = models.PositiveSmallIntegerField(_("行业风险类别"), choices=[(i, str(i)) for i in range(1, 9)])
+    rate = models.DecimalField(_("基准费率"), max_digits=7, decimal_places=5)
+
+    class Meta(EffectiveRow.Meta):
+        verbose_name = _("工伤保险基准费率")
+        verbose_name_plural = _("工伤保险基准费率")
+        constraints = [models.UniqueConstraint(fields=["risk_class", "effective_from"], name="injuryrate_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.risk_class}: {self.rate}"
+
+
+class RetirementCategory(models.TextChoices):
+    MALE = "male", _("男职工")
+    FEMALE_CADRE = "female_cadre", _("女干部")
+    FEMALE_WORKER = "female_worker", _("女工人")
+
+
+class RetirementRule(EffectiveRow):
+    """Statutory retirement age: the original age, and the gradual delay of a reform.
+
+    With k = months from reform_start to the original retirement month,
+    delay = min(cap_months, k // step_months + 1) for k >= 0.
+    """
+
+    category = models.CharField(_("人员类别"), max_length=20, choices=RetirementCategory.choices)
+    original_age_years = models.PositiveSmallIntegerField(_("原法定退休年龄"))
+    reform_start = models.DateField(_("延迟退休起始月"), null=True, blank=True)
+    step_months = models.PositiveSmallIntegerField(_("每几个月延迟1个月"), default=4)
+    cap_months = models.PositiveSmallIntegerField(_("最多延迟月数"), default=0)
+
+    class Meta(EffectiveRow.Meta):
+        verbose_name = _("法定退休年龄规则")
+        verbose_name_plural = _("法定退休年龄规则")
+        constraints = [models.UniqueConstraint(fields=["category", "effective_from"], name="retirement_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.original_age_years}"
+
+
+class SettingKey(models.TextChoices):
+    WINDOW_FIRST_DAY = "window_first_day", _("每月受理起始日")
+    WINDOW_LAST_DAY = "window_last_day", _("每月受理截止日")
+    BACKDATE_MONTHS = "backdate_months", _("无需追溯补缴可回溯的月数")
+    REVIEW_BACKPAY_MONTHS = "review_backpay_months", _("补缴超过该月数须人工审核")
+    SURCHARGE_DAILY_RATE = "surcharge_daily_rate", _("滞纳金日费率")
+    DRAFT_EXPIRY_DAYS = "draft_expiry_days", _("草稿自动退单天数")
+    MIN_WORK_AGE = "min_work_age", _("最低参保年龄")
+    WAGE_OUT_OF_RANGE_IS_ERROR = "wage_out_of_range_is_error", _("申报工资超出上下限视为错误(1/0)")
+    BASE_FROM_MONTH = "base_from_month", _("年度基数起始月份")
+
+
+SETTING_DEFAULTS: dict[str, Decimal] = {
+    SettingKey.WINDOW_FIRST_DAY: Decimal(1),
+    SettingKey.WINDOW_LAST_DAY: Decimal(31),
+    SettingKey.BACKDATE_MONTHS: Decimal(3),
+    SettingKey.REVIEW_BACKPAY_MONTHS: Decimal(6),
+    SettingKey.SURCHARGE_DAILY_RATE: Decimal("0.0005"),
+    SettingKey.DRAFT_EXPIRY_DAYS: Decimal(30),
+    SettingKey.MIN_WORK_AGE: Decimal(16),
+    SettingKey.WAGE_OUT_OF_RANGE_IS_ERROR: Decimal(0),
+    SettingKey.BASE_FROM_MONTH: Decimal(1),
+}
+
+
+class Setting(EffectiveRow):
+    key = models.CharField(_("参数"), max_length=40, choices=SettingKey.choices)
+    value = models.DecimalField(_("取值"), max_digits=12, decimal_places=5)
+
+    class Meta(EffectiveRow.Meta):
+        verbose_name = _("业务参数")
+        verbose_name_plural = _("业务参数")
+        constraints = [models.UniqueConstraint(fields=["key", "effective_from"], name="setting_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.get_key_display()} = {self.value}"
+
+
+def first_of_month(value: dt.date) -> dt.date:
+    return value.replace(day=1)

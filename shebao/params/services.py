@@ -1,0 +1,115 @@
+"""Reading parameters: one snapshot of the (small) tables, answering lookups by month."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from shebao.core.months import add_months, month_start
+from shebao.params.models import (
+    SETTING_DEFAULTS,
+    BaseLimit,
+    InjuryRate,
+    Rate,
+    RetirementCategory,
+    RetirementRule,
+    Setting,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    floor: Decimal
+    ceiling: Decimal
+    average: Decimal
+
+
+@dataclass(frozen=True)
+class RatePair:
+    employer: Decimal
+    personal: Decimal
+
+
+def _latest(rows: list, month: dt.date):
+    """Rows are sorted by effective_from descending: the first one in force at `month`."""
+    for row in rows:
+        if row.effective_from <= month:
+            return row
+    return None
+
+
+@dataclass
+class ParamSnapshot:
+    """All parameter rows, loaded once per request or job (a few hundred rows at most)."""
+
+    limits: dict[tuple[int, str], list[BaseLimit]] = field(default_factory=dict)
+    rates: dict[str, list[Rate]] = field(default_factory=dict)
+    injury: dict[int, list[InjuryRate]] = field(default_factory=dict)
+    retirement: dict[str, list[RetirementRule]] = field(default_factory=dict)
+    settings: dict[str, list[Setting]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> ParamSnapshot:
+        snap = cls()
+        for row in BaseLimit.objects.order_by("-effective_from"):
+            snap.limits.setdefault((row.year, row.insurance_type), []).append(row)
+        for row in Rate.objects.order_by("-effective_from"):
+            snap.rates.setdefault(row.insurance_type, []).append(row)
+        for row in InjuryRate.objects.order_by("-effective_from"):
+            snap.injury.setdefault(row.risk_class, []).append(row)
+        for row in RetirementRule.objects.order_by("-effective_from"):
+            snap.retirement.setdefault(row.category, []).append(row)
+        for row in Setting.objects.order_by("-effective_from"):
+            snap.settings.setdefault(row.key, []).append(row)
+        return snap
+
+    def setting(self, key: str, month: dt.date | None = None) -> Decimal:
+        row = _latest(self.settings.get(key, []), month_start(month or dt.date.today()))
+        return row.value if row else SETTING_DEFAULTS[key]
+
+    def setting_int(self, key: str, month: dt.date | None = None) -> int:
+        return int(self.setting(key, month))
+
+    def base_limits(self, year: int, insurance_type: str, as_of: dt.date | None = None) -> Limits | None:
+        """The year's published limits; the newest row in force (notices apply retroactively)."""
+        rows = self.limits.get((year, insurance_type), [])
+        row = _latest(rows, as_of or dt.date(9999, 12, 1)) if rows else None
+        if row is None:
+            return None
+        return Limits(row.floor, row.ceiling, row.average_wage)
+
+    def rate(self, insurance_type: str, month: dt.date, risk_class: int = 1, float_percent: int = 100) -> RatePair | None:
+        if insurance_type == "injury":
+            row = _latest(self.injury.get(risk_class, []), month)
+            if row is None:
+                return None
+            return RatePair(row.rate * Decimal(float_percent) / Decimal(100), Decimal(0))
+        row = _latest(self.rates.get(insurance_type, []), month)
+        return RatePair(row.employer_rate, row.personal_rate) if row else None
+
+    def retirement_month(self, *, sex: str, identity: str, birth_date: dt.date) -> dt.date | None:
+        """First month at or past the statutory retirement age."""
+        if sex == "1":
+            category = RetirementCategory.MALE
+        elif identity == "cadre":
+            category = RetirementCategory.FEMALE_CADRE
+        else:
+            category = RetirementCategory.FEMALE_WORKER
+        birth_month = month_start(birth_date)
+        rows = self.retirement.get(category, [])
+        if not rows:
+            return None
+        # The rule in force when the person reaches the original age decides.
+        row = rows[-1]
+        for candidate in rows:
+            if candidate.effective_from <= add_months(birth_month, candidate.original_age_years * 12):
+                row = candidate
+                break
+        original = add_months(birth_month, row.original_age_years * 12)
+        delay = 0
+        if row.reform_start and row.cap_months:
+            k = (original.year - row.reform_start.year) * 12 + original.month - row.reform_start.month
+            if k >= 0:
+                delay = min(row.cap_months, k // max(row.step_months, 1) + 1)
+        return add_months(original, delay)

@@ -1,0 +1,127 @@
+"""The register: the system of record. Only a finished transaction changes it."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shebao.core.choices import (
+    EmploymentForm,
+    Hukou,
+    IdType,
+    InsuranceType,
+    PersonIdentity,
+    Sex,
+    SuspendReason,
+)
+from shebao.core.models import TimeStampedModel
+from shebao.employers.models import Employer
+
+
+class Person(TimeStampedModel):
+    id_type = models.CharField(_("证件类型"), max_length=2, choices=IdType.choices, default=IdType.RESIDENT)
+    id_number = models.CharField(_("证件号码"), max_length=20)
+    id_key = models.CharField(max_length=24, unique=True, editable=False)
+    name = models.CharField(_("姓名"), max_length=50)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("出生日期"))
+    ethnicity = models.CharField(_("民族"), max_length=20, blank=True)
+    hukou = models.CharField(_("户口性质"), max_length=10, choices=Hukou.choices, blank=True)
+    identity = models.CharField(_("个人身份"), max_length=10, choices=PersonIdentity.choices, blank=True)
+    employment_form = models.CharField(_("用工形式"), max_length=20, choices=EmploymentForm.choices, blank=True)
+    first_work_date = models.DateField(_("参加工作日期"), null=True, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    address = models.CharField(_("联系地址"), max_length=200, blank=True)
+    photo = models.BinaryField(_("照片"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("参保人")
+        verbose_name_plural = _("参保人")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id_number}"
+
+
+class RelationStatus(models.TextChoices):
+    CONTRIBUTING = "contributing", _("参保缴费")
+    SUSPENDED = "suspended", _("暂停缴费")
+    TERMINATED = "terminated", _("终止")
+
+
+class Relation(TimeStampedModel):
+    """One period of insurance of a person at an employer for one insurance type."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="relations")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="relations")
+    insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
+    status = models.CharField(_("参保状态"), max_length=20, choices=RelationStatus.choices)
+    start_month = models.DateField(_("参保起始年月"))
+    end_month = models.DateField(_("停保年月"), null=True, blank=True, help_text=_("第一个不缴费的月份"))
+    end_reason = models.CharField(_("减员原因"), max_length=2, choices=SuspendReason.choices, blank=True)
+    started_by = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("参保关系")
+        verbose_name_plural = _("参保关系")
+        indexes = [models.Index(fields=["employer", "status"]), models.Index(fields=["person", "status"])]
+        constraints = [
+            # Per insurance type a person contributes at one employer at a time; work injury
+            # may run at several employers at once.
+            models.UniqueConstraint(
+                fields=["person", "insurance_type"],
+                condition=Q(status="contributing") & ~Q(insurance_type="injury"),
+                name="relation_one_contributing_per_type",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "employer", "insurance_type"],
+                condition=Q(status="contributing"),
+                name="relation_one_contributing_per_employer_type",
+            ),
+        ]
+
+
+class ContributionBase(TimeStampedModel):
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bases")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="bases")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    declared_wage = models.DecimalField(_("申报工资"), max_digits=12, decimal_places=2)
+    base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
+    transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("缴费基数")
+        verbose_name_plural = _("缴费基数")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "employer", "year"], name="base_person_employer_year_uniq")
+        ]
+
+
+class LineKind(models.TextChoices):
+    REGULAR = "regular", _("正常应缴")
+    BACKPAY = "backpay", _("追溯补缴")
+
+
+class ContributionLine(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="lines")
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="lines")
+    month = models.DateField(_("费款所属期"))
+    insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
+    kind = models.CharField(_("类别"), max_length=10, choices=LineKind.choices, default=LineKind.REGULAR)
+    base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
+    employer_amount = models.DecimalField(_("单位应缴"), max_digits=12, decimal_places=2)
+    personal_amount = models.DecimalField(_("个人应缴"), max_digits=12, decimal_places=2)
+    transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("应缴明细")
+        verbose_name_plural = _("应缴明细")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "employer", "month", "insurance_type"], name="line_person_employer_month_type_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["person", "insurance_type", "month"])]

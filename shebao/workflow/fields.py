@@ -1,0 +1,192 @@
+"""Field specifications and row normalisation shared by forms, batch import and the API.
+
+A business type declares its fields once; the same spec gives the form, the template
+columns, the import mapping and the row-level checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import TextChoices
+
+from shebao.core.choices import ALL_INSURANCE, InsuranceType
+from shebao.core.identity import check_id, check_name, clean_text
+from shebao.core.money import fen, parse_money
+from shebao.core.months import FULLWIDTH, format_month, parse_date, parse_month
+from shebao.workflow.rules import Issue
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    zh: str
+    en: str
+    kind: str = "text"  # text, choice, insurance, month, date, money, id_type, id_number, name, phone, bool
+    required: bool = False
+    choices: type[TextChoices] | None = None
+    max_length: int = 100
+    help_zh: str = ""
+    help_en: str = ""
+    default: str = ""
+    in_template: bool = True
+    text_format: bool = False  # template column formatted as text (IDs, dates)
+
+    @property
+    def label(self) -> dict:
+        return {"zh": self.zh, "en": self.en}
+
+    def choice_labels(self) -> list[str]:
+        return [str(label) for _, label in self.choices.choices] if self.choices else []
+
+
+@dataclass
+class RowResult:
+    data: dict[str, str] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, code: str, spec: FieldSpec | None = None, **params: object) -> None:
+        if spec is not None:
+            params.setdefault("label", spec.label)
+        self.issues.append(Issue(code, spec.name if spec else "", params))
+
+    def field_has_issue(self, name: str) -> bool:
+        return any(i.field == name for i in self.issues)
+
+
+def _choice_value(spec: FieldSpec, raw: object) -> str | None:
+    """Accept the stored code, the Chinese label or the English label."""
+    assert spec.choices is not None
+    text = str(raw).strip().translate(FULLWIDTH)
+    if isinstance(raw, float) and raw.is_integer():
+        text = str(int(raw))
+    from django.utils import translation
+
+    for value, label in spec.choices.choices:
+        with translation.override("zh-hans"):
+            zh = str(label)
+        with translation.override("en"):
+            en = str(label)
+        if text in (value, zh, en, f"{value} {zh}", f"{value}{zh}") or text.lower() == en.lower():
+            return value
+    # Two-digit codes typed as numbers lose their leading zero ("1" for "01").
+    if text.isdigit():
+        for value, _label in spec.choices.choices:
+            if value.isdigit() and int(value) == int(text):
+                return value
+    return None
+
+
+def parse_insurance(raw: object) -> tuple[list[str], str | None]:
+    text = str(raw or "").strip()
+    if not text:
+        return list(ALL_INSURANCE), None
+    parts = [p.strip() for p in re.split(r"[、,，;；/\s]+", text) if p.strip()]
+    values = []
+    spec = FieldSpec("insurance_types", "参保险种", "Insurance types", "choice", choices=InsuranceType)
+    for part in parts:
+        value = _choice_value(spec, part.removesuffix("保险"))
+        if value is None:
+            return [], part
+        if value not in values:
+            values.append(value)
+    return [v for v in ALL_INSURANCE if v in values], None
+
+
+def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
+    """Format checks for one row. Derived checks (sex/birth vs ID) are the business type's."""
+    result = RowResult()
+    id_type = str(raw.get("id_type") or "").strip() or "01"
+    for spec in specs:
+        value = raw.get(spec.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            value = spec.default
+        if isinstance(value, str):
+            value = value.strip()
+        if value in ("", None):
+            if spec.required and spec.kind != "insurance":
+                result.add("REQUIRED", spec)
+            result.data[spec.name] = ",".join(ALL_INSURANCE) if spec.kind == "insurance" else ""
+            continue
+        kind = spec.kind
+        if kind in ("choice", "id_type", "bool"):
+            code = _choice_value(spec, value)
+            if code is None:
+                result.add("CHOICE", spec, value=str(value), choices="、".join(spec.choice_labels()))
+                result.data[spec.name] = str(value)
+            else:
+                result.data[spec.name] = code
+                if kind == "id_type":
+                    id_type = code
+        elif kind == "insurance":
+            values, bad = parse_insurance(value)
+            if bad:
+                result.add("INSURANCE_TYPES", spec, value=bad)
+                result.data[spec.name] = str(value)
+            else:
+                result.data[spec.name] = ",".join(values)
+        elif kind == "month":
+            month = parse_month(value)
+            if month is None:
+                result.add("MONTH_FORMAT", spec)
+                result.data[spec.name] = str(value)
+            else:
+                result.data[spec.name] = format_month(month)
+        elif kind == "date":
+            date = parse_date(value)
+            if date is None:
+                result.add("DATE_FORMAT", spec)
+                result.data[spec.name] = str(value)
+            else:
+                result.data[spec.name] = date.isoformat()
+        elif kind == "money":
+            amount = parse_money(value)
+            if amount is None or amount.as_tuple().exponent < -2 and fen(amount) != amount:
+                result.add("MONEY_FORMAT", spec)
+                result.data[spec.name] = str(value)
+            elif amount <= 0:
+                result.add("MONEY_POSITIVE", spec)
+                result.data[spec.name] = str(amount)
+            else:
+                result.data[spec.name] = str(fen(amount))
+        elif kind == "id_number":
+            check = check_id(id_type, value)
+            result.data[spec.name] = check.normalized
+            if check.error:
+                result.add(check.error, spec)
+            else:
+                result.data["_sex"] = check.sex or ""
+                result.data["_birth_date"] = check.birth_date.isoformat() if check.birth_date else ""
+        elif kind == "name":
+            name, error = check_name(value)
+            result.data[spec.name] = name
+            if error:
+                result.add(error, spec)
+        elif kind == "phone":
+            phone = clean_text(value).replace("－", "-")
+            if isinstance(value, float) and value.is_integer():
+                phone = str(int(value))
+            result.data[spec.name] = phone
+            if not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8}", phone):
+                result.add("PHONE_FORMAT", spec)
+        else:
+            text = str(value).strip()
+            result.data[spec.name] = text
+            if len(text) > spec.max_length:
+                result.add("TEXT_LENGTH", spec, max=spec.max_length)
+    return result
+
+
+def as_month(value: str) -> dt.date | None:
+    return parse_month(value) if value else None
+
+
+def as_date(value: str) -> dt.date | None:
+    return parse_date(value) if value else None
+
+
+def as_money(value: str) -> Decimal | None:
+    return parse_money(value) if value else None

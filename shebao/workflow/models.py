@@ -1,0 +1,181 @@
+"""Transactions (业务), their items, the append-only event log and the person lock."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shebao.employers.models import Employer
+
+
+class State(models.TextChoices):
+    IMPORTING = "importing", _("导入中")
+    SAVED = "saved", _("已保存")
+    RETURNED = "returned", _("已回退")
+    AUDITING = "auditing", _("自动审核中")
+    REVIEW = "review", _("待经办机构审核")
+    FINISHED = "finished", _("已结束")
+    CANCELLED = "cancelled", _("已退单")
+
+
+OPEN_STATES = (State.IMPORTING, State.SAVED, State.RETURNED, State.AUDITING, State.REVIEW)
+TODO_STATES = (State.IMPORTING, State.SAVED, State.RETURNED)
+DONE_STATES = (State.AUDITING, State.REVIEW, State.FINISHED)
+EDITABLE_STATES = (State.SAVED, State.RETURNED)
+
+
+class Mode(models.TextChoices):
+    SINGLE = "single", _("单个")
+    BATCH = "batch", _("批量")
+
+
+class Transaction(models.Model):
+    serial = models.CharField(_("流水号"), max_length=24, unique=True, null=True)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="transactions")
+    business_type = models.CharField(_("业务类型"), max_length=30)
+    mode = models.CharField(_("办理方式"), max_length=10, choices=Mode.choices, default=Mode.SINGLE)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.SAVED)
+    version = models.PositiveIntegerField(default=1)
+    returned = models.BooleanField(_("回退标志"), default=False)
+    return_reasons = models.JSONField(_("回退原因"), default=list, blank=True)
+    needs_review = models.BooleanField(default=False)
+    header = models.JSONField(default=dict, blank=True)  # business-level fields (e.g. 申报年度)
+    # Counts: rows of the transaction, import failures, audit passes/failures, applied.
+    total_count = models.PositiveIntegerField(default=0)
+    import_failed_count = models.PositiveIntegerField(default=0)
+    audit_passed_count = models.PositiveIntegerField(default=0)
+    audit_failed_count = models.PositiveIntegerField(default=0)
+    applied_count = models.PositiveIntegerField(default=0)
+    # Progress of background work; not part of the version (a counter is not a change).
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    saved_at = models.DateTimeField(_("保存时间"), null=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True)
+    touched_at = models.DateTimeField(auto_now_add=True)  # last change by a person (draft expiry)
+    audit_started_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("业务")
+        verbose_name_plural = _("业务")
+        indexes = [
+            models.Index(fields=["employer", "state", "-id"], name="tx_employer_state_id"),
+            models.Index(fields=["state", "touched_at"], name="tx_state_touched"),
+            models.Index(fields=["employer", "business_type", "mode", "-id"], name="tx_employer_type_mode"),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial or f"#{self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # The guide's words for the state (DOMAIN §4).
+    @property
+    def business_status_label(self) -> str:
+        if self.state == State.IMPORTING:
+            return str(_("导入中"))
+        if self.state in (State.SAVED, State.RETURNED):
+            return str(_("未提交"))
+        if self.state == State.CANCELLED:
+            return str(_("已退单"))
+        return str(_("已提交"))
+
+    @property
+    def approval_label(self) -> str:
+        if self.state in (State.AUDITING, State.REVIEW):
+            return str(_("进行中"))
+        if self.state == State.FINISHED:
+            return str(_("结束"))
+        if self.state == State.RETURNED:
+            return str(_("回退"))
+        return ""
+
+    @property
+    def returned_flag_label(self) -> str:
+        if self.state in TODO_STATES:
+            return str(_("是") if self.returned else _("否"))
+        return ""
+
+
+class ItemStatus(models.TextChoices):
+    IMPORTED = "imported", _("导入成功")
+    IMPORT_FAILED = "import_failed", _("导入失败")
+    DELETED = "deleted", _("已删除")
+
+
+class AuditStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    PASSED = "passed", _("审核通过")
+    FAILED = "failed", _("审核失败")
+
+
+class Item(models.Model):
+    """One person's row of a transaction: entered or uploaded data and its results."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="items")
+    row_no = models.PositiveIntegerField(_("行号"), default=1)
+    status = models.CharField(max_length=20, choices=ItemStatus.choices, default=ItemStatus.IMPORTED)
+    id_key = models.CharField(max_length=24, blank=True, db_index=True)
+    id_number = models.CharField(_("证件号码"), max_length=40, blank=True)
+    name = models.CharField(_("姓名"), max_length=100, blank=True)
+    data = models.JSONField(default=dict)  # normalised values, as strings
+    raw = models.JSONField(default=dict, blank=True)  # the cells as uploaded
+    import_issues = models.JSONField(default=list, blank=True)
+    audit_status = models.CharField(max_length=10, choices=AuditStatus.choices, blank=True)
+    audit_issues = models.JSONField(default=list, blank=True)
+    clerk_reason = models.CharField(_("审核人员标记失败原因"), max_length=500, blank=True)
+    applied = models.BooleanField(default=False)
+    photo = models.BinaryField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["row_no", "id"]
+        indexes = [
+            models.Index(fields=["transaction", "status", "row_no"], name="item_tx_status_row"),
+            models.Index(fields=["transaction", "audit_status", "row_no"], name="item_tx_audit_row"),
+        ]
+
+
+class Event(models.Model):
+    """Append-only history of every transition and data change."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(max_length=30)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class PersonLock(models.Model):
+    """At most one open enrolment or suspension per person, across employers (DOMAIN §4).
+
+    The unique key makes the database pick exactly one winner among concurrent requests.
+    """
+
+    id_key = models.CharField(max_length=24, unique=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="locks")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="locks")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class DeclarationKey(models.Model):
+    """At most one open declaration per person, year and business type."""
+
+    key = models.CharField(max_length=80, unique=True)
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="declaration_keys")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="declaration_keys")

@@ -1,0 +1,206 @@
+"""The rule catalogue: every check the product makes, with a stable code.
+
+One catalogue serves the form, the batch import, the automatic audit, the failure lists,
+回退原因 and the API. A check returns `Issue`s (a code, the field and parameters); the
+message is rendered from the catalogue in the reader's language, so the same code reads the
+same everywhere. Codes never change meaning; retired codes are never reused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+
+from django.utils import translation
+
+CATALOGUE_VERSION = "2026.1"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    field: str = ""
+    params: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def rule(self) -> Rule:
+        return RULES[self.code]
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    @property
+    def is_error(self) -> bool:
+        return self.rule.severity == Severity.ERROR
+
+    def message(self, language: str | None = None) -> str:
+        return render(self.code, self.field, self.params, language)
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "field": self.field, "params": self.params}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Issue:
+        return cls(data["code"], data.get("field", ""), data.get("params") or {})
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+_RULES = [
+    # Field format (row-level: run while typing, at save and at import).
+    Rule("REQUIRED", E, "「{label}」为必填项，请填写。", "{label} is required; please fill it in."),
+    Rule("CHOICE", E, "「{label}」的值“{value}”不在可选范围内，可选：{choices}。",
+         "{label}: '{value}' is not allowed; choose one of: {choices}."),
+    Rule("MONTH_FORMAT", E, "「{label}」应为年月，如 2025-03。", "{label} must be a month such as 2025-03."),
+    Rule("DATE_FORMAT", E, "「{label}」应为日期，如 2025-03-01。", "{label} must be a date such as 2025-03-01."),
+    Rule("MONEY_FORMAT", E, "「{label}」应为金额（元，最多两位小数），如 6500.00。",
+         "{label} must be an amount in yuan with at most two decimals, such as 6500.00."),
+    Rule("MONEY_POSITIVE", E, "「{label}」须大于 0。", "{label} must be greater than 0."),
+    Rule("PHONE_FORMAT", E, "「联系电话」应为 11 位手机号或带区号的固定电话，如 13800000000 或 027-85551234。",
+         "Phone must be an 11-digit mobile number or a landline with area code, e.g. 027-85551234."),
+    Rule("TEXT_LENGTH", E, "「{label}」最多 {max} 个字符。", "{label} may have at most {max} characters."),
+    Rule("ID_TYPE", E, "「证件类型」无效，请选择居民身份证、港澳台居民居住证或外国人永久居留身份证。",
+         "ID type is invalid; choose a resident ID card, an HMT residence permit or a foreigner's permanent residence ID."),
+    Rule("ID_FORMAT", E, "「证件号码」应为 18 位（末位可为 X）或 15 位数字的居民身份证号码。",
+         "ID number must be an 18-character (last may be X) or 15-digit resident ID number."),
+    Rule("ID_NUMERIC_CELL", E, "「证件号码」以数字格式保存，超过 15 位的数字已被表格软件截断。请将该列设置为“文本”格式后重新填写号码。",
+         "ID number was stored as a number and the spreadsheet has lost its last digits. Format the column as Text and type the number again."),
+    Rule("ID_REGION", E, "「证件号码」前两位不是有效的省级行政区划代码，请核对号码。",
+         "ID number: the first two digits are not a valid province code; please check the number."),
+    Rule("ID_BIRTH_DATE", E, "「证件号码」第 7–14 位不是有效的出生日期，请核对号码。",
+         "ID number: digits 7–14 are not a valid birth date; please check the number."),
+    Rule("ID_CHECKSUM", E, "「证件号码」校验位不正确，请核对号码（末位 x 请写作 X）。",
+         "ID number: the check character is wrong; please check the number."),
+    Rule("ID_FORMAT_HMT", E, "「证件号码」港澳台居民居住证号码应为 18 位，以 810000、820000 或 830000 开头。",
+         "ID number: an HMT residence permit number has 18 characters starting 810000, 820000 or 830000."),
+    Rule("ID_FORMAT_FOREIGN", E, "「证件号码」外国人永久居留身份证号码应为以 9 开头的 18 位，或 3 个字母加 12 位数字。",
+         "ID number: a foreigner's permanent residence ID has 18 characters starting with 9, or 3 letters and 12 digits."),
+    Rule("NAME_LENGTH", E, "「姓名」最多 50 个字符。", "Name may have at most 50 characters."),
+    Rule("NAME_CHARS", E, "「姓名」只能包含汉字、英文字母、英文单词间的空格和间隔号“·”，不能有数字或符号。",
+         "Name may contain only Chinese characters, Latin letters, spaces between words and '·'; no digits or symbols."),
+    Rule("SEX_MISMATCH", E, "「性别」与证件号码不一致：号码显示为{expected}。", "Sex does not match the ID number, which says {expected}."),
+    Rule("BIRTH_MISMATCH", E, "「出生日期」与证件号码不一致：号码显示为 {expected}。",
+         "Birth date does not match the ID number, which says {expected}."),
+    Rule("USCC_FORMAT", E, "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）。",
+         "Unified social credit code must be 18 digits or capital letters (no I, O, Z, S, V)."),
+    Rule("USCC_CHECKSUM", E, "「统一社会信用代码」校验位不正确，请核对。", "Unified social credit code: the check character is wrong."),
+    Rule("INSURANCE_TYPES", E, "「{label}」含无法识别的险种“{value}”，可选：养老、医疗、失业、工伤、生育，用顿号分隔，留空表示全部。",
+         "{label}: unknown insurance type '{value}'; use pension, medical, unemployment, injury, maternity separated by commas, blank for all."),
+    # Enrolment rules that need only the row (and parameters).
+    Rule("AGE_UNDER_MIN", E, "「参保起始年月」时该人员未满 {min_age} 周岁（出生于 {birth}），不能参保。",
+         "The person is under {min_age} at the start month (born {birth}) and cannot be enrolled."),
+    Rule("AGE_OVER_RETIREMENT", E, "该人员已于 {retire} 达到法定退休年龄，不能参加养老、医疗、失业、生育保险；如仅参加工伤保险，请只选择“工伤”。",
+         "The person reached statutory retirement age in {retire}; pension, medical, unemployment and maternity are not allowed; choose injury only."),
+    Rule("AGE_OVER_RETIREMENT_INJURY", W, "该人员已于 {retire} 达到法定退休年龄，仅参加工伤保险。",
+         "The person reached statutory retirement age in {retire}; work-injury insurance only."),
+    Rule("START_IN_FUTURE", E, "「参保起始年月」不能晚于当前月份 {current}。", "Start month may not be after the current month {current}."),
+    Rule("START_TOO_OLD", E, "「参保起始年月」早于当前月份超过 {months} 个月，请改为近 {months} 个月内，或填写「追溯补缴」。",
+         "Start month lies more than {months} months back; choose a recent month or fill in the back payment."),
+    Rule("START_BEFORE_WORK", E, "「参保起始年月」不能早于「参加工作日期」{work}。", "Start month may not be before the first work date {work}."),
+    Rule("WORK_BEFORE_MIN_AGE", E, "「参加工作日期」早于该人员年满 {min_age} 周岁的日期，请核对。",
+         "First work date is before the person turned {min_age}; please check."),
+    Rule("BACKPAY_AFTER_START", E, "「补缴起始年月」须早于「参保起始年月」{start}。", "Back payment must start before the start month {start}."),
+    Rule("BACKPAY_INCOMPLETE", E, "「追溯补缴」须同时填写补缴起始年月和补缴基数。", "Back payment needs both its start month and its base."),
+    Rule("BACKPAY_BEFORE_WORK_AGE", E, "「补缴起始年月」{month} 时该人员未满 {min_age} 周岁或尚未参加工作，请核对。",
+         "Back payment month {month} is before the person turned {min_age} or started work."),
+    Rule("BACKPAY_AFTER_RETIREMENT", E, "「补缴起始年月」之后的 {month} 已达法定退休年龄，不能补缴。",
+         "Back payment month {month} is past the statutory retirement age."),
+    Rule("BACKPAY_OVERLAP", E, "{month} 的{insurance}已有缴费记录，补缴月份不能重叠，请调整「补缴起始年月」。",
+         "{insurance} for {month} is already paid; back-payment months may not overlap, adjust the back-payment start."),
+    Rule("WAGE_BELOW_FLOOR", W, "「申报月工资」{wage} 元低于 {year} 年缴费基数下限 {floor} 元，按下限 {floor} 元核定。",
+         "Declared wage {wage} is below the {year} floor {floor}; the base is set to {floor}."),
+    Rule("WAGE_ABOVE_CEILING", W, "「申报月工资」{wage} 元高于 {year} 年缴费基数上限 {ceiling} 元，按上限 {ceiling} 元核定。",
+         "Declared wage {wage} is above the {year} ceiling {ceiling}; the base is set to {ceiling}."),
+    Rule("WAGE_OUT_OF_RANGE", E, "「申报月工资」{wage} 元超出 {year} 年缴费基数范围 {floor}–{ceiling} 元，请核对。",
+         "Declared wage {wage} is outside the {year} range {floor}–{ceiling}."),
+    Rule("NO_BASE_LIMITS", E, "{year} 年度缴费基数上下限尚未公布，暂不能办理，请联系经办机构。",
+         "The {year} contribution base limits are not published yet; please contact the agency office."),
+    Rule("NO_RATE", E, "{month} 的{insurance}费率尚未设置，请联系经办机构。", "No {insurance} rate is set for {month}."),
+    Rule("PHOTO_REQUIRED", E, "选择“是否制卡”为“是”时须上传照片，请点击「直接上传」。",
+         "A photo is required when a social security card is wanted; use Upload."),
+    # Rules that need the register (run at the audit).
+    Rule("ALREADY_CONTRIBUTING_HERE", E, "该人员已在本单位参加{insurance}并正常缴费，无需增员。",
+         "The person already contributes to {insurance} at this employer."),
+    Rule("CONTRIBUTING_ELSEWHERE", E, "该人员正在其他单位参加{insurance}，须由原单位办理减员后才能增员。",
+         "The person contributes to {insurance} at another employer; that employer must suspend first."),
+    Rule("TERMINATED", E, "该人员的参保关系已因{reason}终止，不能增员。", "The person's insurance was terminated ({reason}); no enrolment possible."),
+    Rule("PERSON_MISMATCH", E, "证件号码对应的参保人姓名为“{registered}”，与填写的“{name}”不一致，请核对。",
+         "The register knows this ID number under the name '{registered}', not '{name}'."),
+    Rule("NOT_CONTRIBUTING_HERE", E, "该人员未在本单位参加{insurance}或已停保，不能减员。",
+         "The person does not contribute to {insurance} at this employer."),
+    Rule("STOP_TOO_LATE", E, "「停保年月」不能晚于 {latest}。", "Stop month may not be after {latest}."),
+    Rule("STOP_BEFORE_START", E, "「停保年月」{stop} 早于该人员在本单位的参保起始年月 {start}。",
+         "Stop month {stop} is before the start month {start} at this employer."),
+    # Locks and files.
+    Rule("DUPLICATE_IN_FILE", E, "同一人员在本次文件中出现多次（第 {rows} 行），请只保留一行。",
+         "The same person appears on several rows of this file (rows {rows}); keep one."),
+    Rule("LOCKED_HERE", E, "该人员已有未办结的业务，流水号 {serial}。同一人员同一时间只能存在一条未审核通过的流水号，请先办结或退单该业务。",
+         "The person has an open transaction {serial}; finish or cancel it first."),
+    Rule("LOCKED_ELSEWHERE", E, "该人员在其他单位有未办结的业务，暂不能办理。",
+         "The person has open business at another employer; not possible now."),
+    Rule("DECLARATION_OPEN", E, "该人员 {year} 年度已有未办结的同类申报，流水号 {serial}。",
+         "The person already has an open declaration for {year}: {serial}."),
+    Rule("OUTSIDE_WINDOW", E, "当前不在受理期内（每月 {first} 日至 {last} 日受理），请于 {reopen} 起提交。",
+         "Outside the acceptance window (days {first}–{last} of each month); submit from {reopen}."),
+    Rule("ALL_ROWS_FAILED", E, "全部人员审核失败", "All persons failed the audit"),
+    Rule("CLERK_MARKED_FAILED", E, "经办机构审核不通过：{reason}", "Rejected by the agency office: {reason}"),
+    Rule("CLERK_RETURNED", E, "经办机构回退：{reason}", "Returned by the agency office: {reason}"),
+    Rule("EXPIRED", E, "草稿超过 {days} 天未处理，系统自动退单。", "Draft untouched for {days} days; cancelled automatically."),
+    Rule("CANCELLED_BY_AGENCY", E, "经办机构退单：{reason}", "Cancelled by the agency office: {reason}"),
+]
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+
+
+def render(code: str, field_name: str = "", params: dict | None = None, language: str | None = None) -> str:
+    rule = RULES[code]
+    lang = language or translation.get_language() or "zh-hans"
+    template = rule.en if lang.startswith("en") else rule.zh
+    values = {"label": field_name}
+    for key, value in (params or {}).items():
+        values[key] = _localise(value, lang)
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template
+
+
+def _localise(value: object, lang: str) -> str:
+    """Parameters may be {"zh": ..., "en": ...} pairs (labels) or plain values."""
+    if isinstance(value, dict) and "zh" in value:
+        return str(value["en"] if lang.startswith("en") else value["zh"])
+    return str(value)
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    return any(issue.is_error for issue in issues)
+
+
+def issues_from(data: list[dict]) -> list[Issue]:
+    return [Issue.from_dict(d) for d in data or []]
+
+
+def messages(data: list[dict], language: str | None = None) -> list[str]:
+    """Rendered '[CODE] message' lines for stored issues."""
+    return [f"[{i.code}] {i.message(language)}" for i in issues_from(data)]
+
+RULES["START_OVERLAP"] = Rule(
+    "START_OVERLAP", E,
+    "该人员{insurance}在 {month} 仍有参保记录（至 {end} 停保），「参保起始年月」不能早于 {end}。",
+    "{insurance} is still on the register for {month} (until {end}); the start month may not be before {end}.",
+)

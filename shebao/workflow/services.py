@@ -1,0 +1,473 @@
+"""The transaction engine: one service per transition (DOMAIN §4).
+
+Each transition is a guard, a conditional UPDATE on (state, version), an event row and
+its side effects, in one database transaction. Background jobs are enqueued inside that
+same transaction (django-q2's ORM broker writes its queue row through our connection), so
+a job exists exactly when the state change that asks for it was committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.core.months import add_months
+from shebao.params.services import ParamSnapshot
+from shebao.workflow import registry
+from shebao.workflow.models import (
+    EDITABLE_STATES,
+    AuditStatus,
+    DeclarationKey,
+    Event,
+    Item,
+    ItemStatus,
+    Mode,
+    PersonLock,
+    State,
+    Transaction,
+)
+from shebao.workflow.rules import Issue, has_errors
+
+ACTION_LABELS = {
+    "create": "保存", "save": "保存", "cancel": "退单", "submit": "提交审批", "audit_passed": "自动审核通过",
+    "audit_returned": "自动审核回退", "to_review": "转经办机构审核", "withdraw": "撤回", "approve": "审核通过",
+    "return": "回退", "expire": "超期自动退单", "agency_cancel": "经办机构退单", "finish": "结束",
+    "photo": "上传照片", "delete_rows": "删除人员", "import": "导入", "mark_failed": "标记审核失败",
+    "requeue": "重新排队审核",
+}
+
+
+def log_event(tx: Transaction, *, actor, action: str, from_state: str = "", to_state: str = "",
+              reason: str = "", detail: dict | None = None) -> Event:
+    return Event.objects.create(transaction=tx, actor=actor, action=action, from_state=from_state,
+                                to_state=to_state or from_state, reason=reason, detail=detail or {})
+
+
+def make_serial(tx: Transaction) -> str:
+    """Date + database id: unique, readable, time ordered, and no counter row to contend on."""
+    return f"{timezone.localtime(tx.created_at):%Y%m%d}{tx.pk:08d}"
+
+
+def transition(tx: Transaction, *, from_states: tuple, to_state: str, version: int | None, actor, action: str,
+               reason: str = "", detail: dict | None = None, **changes) -> Transaction:
+    """Move tx from one of from_states to to_state iff nobody changed it meanwhile."""
+    query = Transaction.objects.filter(pk=tx.pk, state__in=from_states)
+    if version is not None:
+        query = query.filter(version=version)
+    updated = query.update(state=to_state, version=F("version") + 1, **changes)
+    if not updated:
+        raise stale_conflict(tx)
+    from_state = tx.state
+    tx.refresh_from_db()
+    log_event(tx, actor=actor, action=action, from_state=from_state, to_state=to_state, reason=reason, detail=detail)
+    return tx
+
+
+def stale_conflict(tx: Transaction) -> Conflict:
+    """Say who changed it, when and how: the message a second clerk or a stale form sees."""
+    last = Event.objects.filter(transaction_id=tx.pk).select_related("actor").order_by("-at", "-id").first()
+    current = Transaction.objects.filter(pk=tx.pk).values_list("state", flat=True).first()
+    if last is None:
+        return Conflict(_("该业务已被修改，请刷新后重试。"), code="STALE")
+    who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+    when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M:%S")
+    what = ACTION_LABELS.get(last.action, last.action)
+    return Conflict(
+        _("该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。")
+        % {"when": when, "who": who, "what": _(what), "state": State(current).label if current else "-"},
+        code="STALE",
+        extra={"who": who, "when": when, "action": last.action},
+    )
+
+
+# --- locks ---------------------------------------------------------------------------------
+
+@dataclass
+class LockRefusal:
+    serial: str | None  # the holder's serial when it is the same employer's
+    transaction_id: int | None
+    issue: Issue
+
+
+def take_lock(tx: Transaction, item: Item) -> LockRefusal | None:
+    """Insert the person lock; the unique key lets exactly one concurrent writer win."""
+    if not item.id_key:
+        return None
+    if PersonLock.objects.filter(id_key=item.id_key, transaction=tx).exists():
+        PersonLock.objects.filter(id_key=item.id_key, transaction=tx).update(item=item)
+        return None
+    try:
+        with transaction.atomic():
+            PersonLock.objects.create(id_key=item.id_key, transaction=tx, item=item)
+        return None
+    except IntegrityError:
+        return lock_refusal(tx.employer_id, item.id_key)
+
+
+def lock_refusal(employer_id: int, id_key: str) -> LockRefusal:
+    holder = PersonLock.objects.filter(id_key=id_key).select_related("transaction").first()
+    if holder and holder.transaction.employer_id == employer_id:
+        serial = holder.transaction.serial
+        return LockRefusal(serial, holder.transaction_id, Issue("LOCKED_HERE", "id_number", {"serial": serial}))
+    return LockRefusal(None, None, Issue("LOCKED_ELSEWHERE", "id_number"))
+
+
+def release_locks(tx: Transaction) -> None:
+    PersonLock.objects.filter(transaction=tx).delete()
+    DeclarationKey.objects.filter(transaction=tx).delete()
+
+
+# --- save / cancel -------------------------------------------------------------------------
+
+@dataclass
+class SaveResult:
+    transaction: Transaction | None
+    issues: list[Issue]
+    lock: LockRefusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.transaction is not None
+
+
+def transaction_save_single(*, employer, actor, business_type: str, raw: dict, tx: Transaction | None = None,
+                            version: int | None = None, params: ParamSnapshot | None = None) -> SaveResult:
+    """保存: create a single transaction or update a saved/returned one.
+
+    Row-level rules run first; with an error nothing is written and the form shows why.
+    """
+    business = registry.get(business_type)
+    params = params or ParamSnapshot.load()
+    result = business.check_row(raw, params, employer)
+    if has_errors(result.issues):
+        return SaveResult(None, result.issues)
+    data = result.data
+    from shebao.core.identity import id_key as make_key
+
+    key = make_key(data["id_type"], data["id_number"]) if data.get("id_number") else ""
+    now = timezone.now()
+    with transaction.atomic():
+        if tx is None:
+            tx = Transaction.objects.create(employer=employer, business_type=business_type, mode=Mode.SINGLE,
+                                            operator=actor, state=State.SAVED, saved_at=now, total_count=1,
+                                            header={})
+            tx.serial = make_serial(tx)
+            tx.save(update_fields=["serial"])
+            item = Item.objects.create(transaction=tx, row_no=1, id_key=key, id_number=data.get("id_number", ""),
+                                       name=data.get("name", ""), data=data, raw=_jsonable(raw))
+            log_event(tx, actor=actor, action="create", to_state=State.SAVED)
+        else:
+            before = tx.state
+            updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
+                version=F("version") + 1, saved_at=now, touched_at=now, operator=actor
+            )
+            if not updated:
+                raise stale_conflict(tx)
+            tx.refresh_from_db()
+            item = tx.items.get(row_no=1)
+            old = item.data
+            changed = {k: [old.get(k, ""), v] for k, v in data.items() if old.get(k, "") != v}
+            item.data, item.id_key, item.id_number, item.name = data, key, data.get("id_number", ""), data.get("name", "")
+            item.raw = _jsonable(raw)
+            item.save(update_fields=["data", "id_key", "id_number", "name", "raw"])
+            if key != (old and _old_key(old)):
+                PersonLock.objects.filter(transaction=tx).exclude(id_key=key).delete()
+            log_event(tx, actor=actor, action="save", from_state=before, detail={"changed": changed})
+        if business.takes_person_lock:
+            refusal = take_lock(tx, item)
+            if refusal:
+                transaction.set_rollback(True)
+                return SaveResult(None, [refusal.issue], refusal)
+    return SaveResult(tx, result.issues)
+
+
+def _old_key(data: dict) -> str:
+    from shebao.core.identity import id_key as make_key
+
+    return make_key(data.get("id_type", ""), data.get("id_number", "")) if data.get("id_number") else ""
+
+
+def _jsonable(raw: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v if isinstance(v, (int, float, bool)) or v is None else str(v))
+            for k, v in raw.items()}
+
+
+def transaction_cancel(*, tx: Transaction, actor, version: int | None, reason: str = "",
+                       action: str = "cancel", from_states: tuple = EDITABLE_STATES) -> Transaction:
+    """退单: the transaction is kept in history; its person locks are released."""
+    with transaction.atomic():
+        tx = transition(tx, from_states=from_states, to_state=State.CANCELLED, version=version, actor=actor,
+                        action=action, reason=reason)
+        release_locks(tx)
+    return tx
+
+
+def item_set_photo(*, tx: Transaction, actor, version: int, jpeg: bytes) -> Transaction:
+    with transaction.atomic():
+        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
+            version=F("version") + 1, touched_at=timezone.now()
+        )
+        if not updated:
+            raise stale_conflict(tx)
+        Item.objects.filter(transaction=tx, row_no=1).update(photo=jpeg)
+        tx.refresh_from_db()
+        log_event(tx, actor=actor, action="photo", from_state=tx.state, detail={"bytes": len(jpeg)})
+    return tx
+
+
+# --- submit and the automatic audit --------------------------------------------------------
+
+def acceptance_window_issue(params: ParamSnapshot, today: dt.date) -> Issue | None:
+    first = params.setting_int("window_first_day", today)
+    last = params.setting_int("window_last_day", today)
+    if first <= today.day <= last:
+        return None
+    reopen = today.replace(day=first) if today.day < first else add_months(today.replace(day=1), 1).replace(day=first)
+    return Issue("OUTSIDE_WINDOW", "", {"first": first, "last": last, "reopen": reopen.isoformat()})
+
+
+def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
+    """提交审批: saved/returned → auditing, and the audit job is queued in the same commit.
+
+    A repeated or stale submit (same version shown twice) changes nothing the second time.
+    """
+    business = registry.get(tx.business_type)
+    if tx.state in (State.AUDITING, State.REVIEW, State.FINISHED) and tx.version == version + 1:
+        return tx  # the same submit again (double click, retried request): already done
+    if business.windowed and not Event.objects.filter(transaction=tx, action="submit").exists():
+        issue = acceptance_window_issue(ParamSnapshot.load(), timezone.localdate())
+        if issue:
+            raise ApplicationError(issue.message(), code=issue.code)
+    if not tx.items.filter(status=ItemStatus.IMPORTED).exists():
+        raise ApplicationError(_("没有可提交的人员，请先添加或导入人员。"), code="NO_ROWS")
+    now = timezone.now()
+    with transaction.atomic():
+        tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
+                        action="submit", submitted_at=now, touched_at=now, audit_started_at=now,
+                        progress_done=0, progress_total=0)
+        Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).update(
+            audit_status=AuditStatus.PENDING, audit_issues=[], clerk_reason=""
+        )
+        enqueue_audit(tx)
+    return tx
+
+
+def enqueue_audit(tx: Transaction) -> None:
+    from django_q.tasks import async_task
+
+    queue = settings.Q_SHORT if tx.mode == Mode.SINGLE else settings.Q_LONG
+    async_task("shebao.workflow.jobs.audit_job", tx.pk, cluster=queue, task_name=f"audit-{tx.serial}",
+               group="audit")
+
+
+AUDIT_CHUNK = 2000
+
+
+def run_audit(tx_id: int) -> str:
+    """The automatic audit. Idempotent: audited items are skipped; finishing is conditional.
+
+    Rows are audited in chunks, each chunk committed with the progress counter, so a
+    killed worker resumes where it stopped and a big batch never holds the write lock long.
+    """
+    tx = Transaction.objects.select_related("employer").filter(pk=tx_id).first()
+    if tx is None or tx.state != State.AUDITING:
+        return "skipped"
+    business = registry.get(tx.business_type)
+    ctx = registry.AuditContext(params=ParamSnapshot.load(), today=timezone.localdate())
+    pending = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED, audit_status=AuditStatus.PENDING)
+    total = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).count()
+    Transaction.objects.filter(pk=tx.pk).update(progress_total=total)
+    while True:
+        chunk = list(pending.order_by("id")[:AUDIT_CHUNK])
+        if not chunk:
+            break
+        results = business.audit(tx, chunk, ctx)
+        for item in chunk:
+            issues = results.get(item.pk, [])
+            item.audit_issues = [i.as_dict() for i in issues]
+            item.audit_status = AuditStatus.FAILED if has_errors(issues) else AuditStatus.PASSED
+        with transaction.atomic():
+            if not Transaction.objects.filter(pk=tx.pk, state=State.AUDITING).exists():
+                return "skipped"
+            Item.objects.bulk_update(chunk, ["audit_issues", "audit_status"], batch_size=1000)
+            # The heartbeat tells the sweeper this audit is alive.
+            Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(chunk),
+                                                        audit_started_at=timezone.now())
+    return finish_audit(tx, business, ctx)
+
+
+def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry.AuditContext) -> str:
+    with transaction.atomic():
+        tx = Transaction.objects.select_for_update().select_related("employer").get(pk=tx.pk)
+        if tx.state != State.AUDITING:
+            return "skipped"
+        imported = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
+        passed = list(imported.filter(audit_status=AuditStatus.PASSED).order_by("id"))
+        failed = imported.filter(audit_status=AuditStatus.FAILED)
+        counts = {"audit_passed_count": len(passed), "audit_failed_count": failed.count(),
+                  "progress_done": F("progress_total")}
+        if not passed:
+            if tx.mode == Mode.SINGLE:
+                item = failed.first()
+                reasons = item.audit_issues if item else []
+            else:
+                reasons = [Issue("ALL_ROWS_FAILED").as_dict()]
+            transition(tx, from_states=(State.AUDITING,), to_state=State.RETURNED, version=tx.version, actor=None,
+                       action="audit_returned", detail={"reasons": reasons}, returned=True, return_reasons=reasons,
+                       **counts)
+            return "returned"
+        reasons = business.review_reasons(tx, passed, ctx)
+        if not tx.employer.is_vip and business.review_for_ordinary:
+            reasons = [_("普通单位须经经办机构审核")] + reasons
+        if reasons:
+            transition(tx, from_states=(State.AUDITING,), to_state=State.REVIEW, version=tx.version, actor=None,
+                       action="to_review", reason="；".join(reasons), needs_review=True, **counts)
+            return "review"
+        apply_and_finish(tx, business, ctx, passed, actor=None, action="audit_passed", counts=counts)
+        return "finished"
+
+
+def apply_and_finish(tx: Transaction, business, ctx, passed: list[Item], *, actor, action: str,
+                     counts: dict | None = None, from_states: tuple = (State.AUDITING,), version: int | None = None,
+                     reason: str = "") -> Transaction:
+    """Apply every passing row's effect and finish, inside the caller's database transaction."""
+    business.apply(tx, passed, ctx)
+    Item.objects.filter(pk__in=[i.pk for i in passed]).update(applied=True)
+    release_locks(tx)
+    return transition(tx, from_states=from_states, to_state=State.FINISHED,
+                      version=tx.version if version is None else version, actor=actor, action=action,
+                      reason=reason, finished_at=timezone.now(), returned=False, applied_count=len(passed),
+                      **(counts or {}))
+
+
+def transaction_withdraw(*, tx: Transaction, actor, version: int) -> Transaction:
+    """撤回: an employer takes back a transaction a clerk has not acted on yet."""
+    with transaction.atomic():
+        return transition(tx, from_states=(State.REVIEW,), to_state=State.SAVED, version=version, actor=actor,
+                          action="withdraw", needs_review=False, touched_at=timezone.now())
+
+
+# --- clerk review ---------------------------------------------------------------------------
+
+def _check_clerk(tx: Transaction, clerk) -> None:
+    from shebao.accounts.models import Membership
+
+    if not clerk.is_clerk or clerk.office_id != tx.employer.office_id:
+        raise NotFound(_("未找到该业务。"), code="NOT_FOUND")
+    if Membership.objects.filter(user=clerk, employer_id=tx.employer_id, active=True).exists():
+        raise ApplicationError(_("不能审核本人所代理单位的业务。"), code="SEPARATION_OF_DUTIES")
+
+
+def clerk_approve(*, tx: Transaction, clerk, version: int) -> Transaction:
+    _check_clerk(tx, clerk)
+    business = registry.get(tx.business_type)
+    ctx = registry.AuditContext(params=ParamSnapshot.load(), today=timezone.localdate())
+    with transaction.atomic():
+        locked = Transaction.objects.select_for_update().select_related("employer").get(pk=tx.pk)
+        if locked.state != State.REVIEW or locked.version != version:
+            raise stale_conflict(tx)
+        passed = list(Item.objects.filter(transaction=locked, status=ItemStatus.IMPORTED,
+                                          audit_status=AuditStatus.PASSED).order_by("id"))
+        if not passed:
+            raise ApplicationError(_("没有审核通过的人员，请回退该业务。"), code="NO_PASSED_ROWS")
+        failed = Item.objects.filter(transaction=locked, status=ItemStatus.IMPORTED,
+                                     audit_status=AuditStatus.FAILED).count()
+        return apply_and_finish(locked, business, ctx, passed, actor=clerk, action="approve",
+                                from_states=(State.REVIEW,), version=version,
+                                counts={"audit_passed_count": len(passed), "audit_failed_count": failed})
+
+
+def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transaction:
+    _check_clerk(tx, clerk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写回退原因。"), code="REASON_REQUIRED")
+    reasons = [Issue("CLERK_RETURNED", "", {"reason": reason[:500]}).as_dict()]
+    with transaction.atomic():
+        return transition(tx, from_states=(State.REVIEW,), to_state=State.RETURNED, version=version, actor=clerk,
+                          action="return", reason=reason, returned=True, return_reasons=reasons,
+                          needs_review=False, touched_at=timezone.now())
+
+
+def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) -> Item:
+    """A clerk fails one row of a batch under review; the rest may still be approved."""
+    _check_clerk(tx, clerk)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写回退原因。"), code="REASON_REQUIRED")
+    with transaction.atomic():
+        if not Transaction.objects.filter(pk=tx.pk, state=State.REVIEW).exists():
+            raise stale_conflict(tx)
+        item = Item.objects.filter(transaction=tx, pk=item_id, status=ItemStatus.IMPORTED).first()
+        if item is None:
+            raise NotFound(_("未找到该人员。"), code="NOT_FOUND")
+        item.audit_status = AuditStatus.FAILED
+        item.clerk_reason = reason[:500]
+        item.audit_issues = item.audit_issues + [Issue("CLERK_MARKED_FAILED", "", {"reason": reason[:500]}).as_dict()]
+        item.save(update_fields=["audit_status", "clerk_reason", "audit_issues"])
+        log_event(tx, actor=clerk, action="mark_failed", from_state=tx.state, reason=reason,
+                  detail={"row": item.row_no})
+        Transaction.objects.filter(pk=tx.pk).update(audit_passed_count=F("audit_passed_count") - 1,
+                                                    audit_failed_count=F("audit_failed_count") + 1)
+    return item
+
+
+def agency_cancel(*, tx: Transaction, actor, reason: str) -> Transaction:
+    """A clerk or administrator cancels a stale transaction, with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(_("请填写退单原因。"), code="REASON_REQUIRED")
+    if actor.is_clerk:
+        _check_clerk(tx, actor)
+    reasons = [Issue("CANCELLED_BY_AGENCY", "", {"reason": reason[:500]}).as_dict()]
+    with transaction.atomic():
+        tx = transition(tx, from_states=(State.SAVED, State.RETURNED, State.REVIEW), to_state=State.CANCELLED,
+                        version=None, actor=actor, action="agency_cancel", reason=reason,
+                        return_reasons=reasons)
+        release_locks(tx)
+    return tx
+
+
+# --- housekeeping jobs ----------------------------------------------------------------------
+
+def expire_drafts(now: dt.datetime | None = None) -> int:
+    """Cancel drafts untouched for the expiry parameter, so none blocks a person for ever."""
+    now = now or timezone.now()
+    days = ParamSnapshot.load().setting_int("draft_expiry_days", timezone.localdate())
+    cutoff = now - dt.timedelta(days=days)
+    count = 0
+    for tx in Transaction.objects.filter(state__in=EDITABLE_STATES, touched_at__lt=cutoff).only("pk", "state"):
+        reasons = [Issue("EXPIRED", "", {"days": days}).as_dict()]
+        try:
+            with transaction.atomic():
+                transition(tx, from_states=EDITABLE_STATES, to_state=State.CANCELLED, version=None, actor=None,
+                           action="expire", reason=f"{days}", return_reasons=reasons)
+                release_locks(tx)
+            count += 1
+        except Conflict:
+            continue
+    return count
+
+
+def sweep_stuck_audits(now: dt.datetime | None = None) -> int:
+    """Re-queue audits whose job vanished (e.g. the queue row was lost) past a timeout."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.SHEBAO_AUDIT_STUCK_SECONDS)
+    count = 0
+    for tx in Transaction.objects.filter(state=State.AUDITING, audit_started_at__lt=cutoff):
+        with transaction.atomic():
+            if Transaction.objects.filter(pk=tx.pk, state=State.AUDITING, audit_started_at__lt=cutoff).update(
+                audit_started_at=now
+            ):
+                log_event(tx, actor=None, action="requeue", from_state=State.AUDITING)
+                enqueue_audit(tx)
+                count += 1
+    return count
+
