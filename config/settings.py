@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "shebao.accounts.context.current_actor",
             ],
+            "builtins": ["shebao.core.templatetags.shebao_tags"],
         },
     },
 ]
@@ -169,7 +170,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from the finders in development
 MEDIA_ROOT = VAR_DIR / "media"  # never served directly: photos and exports go through views
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.months import add_months
@@ -36,11 +37,11 @@ from shebao.workflow.models import (
 from shebao.workflow.rules import Issue, has_errors
 
 ACTION_LABELS = {
-    "create": "保存", "save": "保存", "cancel": "退单", "submit": "提交审批", "audit_passed": "自动审核通过",
-    "audit_returned": "自动审核回退", "to_review": "转经办机构审核", "withdraw": "撤回", "approve": "审核通过",
-    "return": "回退", "expire": "超期自动退单", "agency_cancel": "经办机构退单", "finish": "结束",
-    "photo": "上传照片", "delete_rows": "删除人员", "import": "导入", "mark_failed": "标记审核失败",
-    "requeue": "重新排队审核",
+    "create": gettext_lazy("保存"), "save": gettext_lazy("保存"), "cancel": gettext_lazy("退单"), "submit": gettext_lazy("提交审批"), "audit_passed": gettext_lazy("自动审核通过"),
+    "audit_returned": gettext_lazy("自动审核回退"), "to_review": gettext_lazy("转经办机构审核"), "withdraw": gettext_lazy("撤回"), "approve": gettext_lazy("审核通过"),
+    "return": gettext_lazy("回退"), "expire": gettext_lazy("超期自动退单"), "agency_cancel": gettext_lazy("经办机构退单"), "finish": gettext_lazy("结束"),
+    "photo": gettext_lazy("上传照片"), "delete_rows": gettext_lazy("删除人员"), "import": gettext_lazy("导入"), "mark_failed": gettext_lazy("标记审核失败"),
+    "requeue": gettext_lazy("重新排队审核"),
 }
 
 
@@ -78,10 +79,10 @@ def stale_conflict(tx: Transaction) -> Conflict:
         return Conflict(_("该业务已被修改，请刷新后重试。"), code="STALE")
     who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
     when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M:%S")
-    what = ACTION_LABELS.get(last.action, last.action)
+    what = str(ACTION_LABELS.get(last.action, last.action))
     return Conflict(
         _("该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。")
-        % {"when": when, "who": who, "what": _(what), "state": State(current).label if current else "-"},
+        % {"when": when, "who": who, "what": what, "state": State(current).label if current else "-"},
         code="STALE",
         extra={"who": who, "when": when, "action": last.action},
     )
@@ -149,6 +150,7 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
     if has_errors(result.issues):
         return SaveResult(None, result.issues)
     data = result.data
+    warnings = [issue.as_dict() for issue in result.issues]  # no errors here: only warnings remain
     from shebao.core.identity import id_key as make_key
 
     key = make_key(data["id_type"], data["id_number"]) if data.get("id_number") else ""
@@ -161,7 +163,8 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
             tx.serial = make_serial(tx)
             tx.save(update_fields=["serial"])
             item = Item.objects.create(transaction=tx, row_no=1, id_key=key, id_number=data.get("id_number", ""),
-                                       name=data.get("name", ""), data=data, raw=_jsonable(raw))
+                                       name=data.get("name", ""), data=data, raw=_jsonable(raw),
+                                       import_issues=warnings)
             log_event(tx, actor=actor, action="create", to_state=State.SAVED)
         else:
             before = tx.state
@@ -175,8 +178,8 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
             old = item.data
             changed = {k: [old.get(k, ""), v] for k, v in data.items() if old.get(k, "") != v}
             item.data, item.id_key, item.id_number, item.name = data, key, data.get("id_number", ""), data.get("name", "")
-            item.raw = _jsonable(raw)
-            item.save(update_fields=["data", "id_key", "id_number", "name", "raw"])
+            item.raw, item.import_issues = _jsonable(raw), warnings
+            item.save(update_fields=["data", "id_key", "id_number", "name", "raw", "import_issues"])
             if key != (old and _old_key(old)):
                 PersonLock.objects.filter(transaction=tx).exclude(id_key=key).delete()
             log_event(tx, actor=actor, action="save", from_state=before, detail={"changed": changed})
@@ -290,7 +293,8 @@ def run_audit(tx_id: int) -> str:
             break
         results = business.audit(tx, chunk, ctx)
         for item in chunk:
-            issues = results.get(item.pk, [])
+            # Row rules again (time passes: a start month may have aged), then the register's.
+            issues = business.check_row(item.data, ctx.params, tx.employer).issues + results.get(item.pk, [])
             item.audit_issues = [i.as_dict() for i in issues]
             item.audit_status = AuditStatus.FAILED if has_errors(issues) else AuditStatus.PASSED
         with transaction.atomic():

@@ -1,0 +1,78 @@
+"""Forms built from a business type's field specs: one declaration, every page."""
+
+from __future__ import annotations
+
+from django import forms
+
+from shebao.workflow.fields import FieldSpec
+from shebao.workflow.rules import Issue
+
+
+def _label(spec: FieldSpec) -> str:
+    from django.utils.translation import get_language
+
+    return spec.en if (get_language() or "").startswith("en") else spec.zh
+
+
+def _field_for(spec: FieldSpec) -> forms.Field:
+    attrs = {"data-kind": spec.kind, "autocomplete": "off"}
+    if spec.kind in ("choice", "id_type", "bool"):
+        choices = [("", "—")] + [(v, l) for v, l in spec.choices.choices]
+        return forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs))
+    if spec.kind == "insurance":
+        return forms.MultipleChoiceField(choices=spec.choices.choices, required=False,
+                                         widget=forms.CheckboxSelectMultiple(attrs=attrs))
+    if spec.kind == "month":
+        attrs.update(type="month", placeholder="2025-03")
+    elif spec.kind == "date":
+        attrs.update(type="date")
+    elif spec.kind == "money":
+        attrs.update(inputmode="decimal", placeholder="0.00")
+    elif spec.kind == "phone":
+        attrs.update(inputmode="tel")
+    return forms.CharField(required=False, max_length=max(spec.max_length, 40) * 2,
+                           widget=forms.TextInput(attrs=attrs))
+
+
+def spec_form(specs: list[FieldSpec], data: dict | None = None, initial: dict | None = None) -> forms.Form:
+    fields = {}
+    for spec in specs:
+        field = _field_for(spec)
+        field.label = _label(spec)
+        field.help_text = spec.help_en if (spec.help_en and _label(spec) == spec.en) else spec.help_zh
+        field.spec_required = spec.required
+        fields[spec.name] = field
+    form_class = type("SpecForm", (forms.Form,), fields)
+    if initial:
+        initial = dict(initial)
+        for spec in specs:
+            if spec.kind == "insurance" and isinstance(initial.get(spec.name), str):
+                initial[spec.name] = [v for v in initial[spec.name].split(",") if v]
+    return form_class(data=data, initial=initial or {s.name: s.default for s in specs if s.default})
+
+
+def raw_from_form(specs: list[FieldSpec], post) -> dict:
+    raw = {}
+    for spec in specs:
+        if spec.kind == "insurance":
+            raw[spec.name] = ",".join(post.getlist(spec.name))
+        else:
+            raw[spec.name] = post.get(spec.name, "")
+    return raw
+
+
+def attach_issues(form: forms.Form, issues: list[Issue]) -> list[str]:
+    """Errors and warnings go under their field; the rest is returned for the page top."""
+    general = []
+    form.is_bound and form.is_valid()
+    form.warnings = {}
+    for issue in issues:
+        text = f"[{issue.code}] {issue.message()}"
+        if issue.field in form.fields:
+            if issue.is_error:
+                form.errors.setdefault(issue.field, form.error_class()).append(text)
+            else:
+                form.warnings.setdefault(issue.field, []).append(text)
+        else:
+            general.append(text)
+    return general

@@ -1,0 +1,42 @@
+"""Read-only queries behind the employer pages. Task lists are selectors over state."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Min, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from shebao.register.models import ContributionBase, Person, RelationStatus
+from shebao.workflow.models import DONE_STATES, TODO_STATES, Transaction
+
+
+def task_list(employer, *, done: bool, business_type: str = "", serial: str = "",
+              date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet[Transaction]:
+    query = Transaction.objects.filter(employer=employer, state__in=DONE_STATES if done else TODO_STATES)
+    if business_type:
+        query = query.filter(business_type=business_type)
+    if serial:
+        query = query.filter(serial__startswith=serial.strip())
+    tz = timezone.get_current_timezone()
+    if date_from:
+        query = query.filter(created_at__gte=dt.datetime.combine(date_from, dt.time.min, tz))
+    if date_to:
+        query = query.filter(created_at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tz))
+    return query.order_by("-id").defer("header")
+
+
+def contributing_persons(employer, search: str = "") -> QuerySet[Person]:
+    """Persons contributing at the employer, with their start month and latest base."""
+    query = Person.objects.filter(relations__employer=employer, relations__status=RelationStatus.CONTRIBUTING)
+    search = (search or "").strip()
+    if search:
+        query = query.filter(id_number__startswith=search.upper()) | query.filter(name__contains=search)
+    latest_base = ContributionBase.objects.filter(person=OuterRef("pk"), employer=employer).order_by("-year")
+    return (
+        query.annotate(start_month=Min("relations__start_month"),
+                       base=Subquery(latest_base.values("base")[:1]),
+                       base_year=Subquery(latest_base.values("year")[:1]))
+        .order_by("name", "id")
+        .defer("photo")
+    )

@@ -1,0 +1,58 @@
+// Field checks as the user leaves a field: the server's rule catalogue answers, so the
+// form says exactly what 保存 will say. Also refreshes the back-payment preview.
+(function () {
+  "use strict";
+  var form = document.querySelector("form.data-form[data-check-url]");
+  if (!form || form.querySelector("fieldset[disabled]")) return;
+  var touched = {};
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  function fieldBox(name) { return form.querySelector('.field[data-field="' + name + '"]'); }
+  function check() {
+    var data = new FormData(form);
+    data.delete("action");
+    Object.keys(touched).forEach(function (n) { data.append("_touched", n); });
+    fetch(form.dataset.checkUrl, { method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRFToken": csrf } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (res) {
+        if (!res) return;
+        Object.keys(touched).forEach(function (name) {
+          var box = fieldBox(name); if (!box) return;
+          var issues = res.fields[name] || [];
+          var errs = issues.filter(function (i) { return i.severity === "error"; });
+          var warns = issues.filter(function (i) { return i.severity !== "error"; });
+          box.classList.toggle("has-error", errs.length > 0);
+          var e = box.querySelector(".field-error"); if (e) e.textContent = errs.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
+          var w = box.querySelector(".field-warning"); if (w) w.textContent = warns.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
+        });
+        renderBackpay(res.backpay);
+      });
+  }
+  function renderBackpay(bp) {
+    var box = document.getElementById("backpay-preview");
+    if (!box || !bp) return;
+    var body = box.querySelector("tbody");
+    body.textContent = "";
+    bp.lines.forEach(function (l) {
+      var tr = document.createElement("tr");
+      [l.month, l.insurance, l.base, l.employer, l.personal].forEach(function (v, i) {
+        var td = document.createElement("td"); td.textContent = v; if (i > 1) td.className = "num"; tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    box.querySelector('[data-total="employer"]').textContent = bp.total_employer;
+    box.querySelector('[data-total="personal"]').textContent = bp.total_personal;
+    box.querySelector('[data-total="surcharge"]').textContent = bp.surcharge;
+    box.hidden = bp.lines.length === 0;
+  }
+  var timer = null;
+  form.addEventListener("focusout", function (ev) {
+    var name = ev.target && ev.target.name;
+    if (!name || name === "csrfmiddlewaretoken" || name === "version") return;
+    touched[name] = true;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(check, 80);
+  });
+  form.addEventListener("change", function (ev) {
+    if (ev.target && ev.target.type === "checkbox") { touched[ev.target.name] = true; check(); }
+  });
+})();

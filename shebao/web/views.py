@@ -1,0 +1,304 @@
+"""Employer pages. Thin: parse, authorise (structurally, by employer), call one service, render."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shebao.accounts.scoping import employer_required
+from shebao.business.enrol import backpay_preview
+from shebao.core.errors import ApplicationError, Conflict
+from shebao.core.images import reencode_photo
+from shebao.core.months import parse_date
+from shebao.employers.models import MaterialsChecklist
+from shebao.params.services import ParamSnapshot
+from shebao.web import selectors
+from shebao.web.forms import attach_issues, raw_from_form, spec_form
+from shebao.workflow import registry, services
+from shebao.workflow.models import Event, Mode, State, Transaction
+from shebao.workflow.rules import has_errors, issues_from
+from shebao.workflow.rules import messages as rule_messages
+
+PAGE_SIZE = 20
+
+
+def _business_or_404(code: str) -> registry.BusinessType:
+    try:
+        return registry.get(code)
+    except KeyError:
+        raise Http404 from None
+
+
+def _tx_or_404(request, pk: int) -> Transaction:
+    # Scoped by the employer: another employer's transaction does not exist for this user.
+    return get_object_or_404(Transaction.objects.select_related("employer", "employer__office", "operator"),
+                             pk=pk, employer=request.employer)
+
+
+def _url_or_empty(name: str, **kwargs) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
+
+
+@require_GET
+def root(request):
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    from shebao.accounts.views import home_for
+
+    return redirect(home_for(request.user))
+
+
+@employer_required
+@require_GET
+def home(request):
+    """首页: 待办任务列表 and 已办任务列表, each filterable and paginated."""
+    filters = {
+        "business_type": request.GET.get("type", ""),
+        "serial": request.GET.get("serial", "")[:24],
+        "date_from": parse_date(request.GET.get("from", "")),
+        "date_to": parse_date(request.GET.get("to", "")),
+    }
+    lists = []
+    for key, done, title in (("todo", False, _("待办任务列表")), ("done", True, _("已办任务列表"))):
+        page_number = request.GET.get(f"{key}_page", "1")
+        paginator = Paginator(selectors.task_list(request.employer, done=done, **filters), PAGE_SIZE)
+        page = paginator.get_page(page_number)
+        lists.append({"key": key, "title": title, "page": page})
+    return render(request, "web/home.html", {
+        "lists": lists, "types": registry.choices(), "filters": request.GET,
+        "labels": {b.code: b for b in registry.all_types()},
+    })
+
+
+@employer_required
+@require_GET
+def business(request, code: str):
+    """A business module's landing: 单个办理 / 批量办理."""
+    business = _business_or_404(code)
+    return render(request, "web/business.html", {
+        "business": business,
+        "batch_links": {
+            "template": _url_or_empty("batch:template", code=code),
+            "upload": _url_or_empty("batch:upload", code=code),
+            "results": _url_or_empty("batch:results", code=code),
+        } if business.batch else None,
+    })
+
+
+def _form_context(request, business, form, tx=None, general=None, lock=None, preview=None):
+    return {
+        "business": business, "form": form, "tx": tx, "general": general or [], "lock": lock,
+        "preview": preview, "specs": {s.name: s for s in business.fields},
+    }
+
+
+@employer_required
+@require_http_methods(["GET", "POST"])
+def single_new(request, code: str):
+    """单个办理: enter the data, then 保存 creates the transaction."""
+    business = _business_or_404(code)
+    if not business.single:
+        raise Http404
+    if request.method == "POST":
+        raw = raw_from_form(business.fields, request.POST)
+        result = services.transaction_save_single(employer=request.employer, actor=request.user,
+                                                  business_type=code, raw=raw)
+        if result.ok:
+            messages.success(request, _("已保存，流水号 %(serial)s。请核对后提交审批。") % {"serial": result.transaction.serial})
+            return redirect("web:tx_detail", pk=result.transaction.pk)
+        form = spec_form(business.fields, data=request.POST)
+        general = attach_issues(form, result.issues)
+        return render(request, "web/single_form.html",
+                      _form_context(request, business, form, general=general, lock=result.lock), status=422)
+    form = spec_form(business.fields)
+    return render(request, "web/single_form.html", _form_context(request, business, form))
+
+
+@employer_required
+@require_POST
+def check_fields(request, code: str):
+    """Row rules while the user types: issues per field, and the back-payment preview."""
+    business = _business_or_404(code)
+    params = ParamSnapshot.load()
+    raw = raw_from_form(business.fields, request.POST)
+    result = business.check_row(raw, params, request.employer)
+    touched = set(request.POST.getlist("_touched"))
+    fields: dict[str, list[dict]] = {}
+    for issue in result.issues:
+        if touched and issue.field not in touched:
+            continue
+        fields.setdefault(issue.field, []).append(
+            {"code": issue.code, "severity": issue.severity.value, "message": issue.message()})
+    payload = {"fields": fields}
+    if code == "enrol" and not has_errors([i for i in result.issues if i.field in ("backpay_from", "backpay_base", "start_month")]):
+        preview = backpay_preview(params, result.data, request.employer)
+        payload["backpay"] = {
+            "lines": [{"month": l.month.strftime("%Y-%m"), "insurance": l.insurance_type, "base": str(l.base),
+                       "employer": str(l.employer_amount), "personal": str(l.personal_amount)} for l in preview["lines"]],
+            "total_employer": str(preview["total_employer"]), "total_personal": str(preview["total_personal"]),
+            "surcharge": str(preview["surcharge"]),
+        }
+    return JsonResponse(payload)
+
+
+@employer_required
+@require_GET
+def tx_detail(request, pk: int):
+    """The transaction page: edit, 保存, 提交审批, 退单, 撤回, the result and its history."""
+    tx = _tx_or_404(request, pk)
+    if tx.mode == Mode.BATCH:
+        url = _url_or_empty("batch:detail", pk=tx.pk)
+        if url:
+            return redirect(url)
+    return _render_tx(request, tx)
+
+
+def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, status: int = 200):
+    business = _business_or_404(tx.business_type)
+    item = tx.items.order_by("row_no").first()
+    if form is None:
+        form = spec_form(business.fields, initial=item.data if item else {})
+        if item and tx.state == State.RETURNED:
+            general = (general or []) + attach_issues(form, [])
+    stored = (item.audit_issues or item.import_issues) if item else []
+    warnings = [i for i in issues_from(stored) if not i.is_error]
+    checklist = None
+    if tx.state == State.REVIEW and not tx.employer.is_vip:
+        checklist = (MaterialsChecklist.objects.filter(office=tx.employer.office, business_type=tx.business_type).first()
+                     or MaterialsChecklist.objects.filter(office__isnull=True, business_type=tx.business_type).first())
+    preview = None
+    if item and tx.business_type == "enrol" and item.data.get("backpay_from"):
+        preview = backpay_preview(ParamSnapshot.load(), item.data, tx.employer)
+    context = _form_context(request, business, form, tx=tx, general=general, lock=lock, preview=preview)
+    context.update({
+        "item": item,
+        "reasons": rule_messages(tx.return_reasons),
+        "warnings": [f"[{w.code}] {w.message()}" for w in warnings],
+        "events": Event.objects.filter(transaction=tx).select_related("actor"),
+        "action_labels": services.ACTION_LABELS,
+        "checklist": checklist,
+        "export_xlsx": _url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
+        "export_pdf": _url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+        "poll": tx.state in (State.AUDITING,),
+        "has_photo": bool(item and item.photo),
+        "photo_stamp": tx.version,
+    })
+    return render(request, "web/tx_detail.html", context, status=status)
+
+
+def _version(request) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        raise ApplicationError(_("请求缺少版本信息，请刷新页面后重试。"), code="BAD_REQUEST") from None
+
+
+@employer_required
+@require_POST
+def tx_action(request, pk: int):
+    """保存 / 提交审批 / 退单 / 撤回, each one service call with the version the user saw."""
+    tx = _tx_or_404(request, pk)
+    action = request.POST.get("action", "")
+    business = _business_or_404(tx.business_type)
+    try:
+        version = _version(request)
+        if action == "save":
+            raw = raw_from_form(business.fields, request.POST)
+            result = services.transaction_save_single(employer=request.employer, actor=request.user,
+                                                      business_type=tx.business_type, raw=raw, tx=tx, version=version)
+            if not result.ok:
+                form = spec_form(business.fields, data=request.POST)
+                general = attach_issues(form, result.issues)
+                return _render_tx(request, tx, form=form, general=general, lock=result.lock, status=422)
+            messages.success(request, _("已保存。"))
+        elif action == "submit":
+            services.transaction_submit(tx=tx, actor=request.user, version=version)
+        elif action == "cancel":
+            services.transaction_cancel(tx=tx, actor=request.user, version=version)
+            messages.success(request, _("已退单，流水号 %(serial)s 已作废，可重新办理。") % {"serial": tx.serial})
+            return redirect("web:home")
+        elif action == "withdraw":
+            services.transaction_withdraw(tx=tx, actor=request.user, version=version)
+            messages.success(request, _("已撤回，业务回到待办任务列表，可修改后重新提交。"))
+        else:
+            raise ApplicationError(_("未知操作。"), code="BAD_REQUEST")
+    except Conflict as error:
+        messages.error(request, error.message)
+        tx.refresh_from_db()
+        return _render_tx(request, tx, status=409)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        tx.refresh_from_db()
+        return _render_tx(request, tx, status=400)
+    return redirect("web:tx_detail", pk=tx.pk)
+
+
+@employer_required
+@require_GET
+def tx_status(request, pk: int):
+    """Polled by the result screen while the audit runs."""
+    tx = _tx_or_404(request, pk)
+    return JsonResponse({
+        "state": tx.state, "version": tx.version,
+        "business_status": tx.business_status_label, "approval": tx.approval_label,
+        "returned": tx.returned_flag_label, "reasons": rule_messages(tx.return_reasons),
+        "progress_done": tx.progress_done, "progress_total": tx.progress_total,
+        "counts": {"total": tx.total_count, "import_failed": tx.import_failed_count,
+                   "passed": tx.audit_passed_count, "failed": tx.audit_failed_count, "applied": tx.applied_count},
+        "final": tx.state not in (State.AUDITING, State.IMPORTING),
+    })
+
+
+@employer_required
+@require_http_methods(["GET", "POST"])
+def tx_photo(request, pk: int):
+    """直接上传 (POST) and the photo itself (GET), served only to the employer."""
+    tx = _tx_or_404(request, pk)
+    item = tx.items.filter(row_no=1).first()
+    if item is None:
+        raise Http404
+    if request.method == "GET":
+        if not item.photo:
+            raise Http404
+        response = HttpResponse(bytes(item.photo), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+    upload = request.FILES.get("photo")
+    try:
+        if upload is None:
+            raise ApplicationError(_("请选择要上传的照片。"), code="PHOTO_EMPTY")
+        if upload.size > settings.SHEBAO_PHOTO_MAX_BYTES:
+            raise ApplicationError(_("照片文件超过 %(mb)d MB，请压缩后上传。") % {
+                "mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)}, code="PHOTO_TOO_LARGE")
+        jpeg = reencode_photo(upload.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
+        services.item_set_photo(tx=tx, actor=request.user, version=_version(request), jpeg=jpeg)
+        messages.success(request, _("照片已上传（已转换为 358×441 像素 JPEG）。点击「刷新」查看。"))
+    except Conflict as error:
+        messages.error(request, error.message)
+        return _render_tx(request, tx, status=409)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _render_tx(request, tx, status=400)
+    return redirect(f"{reverse('web:tx_detail', kwargs={'pk': tx.pk})}#photo")
+
+
+@employer_required
+@require_GET
+def persons(request):
+    """参保人员: the employer's contributing persons with base and start month."""
+    query = selectors.contributing_persons(request.employer, request.GET.get("q", "")[:50])
+    page = Paginator(query, 50).get_page(request.GET.get("page", "1"))
+    return render(request, "web/persons.html", {"page": page, "q": request.GET.get("q", ""),
+                                                "year": timezone.localdate().year})
+
+

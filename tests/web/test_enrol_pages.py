@@ -1,0 +1,117 @@
+import datetime as dt
+import io
+
+import pytest
+from PIL import Image
+
+from shebao.workflow import services
+from shebao.workflow.models import State, Transaction
+from tests.workflow.helpers import enrol_raw, login, make_employer, make_id, make_operator, seed_params
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _params():
+    seed_params()
+
+
+@pytest.fixture
+def vip(client):
+    employer = make_employer(vip=True)
+    user = make_operator(employer)
+    login(client, user, employer)
+    return employer, user
+
+
+def _form(raw: dict) -> dict:
+    data = dict(raw)
+    data["insurance_types"] = []
+    return data
+
+
+def test_single_enrolment_save_submit_finish(client, vip):
+    employer, user = vip
+    pid = make_id(dt.date(1990, 1, 1))
+    response = client.post("/business/enrol/single/", _form(enrol_raw(pid)))
+    assert response.status_code == 302
+    tx = Transaction.objects.get(employer=employer)
+    home = client.get("/home/").content.decode()
+    assert tx.serial in home and "未提交" in home and "待办任务列表" in home
+    page = client.get(f"/tx/{tx.pk}/").content.decode()
+    assert "提交审批" in page and "退单" in page
+    response = client.post(f"/tx/{tx.pk}/action/", {"action": "submit", "version": tx.version})
+    assert response.status_code == 302
+    status = client.get(f"/tx/{tx.pk}/status/").json()
+    assert status["approval"] == "进行中" and status["final"] is False
+    services.run_audit(tx.pk)
+    status = client.get(f"/tx/{tx.pk}/status/").json()
+    assert status["approval"] == "结束" and status["final"] is True
+    persons = client.get("/persons/").content.decode()
+    assert pid in persons
+
+
+def test_save_with_errors_keeps_input_and_names_field(client, vip):
+    raw = enrol_raw("42010219900101123X", name="李四")
+    response = client.post("/business/enrol/single/", _form(raw))
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "ID_CHECKSUM" in body and "李四" in body
+    assert not Transaction.objects.exists()
+
+
+def test_other_employers_transaction_is_404(client, vip):
+    other = make_employer(vip=True)
+    other_user = make_operator(other)
+    result = services.transaction_save_single(employer=other, actor=other_user, business_type="enrol",
+                                              raw=enrol_raw(make_id(dt.date(1993, 3, 3))))
+    pk = result.transaction.pk
+    for url in (f"/tx/{pk}/", f"/tx/{pk}/status/", f"/tx/{pk}/photo/"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/tx/{pk}/action/", {"action": "cancel", "version": 1}).status_code == 404
+
+
+def _png(w=400, h=500) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (w, h), (200, 180, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_photo_upload_reencodes(client, vip):
+    employer, user = vip
+    client.post("/business/enrol/single/", _form(enrol_raw(make_id(dt.date(1990, 2, 2)), make_card="是")))
+    tx = Transaction.objects.get()
+    upload = io.BytesIO(_png())
+    upload.name = "me.png"
+    response = client.post(f"/tx/{tx.pk}/photo/", {"photo": upload, "version": tx.version})
+    assert response.status_code == 302
+    photo = client.get(f"/tx/{tx.pk}/photo/")
+    image = Image.open(io.BytesIO(photo.content))
+    assert image.format == "JPEG" and image.size == (358, 441) and len(photo.content) <= 60 * 1024
+
+
+def test_fake_image_refused(client, vip):
+    client.post("/business/enrol/single/", _form(enrol_raw(make_id(dt.date(1990, 2, 3)))))
+    tx = Transaction.objects.get()
+    upload = io.BytesIO(b"MZ\x90\x00" + b"\x00" * 2000)
+    upload.name = "photo.jpg"
+    response = client.post(f"/tx/{tx.pk}/photo/", {"photo": upload, "version": tx.version})
+    assert response.status_code == 400
+    assert "JPEG" in response.content.decode()
+
+
+def test_finished_transaction_cannot_be_changed(client, vip):
+    employer, user = vip
+    client.post("/business/enrol/single/", _form(enrol_raw(make_id(dt.date(1990, 2, 4)))))
+    tx = Transaction.objects.get()
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    services.run_audit(tx.pk)
+    tx.refresh_from_db()
+    assert tx.state == State.FINISHED
+    for action in ("save", "cancel", "submit", "withdraw"):
+        data = _form(enrol_raw(make_id(dt.date(1990, 2, 4)), name="王五"))
+        data.update(action=action, version=tx.version)
+        response = client.post(f"/tx/{tx.pk}/action/", data)
+        assert response.status_code in (400, 409)
+    tx.refresh_from_db()
+    assert tx.state == State.FINISHED and tx.items.get().name == "张三"

@@ -1,0 +1,110 @@
+import datetime as dt
+
+import pytest
+
+from shebao.register.models import ContributionBase, ContributionLine, Relation, RelationStatus
+from shebao.workflow import services
+from shebao.workflow.models import Event, PersonLock, State
+from tests.workflow.helpers import enrol_raw, make_clerk, make_employer, make_id, make_operator, seed_params
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _params():
+    seed_params()
+
+
+def _save(employer, user, raw):
+    result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw)
+    assert result.ok, [i.code for i in result.issues]
+    return result.transaction
+
+
+def test_vip_enrolment_finishes_and_applies_the_register():
+    employer = make_employer(vip=True)
+    user = make_operator(employer)
+    tx = _save(employer, user, enrol_raw(make_id(dt.date(1990, 5, 17)), wage="3000"))
+    assert tx.state == State.SAVED and tx.serial and PersonLock.objects.filter(transaction=tx).count() == 1
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    assert services.run_audit(tx.pk) == "finished"
+    tx.refresh_from_db()
+    assert tx.state == State.FINISHED and tx.applied_count == 1
+    assert Relation.objects.filter(employer=employer, status=RelationStatus.CONTRIBUTING).count() == 5
+    base = ContributionBase.objects.get(employer=employer)
+    assert base.declared_wage == 3000 and base.base == 4498  # clamped to the floor
+    assert not PersonLock.objects.exists()
+    item = tx.items.get()
+    assert [i["code"] for i in item.import_issues] == ["WAGE_BELOW_FLOOR"]
+    assert [i["code"] for i in item.audit_issues] == ["WAGE_BELOW_FLOOR"]
+
+
+def test_submit_twice_with_same_version_does_nothing_more():
+    employer = make_employer(vip=True)
+    user = make_operator(employer)
+    tx = _save(employer, user, enrol_raw(make_id(dt.date(1991, 1, 2))))
+    version = tx.version
+    services.transaction_submit(tx=tx, actor=user, version=version)
+    services.transaction_submit(tx=tx, actor=user, version=version)
+    assert Event.objects.filter(transaction=tx, action="submit").count() == 1
+
+
+def test_ordinary_goes_to_review_and_clerk_approves():
+    employer = make_employer(vip=False)
+    user = make_operator(employer)
+    tx = _save(employer, user, enrol_raw(make_id(dt.date(1988, 3, 4))))
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    assert services.run_audit(tx.pk) == "review"
+    tx.refresh_from_db()
+    clerk = make_clerk(employer.office)
+    services.clerk_approve(tx=tx, clerk=clerk, version=tx.version)
+    tx.refresh_from_db()
+    assert tx.state == State.FINISHED
+    assert Relation.objects.filter(employer=employer).count() == 5
+
+
+def test_already_contributing_is_returned_with_reason():
+    employer = make_employer(vip=True)
+    user = make_operator(employer)
+    pid = make_id(dt.date(1985, 6, 6))
+    tx = _save(employer, user, enrol_raw(pid))
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    services.run_audit(tx.pk)
+    tx2 = _save(employer, user, enrol_raw(pid))
+    services.transaction_submit(tx=tx2, actor=user, version=tx2.version)
+    assert services.run_audit(tx2.pk) == "returned"
+    tx2.refresh_from_db()
+    assert tx2.state == State.RETURNED and tx2.returned
+    assert {r["code"] for r in tx2.return_reasons} == {"ALREADY_CONTRIBUTING_HERE"}
+
+
+def test_lock_refuses_second_open_transaction():
+    employer = make_employer(vip=True)
+    other = make_employer(vip=True)
+    user, other_user = make_operator(employer), make_operator(other)
+    pid = make_id(dt.date(1992, 2, 2))
+    tx = _save(employer, user, enrol_raw(pid))
+    again = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=enrol_raw(pid))
+    assert not again.ok and again.lock.serial == tx.serial and again.issues[0].code == "LOCKED_HERE"
+    elsewhere = services.transaction_save_single(employer=other, actor=other_user, business_type="enrol",
+                                                 raw=enrol_raw(pid))
+    assert not elsewhere.ok and elsewhere.issues[0].code == "LOCKED_ELSEWHERE" and elsewhere.lock.serial is None
+    services.transaction_cancel(tx=tx, actor=user, version=tx.version)
+    assert services.transaction_save_single(employer=other, actor=other_user, business_type="enrol",
+                                            raw=enrol_raw(pid)).ok
+
+
+def test_backpay_lines_use_each_months_parameters():
+    employer = make_employer(vip=True)
+    user = make_operator(employer)
+    from shebao.core.months import add_months, current_month
+
+    start = current_month()
+    since = add_months(start, -2)
+    tx = _save(employer, user, enrol_raw(make_id(dt.date(1980, 1, 1)), backpay_from=since.strftime("%Y-%m"),
+                                         backpay_base="5000"))
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    assert services.run_audit(tx.pk) == "finished"
+    back = ContributionLine.objects.filter(kind="backpay", insurance_type="pension").order_by("month")
+    assert [line.month for line in back] == [since, add_months(since, 1)]
+    assert back[0].employer_amount == 800 and back[0].personal_amount == 400
