@@ -8,4 +8,4 @@ class BusinessConfig(AppConfig):
 
     def ready(self) -> None:
         # Each module registers its business type with the workflow registry.
-        from shebao.business import enrol  # noqa: F401
+        from shebao.business import enrol, suspend  # noqa: F401

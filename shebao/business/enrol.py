@@ -194,7 +194,8 @@ class Enrol(BusinessType):
         paid: dict[int, set[tuple[str, dt.date]]] = defaultdict(set)
         need_lines = [persons[i.id_key].pk for i in items if i.id_key in persons and i.data.get("backpay_from")]
         if need_lines:
-            for pid, itype, month in ContributionLine.objects.filter(person_id__in=need_lines).values_list(
+            for pid, itype, month in ContributionLine.objects.filter(person_id__in=need_lines,
+                                                                     voided_by__isnull=True).values_list(
                 "person_id", "insurance_type", "month"
             ):
                 paid[pid].add((itype, month))
@@ -230,8 +231,8 @@ class Enrol(BusinessType):
                         issues.append(Issue("ALREADY_CONTRIBUTING_HERE", "insurance_types", {"insurance": label}))
                     elif itype != "injury":
                         issues.append(Issue("CONTRIBUTING_ELSEWHERE", "insurance_types", {"insurance": label}))
-                elif start and rel.end_month and rel.end_month > start and rel.start_month <= start:
-                    # A suspended period that still covers the start month: no month paid twice.
+                elif start and rel.end_month and rel.end_month > start:
+                    # A suspended period that runs past the start month: no month paid twice.
                     issues.append(Issue("START_OVERLAP", "start_month", {
                         "insurance": label, "month": format_month(start), "end": format_month(rel.end_month)}))
             for month in backpay_months(data):

@@ -115,13 +115,19 @@ class ContributionLine(models.Model):
     employer_amount = models.DecimalField(_("单位应缴"), max_digits=12, decimal_places=2)
     personal_amount = models.DecimalField(_("个人应缴"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
+    voided_by = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("应缴明细")
         verbose_name_plural = _("应缴明细")
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "employer", "month", "insurance_type"], name="line_person_employer_month_type_uniq"
+                fields=["person", "employer", "month", "insurance_type"],
+                condition=models.Q(voided_by__isnull=True),
+                name="line_person_employer_month_type_uniq",
             )
         ]
         indexes = [models.Index(fields=["person", "insurance_type", "month"])]

@@ -1,0 +1,202 @@
+"""减员(暂停缴费): an employer stops contributing for an employee (DOMAIN §5, §6, §8).
+
+停保年月 is the first month without contribution; the last contributing month is the one
+before. Reasons 03 退休 and 04 死亡 terminate the relation (终止, no later 续保); every other
+reason suspends it (暂停缴费), and the person may later be resumed by 增员(续保) here or at
+another employer from 停保年月 on. The due contribution lines of the stopped months are
+removed, so that a person who moves (减员 at A from month M, 增员 at B from M) has no month
+paid twice and none missing.
+
+停保险种 left blank (stored as all five) means "every insurance the person contributes to at
+this employer": an employer stopping a person entirely need not know which types were
+chosen at enrolment. A listed subset must name types the person contributes to here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from shebao.core.choices import ALL_INSURANCE, TERMINATING_REASONS, IdType, InsuranceType, SuspendReason
+from shebao.core.months import add_months, current_month, format_month
+from shebao.params.services import ParamSnapshot
+from shebao.register.models import ContributionLine, Person, Relation, RelationStatus
+from shebao.workflow.fields import FieldSpec, RowResult, as_month, normalise_row
+from shebao.workflow.registry import AuditContext, BusinessType, register
+from shebao.workflow.rules import Issue
+
+FIELDS = [
+    FieldSpec("id_type", "证件类型", "ID type", "id_type", True, IdType, default=IdType.RESIDENT.value),
+    FieldSpec("id_number", "证件号码", "ID number", "id_number", True, text_format=True,
+              help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式",
+              help_en="18 characters; format as text"),
+    FieldSpec("name", "姓名", "Name", "name", True, max_length=50,
+              help_zh="须与参保登记的姓名一致", help_en="as on the register"),
+    FieldSpec("stop_month", "停保年月", "Stop month", "month", True, text_format=True,
+              help_zh="第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月",
+              help_en="first month without contribution (YYYY-MM); at the latest next month"),
+    FieldSpec("reason", "减员原因", "Reason", "choice", True, SuspendReason,
+              help_zh="填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系",
+              help_en="code or label; 03 retirement and 04 death terminate the relation"),
+    FieldSpec("stop_types", "停保险种", "Insurance types stopped", "insurance", False, InsuranceType,
+              help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种",
+              help_en="separated by commas; blank means every type the person contributes to here"),
+]
+F = {spec.name: spec for spec in FIELDS}
+
+REVIEW_REASONS = {SuspendReason.RETIRE.value, SuspendReason.DEATH.value}
+
+
+def _itype(code: str) -> dict:
+    with translation.override("zh-hans"):
+        zh = str(InsuranceType(code).label)
+    en = {"pension": "pension", "medical": "medical", "unemployment": "unemployment",
+          "injury": "work injury", "maternity": "maternity"}[code]
+    return {"zh": zh, "en": en}
+
+
+def _itypes(codes: list[str]) -> dict:
+    labels = [_itype(c) for c in codes]
+    return {"zh": "、".join(x["zh"] for x in labels), "en": ", ".join(x["en"] for x in labels)}
+
+
+def stop_types(data: dict) -> list[str]:
+    return [v for v in (data.get("stop_types") or "").split(",") if v]
+
+
+def means_all(types: list[str]) -> bool:
+    return set(types) >= set(ALL_INSURANCE)
+
+
+def latest_stop_month():
+    return add_months(current_month(), 1)
+
+
+@register
+class Suspend(BusinessType):
+    code = "suspend"
+    zh = "减员(暂停缴费)"
+    en = "Suspension"
+    fields = FIELDS
+    batch = True
+    review_for_ordinary = True
+    takes_person_lock = True
+    windowed = True
+
+    # --- row rules ---------------------------------------------------------------------
+    def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
+        result = normalise_row(self.fields, raw)
+        data = result.data
+        data.pop("_sex", None)
+        data.pop("_birth_date", None)
+        stop = as_month(data.get("stop_month", "")) if not result.field_has_issue("stop_month") else None
+        if stop:
+            latest = latest_stop_month()
+            if stop > latest:
+                result.add("STOP_TOO_LATE", F["stop_month"], latest=format_month(latest))
+        reason = data.get("reason", "") if not result.field_has_issue("reason") else ""
+        types = stop_types(data) if not result.field_has_issue("stop_types") else []
+        if reason == SuspendReason.DEATH and types and not means_all(types):
+            result.add("DEATH_ALL_TYPES", F["stop_types"])
+        return result
+
+    # --- audit: rules that need the register --------------------------------------------
+    def _prefetch(self, tx, items) -> tuple[dict[str, Person], dict[int, dict[str, Relation]]]:
+        """Persons by id_key, and their contributing relations at this employer by type."""
+        keys = {item.id_key for item in items if item.id_key}
+        persons = {p.id_key: p for p in Person.objects.filter(id_key__in=keys)} if keys else {}
+        contributing: dict[int, dict[str, Relation]] = defaultdict(dict)
+        ids = [p.pk for p in persons.values()]
+        for start in range(0, len(ids), 1000):
+            for rel in Relation.objects.filter(person_id__in=ids[start:start + 1000], employer_id=tx.employer_id,
+                                               status=RelationStatus.CONTRIBUTING):
+                contributing[rel.person_id][rel.insurance_type] = rel
+        return persons, contributing
+
+    def audit(self, tx, items, ctx: AuditContext) -> dict[int, list[Issue]]:
+        persons, contributing = self._prefetch(tx, items)
+        out: dict[int, list[Issue]] = {}
+        for item in items:
+            data = item.data
+            person = persons.get(item.id_key)
+            rels = contributing.get(person.pk, {}) if person else {}
+            issues: list[Issue] = []
+            if person is not None and person.name != data.get("name"):
+                issues.append(Issue("PERSON_MISMATCH", "name",
+                                    {"registered": person.name, "name": data.get("name", "")}))
+            wanted = stop_types(data)
+            if means_all(wanted):
+                missing = [] if rels else list(ALL_INSURANCE)
+            else:
+                missing = [t for t in wanted if t not in rels]
+            if missing:
+                issues.append(Issue("NOT_CONTRIBUTING_HERE", "stop_types", {"insurance": _itypes(missing)}))
+            stop = as_month(data.get("stop_month", ""))
+            if stop:
+                seen = set()
+                for itype in (t for t in ALL_INSURANCE if t in wanted and t in rels):
+                    rel = rels[itype]
+                    if stop > rel.start_month:
+                        continue
+                    code = "STOP_BEFORE_START" if stop < rel.start_month else "STOP_AT_START"
+                    params = {"stop": format_month(stop), "start": format_month(rel.start_month)}
+                    if (code, params["start"]) in seen:
+                        continue
+                    seen.add((code, params["start"]))
+                    issues.append(Issue(code, "stop_month", params))
+            out[item.pk] = issues
+        return out
+
+    def review_reasons(self, tx, items, ctx: AuditContext) -> list[str]:
+        """03/04 and backdated suspensions go to a clerk even for a VIP employer (DOMAIN §2)."""
+        now = current_month()
+        reasons = []
+        if any(item.data.get("reason") in REVIEW_REASONS for item in items):
+            reasons.append(_("减员原因为退休或死亡，须经经办机构审核"))
+        if any((as_month(item.data.get("stop_month", "")) or now) < now for item in items):
+            reasons.append(_("停保年月早于当前月份（补办减员），须经经办机构审核"))
+        return reasons
+
+    # --- effect on the register ---------------------------------------------------------
+    def apply(self, tx, items, ctx: AuditContext) -> None:
+        persons, contributing = self._prefetch(tx, items)
+        changed: list[Relation] = []
+        # Lines to remove, grouped so that a big batch needs few DELETE statements.
+        stops: dict[tuple, list[int]] = defaultdict(list)
+        for item in items:
+            data = item.data
+            person = persons.get(item.id_key)
+            stop = as_month(data.get("stop_month", ""))
+            if person is None or stop is None:
+                continue
+            reason = data.get("reason", "")
+            status = RelationStatus.TERMINATED if reason in TERMINATING_REASONS else RelationStatus.SUSPENDED
+            rels = contributing.get(person.pk, {})
+            wanted = stop_types(data)
+            types = [t for t in ALL_INSURANCE if t in rels and (means_all(wanted) or t in wanted)]
+            for itype in types:
+                rel = rels[itype]
+                rel.status, rel.end_month, rel.end_reason, rel.ended_by = status, stop, reason, tx
+                changed.append(rel)
+            if types:
+                stops[(stop, tuple(types))].append(person.pk)
+        now = timezone.now()
+        for rel in changed:
+            rel.updated_at = now  # bulk_update does not touch auto_now fields
+        Relation.objects.bulk_update(changed, ["status", "end_month", "end_reason", "ended_by", "updated_at"],
+                                     batch_size=1000)
+        for (stop, types), person_ids in stops.items():
+            for start in range(0, len(person_ids), 1000):
+                ContributionLine.objects.filter(
+                    Q(person_id__in=person_ids[start:start + 1000]), employer_id=tx.employer_id,
+                    insurance_type__in=types, month__gte=stop, voided_by__isnull=True,
+                ).update(voided_by=tx)
+
+    def summary(self, data: dict) -> str:
+        reason = data.get("reason", "")
+        label = str(SuspendReason(reason).label) if reason in SuspendReason.values else reason
+        return f"{data.get('stop_month', '')} {label}"
+

@@ -1,0 +1,86 @@
+"""The forms as PDF: an HTML template rendered by WeasyPrint with the Noto CJK font embedded.
+
+Pages are explicit blocks of ROWS_PER_PAGE persons, each with its table header and a
+subtotal row (the thead also repeats should a block ever overflow a page). A long table
+costs WeasyPrint a lot of memory, so big batches are rendered in parts (services.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+from shebao.exports.barcodes import code128_svg
+from shebao.exports.documents import FormSpec, Totals, iter_rows, paginate, print_date
+from shebao.workflow.models import Item, Transaction
+
+
+@dataclass
+class PartInfo:
+    number: int
+    total: int
+
+
+def _money_text(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _cells(form: FormSpec, row: dict) -> list[tuple[str, str]]:
+    out = []
+    for col in form.columns:
+        value = row.get(col.key)
+        if col.money:
+            out.append((_money_text(value), "money"))
+        elif col.key in ("seq", "sex"):
+            out.append((value or "", "c"))
+        else:
+            out.append((value or "", ""))
+    return out
+
+
+def form_html(form: FormSpec, tx: Transaction, items: Iterable[Item], *, first_seq: int = 1,
+              part: PartInfo | None = None, grand: Totals | None = None) -> str:
+    totals = Totals()
+    pages = []
+    for page in paginate(form, iter_rows(form, items, first_seq=first_seq)):
+        totals.add(page)
+        page.cells = [_cells(form, row) for row in page.rows]
+        page.wage_text = _money_text(page.wage)
+        page.rows = []
+        pages.append(page)
+    totals.wage_text = _money_text(totals.wage)
+    if grand is not None:
+        grand.wage_text = _money_text(grand.wage)
+    wage_index = next((i for i, c in enumerate(form.columns) if c.key == form.wage_key), len(form.columns))
+    serial = tx.serial or str(tx.pk)
+    prefix, mid, suffix = _("第 "), _(" 页 / 共 "), _(" 页")
+    return render_to_string("exports/form_pdf.html", {
+        "form": form,
+        "employer": tx.employer,
+        "serial": serial,
+        "barcode_svg": code128_svg(serial),
+        "pages": pages,
+        "totals": totals,
+        "grand": grand,
+        "part": part,
+        "printed": print_date().isoformat(),
+        "subtotal_span": wage_index if form.has_wage else len(form.columns),
+        "after_wage_span": max(len(form.columns) - wage_index - 1, 0),
+        "page_label_prefix": prefix.replace('"', ""),
+        "page_label_mid": mid.replace('"', ""),
+        "page_label_suffix": suffix.replace('"', ""),
+    })
+
+
+def html_to_pdf(html: str, target=None) -> bytes | None:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=None).write_pdf(target)
+
+
+def form_pdf(form: FormSpec, tx: Transaction, items: Iterable[Item], target=None, **kwargs) -> bytes | None:
+    return html_to_pdf(form_html(form, tx, items, **kwargs), target)

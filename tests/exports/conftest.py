@@ -1,0 +1,111 @@
+"""Transactions built directly with the ORM, as the engine leaves them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from decimal import Decimal
+
+import pytest
+
+from shebao.workflow.models import Item, ItemStatus, Mode, State, Transaction
+from tests.workflow.helpers import login, make_clerk, make_employer, make_id, make_office, make_operator
+
+BIRTH = dt.date(1990, 3, 1)
+
+
+def enrol_data(n: int) -> dict:
+    pid = make_id(BIRTH + dt.timedelta(days=n // 900), seq=n)
+    return {
+        "id_type": "01", "id_number": pid, "name": f"职工{n:04d}", "sex": "1" if n % 2 else "2",
+        "birth_date": (BIRTH + dt.timedelta(days=n // 900)).isoformat(), "hukou": "urban", "identity": "worker",
+        "employment_form": "contract", "first_work_date": "2012-07-01", "start_month": "2025-03",
+        "wage": f"{6000 + n}.50", "insurance_types": "pension,medical" if n % 3 else "",
+        "phone": "13800000000", "address": "", "make_card": "0",
+        "backpay_from": "2025-01" if n == 1 else "", "backpay_base": "5000.00" if n == 1 else "",
+    }
+
+
+def suspend_data(n: int) -> dict:
+    pid = make_id(BIRTH, seq=n)
+    return {"id_type": "01", "id_number": pid, "name": f"减员{n:03d}", "stop_month": "2025-06",
+            "reason": "01" if n % 2 else "03", "stop_types": "pension,medical,unemployment"}
+
+
+def make_tx(employer, operator, *, business_type: str = "enrol", rows: list[dict], mode: str | None = None,
+            state: str = State.SAVED, extra_items: list[tuple[str, dict]] = ()) -> Transaction:
+    mode = mode or (Mode.SINGLE if len(rows) == 1 else Mode.BATCH)
+    tx = Transaction.objects.create(employer=employer, business_type=business_type, mode=mode, operator=operator,
+                                    state=state, total_count=len(rows))
+    tx.serial = f"20250301{tx.pk:08d}"
+    tx.save(update_fields=["serial"])
+    items = [Item(transaction=tx, row_no=i, status=ItemStatus.IMPORTED, id_number=d["id_number"], name=d["name"],
+                  id_key=d["id_number"], data=d) for i, d in enumerate(rows, start=1)]
+    for j, (status, d) in enumerate(extra_items, start=len(rows) + 1):
+        items.append(Item(transaction=tx, row_no=j, status=status, id_number=d["id_number"], name=d["name"],
+                          id_key=d["id_number"], data=d))
+    Item.objects.bulk_create(items)
+    return tx
+
+
+def wage_sum(rows: list[dict]) -> Decimal:
+    return sum((Decimal(r["wage"]) for r in rows), Decimal("0.00"))
+
+
+@pytest.fixture
+def office():
+    return make_office("420102")
+
+
+@pytest.fixture
+def employer(office):
+    return make_employer(vip=True, office=office)
+
+
+@pytest.fixture
+def operator(employer):
+    return make_operator(employer)
+
+
+@pytest.fixture
+def op_client(client, operator, employer):
+    return login(client, operator, employer)
+
+
+@pytest.fixture
+def clerk(office):
+    return make_clerk(office)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def require_tools():
+    for tool in ("pdftoppm", "pdffonts", "pdftotext"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} (poppler-utils) is not installed")
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def pdf_fonts(path) -> list[dict]:
+    out = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout
+    lines = out.splitlines()[2:]
+    fonts = []
+    for line in lines:
+        # name type... emb sub uni object ID: read the flags from the right.
+        parts = line.split()
+        fonts.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
+    return fonts
+
+
+def pdf_pages(path) -> int:
+    out = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
