@@ -423,7 +423,7 @@ def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) 
     return item
 
 
-def agency_cancel(*, tx: Transaction, actor, reason: str) -> Transaction:
+def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = None) -> Transaction:
     """A clerk or administrator cancels a stale transaction, with a reason."""
     reason = (reason or "").strip()
     if not reason:
@@ -433,7 +433,7 @@ def agency_cancel(*, tx: Transaction, actor, reason: str) -> Transaction:
     reasons = [Issue("CANCELLED_BY_AGENCY", "", {"reason": reason[:500]}).as_dict()]
     with transaction.atomic():
         tx = transition(tx, from_states=(State.SAVED, State.RETURNED, State.REVIEW), to_state=State.CANCELLED,
-                        version=None, actor=actor, action="agency_cancel", reason=reason,
+                        version=version, actor=actor, action="agency_cancel", reason=reason,
                         return_reasons=reasons)
         release_locks(tx)
     return tx

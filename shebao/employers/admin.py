@@ -1,0 +1,84 @@
+"""Administration of district offices, their materials checklists and employers."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from shebao.core.identity import check_uscc
+from shebao.employers.models import Employer, MaterialsChecklist, Office
+from shebao.workflow import registry
+from shebao.workflow.rules import render
+
+# Risk class 1 (the lowest) may only stay at or float above the base rate.
+RISK1_FLOATS = (100, 120, 150)
+
+
+class ChecklistForm(forms.ModelForm):
+    business_type = forms.ChoiceField(label=_("业务类型"), choices=registry.choices)
+
+    class Meta:
+        model = MaterialsChecklist
+        fields = ("office", "business_type", "items")
+
+
+class MaterialsChecklistInline(admin.StackedInline):
+    model = MaterialsChecklist
+    form = ChecklistForm
+    extra = 0
+    fields = ("business_type", "items")
+
+
+@admin.register(Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "address", "hours", "phone")
+    search_fields = ("code", "name")
+    inlines = [MaterialsChecklistInline]
+
+
+@admin.register(MaterialsChecklist)
+class MaterialsChecklistAdmin(admin.ModelAdmin):
+    form = ChecklistForm
+    list_display = ("business_type", "office", "updated_at")
+    list_filter = ("office",)
+    list_select_related = ("office",)
+
+
+class EmployerForm(forms.ModelForm):
+    # Longer than 18 on input: spaces and full-width characters are normalised away.
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=60)
+
+    class Meta:
+        model = Employer
+        fields = ("number", "name", "credit_code", "office", "is_vip", "active", "risk_class", "injury_float_percent",
+                  "contact_name", "contact_phone", "address")
+
+    def clean_credit_code(self) -> str:
+        code, error = check_uscc(self.cleaned_data.get("credit_code", ""))
+        if error:
+            raise forms.ValidationError(render(error), code=error)
+        return code
+
+    def clean(self):
+        data = super().clean()
+        risk, grade = data.get("risk_class"), data.get("injury_float_percent")
+        if risk == 1 and grade is not None and grade not in RISK1_FLOATS:
+            self.add_error("injury_float_percent",
+                           _("一类行业风险单位的工伤费率浮动档次只能为 100%、120% 或 150%。"))
+        return data
+
+
+@admin.register(Employer)
+class EmployerAdmin(admin.ModelAdmin):
+    form = EmployerForm
+    list_display = ("number", "name", "credit_code", "office", "is_vip", "risk_class", "injury_float_percent", "active")
+    list_filter = ("is_vip", "office", "risk_class", "active")
+    list_select_related = ("office",)
+    search_fields = ("number", "name", "credit_code")
+    ordering = ("number",)
+    fieldsets = (
+        (None, {"fields": ("number", "name", "credit_code", "office", "is_vip", "active")}),
+        (_("工伤保险"), {"fields": ("risk_class", "injury_float_percent")}),
+        (_("联系方式"), {"fields": ("contact_name", "contact_phone", "address")}),
+    )
