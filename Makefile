@@ -1,0 +1,78 @@
+# Shebao: `make demo` runs the product with demo data; `make test` runs every test suite.
+# Every target is idempotent: running it twice is safe.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# Parallel workers for the unit suites (pytest-xdist); `make test XDIST=` runs serially.
+XDIST ?= -n 2
+PG_TEST_DB ?= $(or $(TEST_DATABASE_NAME),test_shebao)
+VAR_DIR := $(or $(SHEBAO_VAR_DIR),var)
+
+.PHONY: help venv system-deps fonts demo test test-sqlite test-postgres test-browser migrations-check lint
+
+help:
+	@echo "make demo   - install, migrate, load demo data and run http://127.0.0.1:8000 (web + workers)"
+	@echo "make test   - install test dependencies and run the SQLite, PostgreSQL and browser suites"
+	@echo "make lint   - ruff"
+
+venv:
+	@PYTHON=$(PYTHON) VENV=$(VENV) bin/ensure-venv
+
+# CJK font (PDF exports) and the libraries WeasyPrint needs.
+fonts:
+	@bin/system-deps
+
+# Everything the tests need from the system: the above plus chromium and poppler-utils.
+system-deps:
+	@bin/system-deps --tests
+
+demo: venv fonts
+	@mkdir -p "$(VAR_DIR)"
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --quiet-logins
+	$(PY) manage.py rundemo
+
+test: venv system-deps migrations-check test-sqlite test-postgres test-browser
+
+migrations-check: venv
+	@mkdir -p "$(VAR_DIR)"
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
+
+# (1) The fast suite on SQLite. pytest's exit code 5 (no tests collected) fails the make.
+test-sqlite: venv
+	@echo "== unit suite on SQLite"
+	env -u DATABASE_URL $(PY) -m pytest -m "not browser" $(XDIST)
+
+# (2) The same suite on PostgreSQL: DATABASE_URL, or a server on 127.0.0.1:5432 (started if
+# installed). Without one the stage is skipped, except with CI=true where it fails.
+test-postgres: venv
+	@status=0; url=$$(PY=$(PY) bin/postgres-url) || status=$$?; \
+	if [ $$status = 0 ]; then \
+		echo "== unit suite on PostgreSQL ($$url, test database $(PG_TEST_DB))"; \
+		DATABASE_URL="$$url" TEST_DATABASE_NAME="$(PG_TEST_DB)" $(PY) -m pytest -m "not browser" $(XDIST); \
+	elif [ $$status = 2 ]; then \
+		echo "== DATABASE_URL names a PostgreSQL server that does not answer" >&2; \
+		exit 1; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "== PostgreSQL is required when CI=true, and none answers (set DATABASE_URL or start a server)" >&2; \
+		exit 1; \
+	else \
+		echo "== PostgreSQL suite SKIPPED: no server (set DATABASE_URL or start PostgreSQL on 127.0.0.1:5432)"; \
+	fi
+
+# (3) Playwright browser tests with Debian's chromium, when there are any.
+test-browser: venv system-deps
+	@if compgen -G "tests/browser/test_*.py" >/dev/null; then \
+		echo "== browser suite"; \
+		env -u DATABASE_URL $(PY) -m pytest -m browser tests/browser; \
+	else \
+		echo "== browser suite: no tests in tests/browser yet"; \
+	fi
+
+lint: venv
+	$(PY) -m ruff check .

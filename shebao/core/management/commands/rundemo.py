@@ -1,0 +1,93 @@
+"""`manage.py rundemo`: the web server and both background worker clusters, in the foreground.
+
+Starts three processes: `runserver` on 127.0.0.1:8000, `qcluster` with Q_CLUSTER_NAME=short
+(single audits, the stuck-audit sweeper) and `qcluster` with Q_CLUSTER_NAME=long (batches,
+draft expiry). Ctrl-C (SIGINT) or SIGTERM stops all three; if any of them dies, the others
+are stopped too and the command exits with its status.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from shebao.core.management import demo
+
+GRACE_SECONDS = 15
+
+
+class Command(BaseCommand):
+    help = "Run the demo: web server and the short/long django-q2 clusters; Ctrl-C stops all."
+
+    def add_arguments(self, parser):
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="web server address:port")
+
+    def handle(self, *args, addrport: str, **options):
+        manage = str(Path(settings.BASE_DIR) / "manage.py")
+        python = sys.executable
+        commands = {
+            "web": ([python, manage, "runserver", "--noreload", addrport], {}),
+            "worker-short": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_SHORT}),
+            "worker-long": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_LONG}),
+        }
+        # Show the workers' start-up and task lines (django-q2 logs at INFO) unless told otherwise.
+        worker_log_level = os.environ.get("LOG_LEVEL", "INFO")
+        for name in ("worker-short", "worker-long"):
+            commands[name][1]["LOG_LEVEL"] = worker_log_level
+        self.stdout.write(demo.logins_table().replace(demo.DEMO_URL, f"http://{addrport}"))
+        self.stdout.write("Starting web server and workers; press Ctrl-C to stop all of them.")
+        self.stdout.flush()
+
+        children: dict[str, subprocess.Popen] = {}
+        stopping = {"signal": None}
+
+        def on_signal(signum, frame):
+            stopping["signal"] = signum
+
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
+
+        for name, (argv, extra_env) in commands.items():
+            env = {**os.environ, **extra_env, "PYTHONUNBUFFERED": "1"}
+            children[name] = subprocess.Popen(argv, env=env)
+
+        exit_code = 0
+        try:
+            while stopping["signal"] is None:
+                dead = [(name, proc.returncode) for name, proc in children.items() if proc.poll() is not None]
+                if dead:
+                    name, code = dead[0]
+                    self.stderr.write(f"rundemo: {name} exited with status {code}; stopping the others.")
+                    exit_code = code or 1
+                    break
+                time.sleep(0.3)
+        finally:
+            self.stop(children)
+        if stopping["signal"] is not None:
+            self.stdout.write("rundemo: stopped.")
+            return
+        sys.exit(exit_code)
+
+    def stop(self, children: dict[str, subprocess.Popen]) -> None:
+        # Forward SIGTERM (qcluster finishes its current task and exits; runserver exits).
+        for proc in children.values():
+            if proc.poll() is None:
+                try:
+                    proc.send_signal(signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + GRACE_SECONDS
+        for proc in children.values():
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

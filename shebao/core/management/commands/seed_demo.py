@@ -1,0 +1,231 @@
+"""`manage.py seed_demo`: the demo data of README (idempotent; running it twice changes nothing).
+
+Offices, materials checklists, employers, demo logins, illustrative base limits for the years
+around 2025 (only 2025 is published), and a few hundred insured persons with relations,
+contribution bases and contribution lines for the last twelve months. Persons are generated
+deterministically (random.Random(seed)), so every run produces the same register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+from django.apps import apps as django_apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from shebao.accounts.models import Membership, Role, User
+from shebao.business.contributions import clamped_base, compute_lines
+from shebao.core.choices import ALL_INSURANCE, EmploymentForm, Hukou, PersonIdentity, SuspendReason
+from shebao.core.identity import id_key
+from shebao.core.management import demo
+from shebao.core.months import add_months, current_month, month_range
+from shebao.employers.models import Employer, MaterialsChecklist, Office
+from shebao.params.models import BaseLimit
+from shebao.params.services import ParamSnapshot
+from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
+
+ILLUSTRATIVE_LIMIT_NOTE = "示例数据：{year}年度基数尚未公布"
+ILLUSTRATIVE_PAST_NOTE = "示例数据：按2025年度基数复制，非{year}年度公布值"
+FIRST_DEMO_YEAR = 2023
+
+# Persons per employer number, and how many of them are suspended (for 续保).
+HEADCOUNT = {"10000001": 200, "10000002": 130, "10000003": 24}
+SUSPENDED = {"10000001": 8, "10000002": 6, "10000003": 2}
+
+
+def seed_published_parameters() -> None:
+    """Re-apply params migration 0002 (idempotent), e.g. after a test flushed the tables."""
+    import importlib
+
+    module = importlib.import_module("shebao.params.migrations.0002_seed_published_parameters")
+    module.seed_published(django_apps)
+
+
+def seed_illustrative_limits(years: list[int]) -> int:
+    """Copy the published 2025 limits into years that have no row, labelled as examples.
+
+    A year or insurance type that already has a row (published, or entered by an
+    administrator) is never touched.
+    """
+    source = {row.insurance_type: row for row in BaseLimit.objects.filter(year=2025).order_by("effective_from")}
+    created = 0
+    for year in years:
+        note = (ILLUSTRATIVE_LIMIT_NOTE if year > 2025 else ILLUSTRATIVE_PAST_NOTE).format(year=year)
+        for itype, row in source.items():
+            if BaseLimit.objects.filter(year=year, insurance_type=itype).exists():
+                continue
+            BaseLimit.objects.create(year=year, insurance_type=itype, effective_from=dt.date(year, 1, 1),
+                                     average_wage=row.average_wage, floor=row.floor, ceiling=row.ceiling, note=note)
+            created += 1
+    return created
+
+
+class Command(BaseCommand):
+    help = "Create the demo offices, employers, logins and insured persons (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="random seed of the demo register")
+        parser.add_argument("--quiet-logins", action="store_true", help="do not print the logins table")
+
+    def handle(self, *args, seed: int, quiet_logins: bool, **options):
+        today = timezone.localdate()
+        with transaction.atomic():
+            seed_published_parameters()
+            limits = seed_illustrative_limits(list(range(FIRST_DEMO_YEAR, today.year + 1)))
+            offices = self.seed_offices()
+            self.seed_checklists()
+            employers = self.seed_employers(offices)
+            self.seed_logins(employers, offices)
+        with transaction.atomic():
+            persons = self.seed_register(employers, seed)
+        self.stdout.write(f"seed_demo: {len(offices)} offices, {len(employers)} employers, "
+                          f"{len(demo.LOGINS)} logins, {limits} new base-limit rows, {persons} new insured persons.")
+        if not quiet_logins:
+            self.stdout.write(demo.logins_table())
+
+    # --- reference data -------------------------------------------------------------------
+
+    def seed_offices(self) -> dict[str, Office]:
+        offices = {}
+        for spec in demo.OFFICES:
+            office, _ = Office.objects.update_or_create(
+                code=spec.code,
+                defaults={"name": spec.name, "address": spec.address, "hours": spec.hours, "phone": spec.phone},
+            )
+            offices[spec.code] = office
+        return offices
+
+    def seed_checklists(self) -> None:
+        for business_type, items in demo.CHECKLISTS.items():
+            checklist = MaterialsChecklist.objects.filter(office__isnull=True, business_type=business_type).first()
+            if checklist is None:
+                MaterialsChecklist.objects.create(office=None, business_type=business_type, items="\n".join(items))
+
+    def seed_employers(self, offices: dict[str, Office]) -> dict[str, Employer]:
+        employers = {}
+        for spec in demo.EMPLOYERS:
+            employer, _ = Employer.objects.update_or_create(
+                number=spec.number,
+                defaults={
+                    "name": spec.name, "office": offices[spec.office_code], "is_vip": spec.is_vip,
+                    "credit_code": demo.credit_code(spec.office_code, spec.org_serial),
+                    "risk_class": spec.risk_class, "injury_float_percent": 100, "contact_name": spec.contact_name,
+                    "contact_phone": spec.contact_phone, "address": spec.address, "active": True,
+                },
+            )
+            employers[spec.number] = employer
+        return employers
+
+    def seed_logins(self, employers: dict[str, Employer], offices: dict[str, Office]) -> None:
+        for spec in demo.LOGINS:
+            user = User.objects.filter(username=spec.username).first() or User(username=spec.username)
+            user.first_name = spec.full_name
+            user.role = spec.role
+            user.office = offices[spec.office_code] if spec.office_code else None
+            user.is_staff = spec.role == Role.ADMIN
+            user.is_superuser = spec.role == Role.ADMIN
+            user.is_active = True
+            # Demo users skip the forced first-login password change (README says so).
+            user.must_change_password = False
+            user.failed_logins = 0
+            user.locked_until = None
+            if not user.pk or not user.check_password(demo.DEMO_PASSWORD):
+                user.set_password(demo.DEMO_PASSWORD)
+            user.save()
+            if spec.employer_number:
+                Membership.objects.update_or_create(
+                    user=user, employer=employers[spec.employer_number], defaults={"is_admin": True, "active": True}
+                )
+
+    # --- the register ---------------------------------------------------------------------
+
+    def seed_register(self, employers: dict[str, Employer], seed: int) -> int:
+        """Insured persons with relations, bases and the last twelve months of lines.
+
+        Only persons not yet on the register are added, with their history; existing ones
+        are left alone, so a second run adds nothing.
+        """
+        # Identities come from one generator and dates/wages from another, so that running
+        # the command in a later month generates the same persons (and adds none).
+        who = random.Random(seed)
+        when = random.Random(seed + 1)
+        params = ParamSnapshot.load()
+        this_month = current_month()
+        first_line_month = add_months(this_month, -11)
+        earliest_start = dt.date(FIRST_DEMO_YEAR, 1, 1)
+        people = []  # (person kwargs, employer, start month, end month or None, wage)
+        seen: set[str] = set()
+        serial = 0
+        for number, headcount in HEADCOUNT.items():
+            employer = employers[number]
+            suspended = SUSPENDED[number]
+            for index in range(headcount):
+                sex = who.choice("12")
+                # Born 1980-2003: of working age and before the statutory retirement age in every case.
+                birth = dt.date(who.randint(1980, 2003), who.randint(1, 12), who.randint(1, 28))
+                number_ = ""
+                while not number_ or number_ in seen:
+                    serial += 1
+                    number_ = demo.resident_id(who.choice(demo.AREAS), birth, serial, sex)
+                seen.add(number_)
+                start_span = max(1, (this_month.year - earliest_start.year) * 12 + this_month.month - 2)
+                start = add_months(earliest_start, when.randrange(start_span))
+                end = None
+                if index < suspended:
+                    end = add_months(this_month, -when.randint(1, 5))
+                    if end <= start:
+                        start = max(earliest_start, add_months(end, -when.randint(3, 24)))
+                wage = Decimal(when.randrange(3000, 32000, 50))
+                first_work = dt.date(birth.year + when.randint(18, 23), when.randint(1, 12), 1)
+                kwargs = {
+                    "id_type": "01", "id_number": number_, "id_key": id_key("01", number_),
+                    "name": demo.person_name(who, sex), "sex": sex, "birth_date": birth,
+                    "ethnicity": who.choice(demo.ETHNICITIES),
+                    "hukou": who.choice([Hukou.URBAN, Hukou.URBAN, Hukou.RURAL]).value,
+                    "identity": who.choice([PersonIdentity.WORKER, PersonIdentity.WORKER, PersonIdentity.CADRE]).value,
+                    "employment_form": when.choice([EmploymentForm.CONTRACT] * 6 + [EmploymentForm.DISPATCH,
+                                                                                    EmploymentForm.PART_TIME]).value,
+                    "first_work_date": min(first_work, start), "phone": demo.phone(who),
+                    "address": demo.address(who),
+                }
+                people.append((kwargs, employer, start, end, wage))
+
+        keys = [p[0]["id_key"] for p in people]
+        existing = set(Person.objects.filter(id_key__in=keys).values_list("id_key", flat=True))
+        todo = [p for p in people if p[0]["id_key"] not in existing]
+        if not todo:
+            return 0
+        Person.objects.bulk_create([Person(**kwargs) for kwargs, *_ in todo], batch_size=500)
+        ids = dict(Person.objects.filter(id_key__in=[p[0]["id_key"] for p in todo]).values_list("id_key", "pk"))
+
+        relations, bases, lines = [], [], []
+        for kwargs, employer, start, end, wage in todo:
+            person_id = ids[kwargs["id_key"]]
+            status = RelationStatus.SUSPENDED if end else RelationStatus.CONTRIBUTING
+            for itype in ALL_INSURANCE:
+                relations.append(Relation(
+                    person_id=person_id, employer=employer, insurance_type=itype, status=status, start_month=start,
+                    end_month=end, end_reason=SuspendReason.RESIGN.value if end else "",
+                ))
+            last_year = (end - dt.timedelta(days=1)).year if end else this_month.year
+            for year in range(start.year, last_year + 1):
+                base = clamped_base(params, year, "pension", wage)
+                if base is not None:
+                    bases.append(ContributionBase(person_id=person_id, employer=employer, year=year,
+                                                  declared_wage=wage, base=base))
+            months = month_range(max(start, first_line_month), end or add_months(this_month, 1))
+            for line in compute_lines(params, months=months, insurance_types=ALL_INSURANCE, wage=wage,
+                                      risk_class=employer.risk_class, float_percent=employer.injury_float_percent):
+                lines.append(ContributionLine(
+                    person_id=person_id, employer=employer, month=line.month, insurance_type=line.insurance_type,
+                    kind=LineKind.REGULAR, base=line.base, employer_amount=line.employer_amount,
+                    personal_amount=line.personal_amount,
+                ))
+        Relation.objects.bulk_create(relations, batch_size=1000)
+        ContributionBase.objects.bulk_create(bases, batch_size=1000, ignore_conflicts=True)
+        ContributionLine.objects.bulk_create(lines, batch_size=2000, ignore_conflicts=True)
+        return len(todo)
