@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHEBAO_VAR_DIR", BASE_DIR / "var"))
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "shebao.accounts.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "shebao.accounts.middleware.IdleTimeoutMiddleware",
@@ -198,8 +200,8 @@ Q_CLUSTER = {
     "orm": "default",
     "workers": env_int("Q_WORKERS", 1),
     "recycle": 200,
-    "timeout": 600,
-    "retry": 720,
+    "timeout": env_int("Q_TIMEOUT", 600),
+    "retry": env_int("Q_RETRY", 720),
     "max_attempts": 5,
     "poll": float(env("Q_POLL", "0.05")),
     "bulk": 1,
@@ -207,12 +209,17 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 500,
     "catch_up": False,
-    "label": "后台任务",
+    "label": gettext_lazy("后台任务"),  # the admin app name of django-q
     "ALT_CLUSTERS": {
-        Q_LONG: {"timeout": 1800, "retry": 1900, "poll": 0.2},
+        Q_LONG: {"timeout": env_int("Q_LONG_TIMEOUT", 1800), "retry": env_int("Q_LONG_RETRY", 1900), "poll": 0.2},
     },
 }
-SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 900)
+# An audit whose heartbeat (updated every chunk) is older than this is re-queued; the
+# conditional finish makes a duplicate job harmless, so this can be much shorter than the
+# broker's redelivery time.
+SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 300)
+# Rows audited per committed chunk (progress and heartbeat are written per chunk).
+SHEBAO_AUDIT_CHUNK = env_int("SHEBAO_AUDIT_CHUNK", 2000)
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

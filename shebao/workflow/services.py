@@ -270,9 +270,6 @@ def enqueue_audit(tx: Transaction) -> None:
                group="audit")
 
 
-AUDIT_CHUNK = 2000
-
-
 def run_audit(tx_id: int) -> str:
     """The automatic audit. Idempotent: audited items are skipped; finishing is conditional.
 
@@ -288,7 +285,7 @@ def run_audit(tx_id: int) -> str:
     total = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).count()
     Transaction.objects.filter(pk=tx.pk).update(progress_total=total)
     while True:
-        chunk = list(pending.order_by("id")[:AUDIT_CHUNK])
+        chunk = list(pending.order_by("id")[: settings.SHEBAO_AUDIT_CHUNK])
         if not chunk:
             break
         results = business.audit(tx, chunk, ctx)
@@ -298,7 +295,9 @@ def run_audit(tx_id: int) -> str:
             item.audit_issues = [i.as_dict() for i in issues]
             item.audit_status = AuditStatus.FAILED if has_errors(issues) else AuditStatus.PASSED
         with transaction.atomic():
-            if not Transaction.objects.filter(pk=tx.pk, state=State.AUDITING).exists():
+            # Locking the transaction row serialises chunk writes of concurrent workers on the
+            # same batch (a redelivered job beside a live one): no deadlock on the item rows.
+            if not Transaction.objects.select_for_update().filter(pk=tx.pk, state=State.AUDITING).exists():
                 return "skipped"
             Item.objects.bulk_update(chunk, ["audit_issues", "audit_status"], batch_size=1000)
             # The heartbeat tells the sweeper this audit is alive.
