@@ -1,0 +1,185 @@
+"""增员(续保) 批量办理 end to end in chromium, with the real long-queue worker: 模板下载, fill the
+template, 浏览/上传, the import screen, tick a row and 删除, 提交审批, 结束, both failure lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from shebao.core.months import current_month
+from shebao.register.models import Person
+from shebao.workflow.models import State, Transaction
+from tests.browser.conftest import AUDIT_TIMEOUT_MS
+from tests.browser.pages import accept_next_dialog, bad_check_char, go_home, login, person_id, wait_approval
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _cells(path) -> list[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    sheet = book.worksheets[0]
+    return [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v not in (None, "")]
+
+
+def _row(id_number: str, name: str) -> dict[str, str]:
+    return {"证件类型": "居民身份证", "证件号码": id_number, "姓名": name, "户口性质": "城镇", "个人身份": "工人",
+            "用工形式": "劳动合同", "参加工作日期": "2012-07-01", "参保起始年月": current_month().strftime("%Y-%m"),
+            "申报月工资": "6,500.00", "联系电话": "13800000000", "是否制卡": "否"}
+
+
+@pytest.fixture
+def batch_site(site, long_worker):
+    return site
+
+
+def upload_rows(page, tmp_path, rows: list[dict[str, str]]) -> str:
+    """From 增员(续保): 模板下载, fill `rows` in, 批量办理 → 浏览/上传; returns the 流水号 once the
+    import screen shows."""
+    go_home(page)
+    page.locator("section.card").first.get_by_role("link", name="增员(续保)").click()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="模板下载").click()
+    path = tmp_path / "template.xlsx"
+    info.value.save_as(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    for r, values in enumerate(rows, start=2):
+        for c, header in enumerate(headers, start=1):
+            if header in values:
+                sheet.cell(row=r, column=c, value=values[header]).number_format = "@"
+    book.save(path)
+    page.get_by_role("link", name="批量办理").click()
+    page.get_by_label("选择文件（浏览）").set_input_files(path)
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("counts")).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
+    return page.get_by_test_id("serial").inner_text().strip()
+
+
+def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_page, shot, tmp_path):
+    site = batch_site
+    good1, good2, mismatch, bad, dropped = (person_id(n) for n in (41, 42, 43, 44, 45))
+    # The register already knows `mismatch` under another name: that row imports, then fails the audit.
+    Person.objects.create(id_key=f"01:{mismatch}", id_number=mismatch, name="钱多多", sex="1",
+                          birth_date=dt.date(1990, 5, 17))
+
+    page = new_page()
+    login(page, site.url, site.vip_user.username, site.vip.number)
+    go_home(page)
+    page.locator("section.card").first.get_by_role("link", name="增员(续保)").click()
+
+    # 模板下载
+    with page.expect_download() as info:
+        page.get_by_role("link", name="模板下载").click()
+    template = tmp_path / info.value.suggested_filename
+    info.value.save_as(template)
+    assert template.suffix == ".xlsx"
+    book = openpyxl.load_workbook(template)
+    assert "填写说明" in book.sheetnames
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    assert {"证件号码", "姓名", "参保起始年月", "申报月工资"} <= set(headers)
+    assert sheet.max_row == 1, "the data sheet has no example row"
+    rows = [_row(good1, "周一"), _row(mismatch, "钱多"), _row(bad_check_char(bad), "孙三"), _row(dropped, "李四"),
+            _row(good2, "吴五")]
+    for r, values in enumerate(rows, start=2):
+        for c, header in enumerate(headers, start=1):
+            if header in values:
+                sheet.cell(row=r, column=c, value=values[header]).number_format = "@"
+    filled = tmp_path / "增员名单.xlsx"
+    book.save(filled)
+
+    # 浏览 / 上传
+    page.get_by_role("link", name="批量办理").click()
+    page.get_by_label("选择文件（浏览）").set_input_files(filled)
+    shot(page, "upload form")
+    page.get_by_role("button", name="上传").click()
+    counts = page.get_by_test_id("counts")
+    expect(counts).to_be_visible(timeout=AUDIT_TIMEOUT_MS)  # the import screen, after the background read
+    expect(counts.locator('[data-count="total"]')).to_have_text("5")
+    expect(counts.locator('[data-count="import_failed"]')).to_have_text("1")
+    serial = page.get_by_test_id("serial").inner_text().strip()
+    table = page.get_by_test_id("rows")
+    # 行号 is the spreadsheet's row: the header is row 1, `bad` is on row 4.
+    expect(table.locator('tr[data-row="5"]')).to_contain_text("导入成功")
+    expect(table.locator('tr[data-row="4"]')).to_contain_text("导入失败")
+    expect(table.locator('tr[data-row="4"]')).to_contain_text("ID_CHECKSUM")
+    shot(page, "import screen")
+
+    # Tick a row and 删除 (after a confirmation).
+    page.get_by_label("选择第5行").check()
+    accept_next_dialog(page)
+    page.get_by_role("button", name="删除").click()
+    expect(page.locator(".messages")).to_contain_text("已删除 1 人")
+    expect(table.locator('tr[data-row="5"]')).to_have_count(0)
+    shot(page, "row deleted")
+
+    page.get_by_role("button", name="提交审批").click()
+    wait_approval(page, "结束", timeout=AUDIT_TIMEOUT_MS)
+    result = page.get_by_test_id("result-counts")
+    expect(result).to_have_text("成功 2 · 审核失败 1 · 导入失败 1")
+    expect(result).to_have_class("count-failed")
+    expect(table.locator('tr[data-row="3"]')).to_contain_text("PERSON_MISMATCH")
+    shot(page, "finished with counts")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="下载导入失败列表").click()
+    import_list = tmp_path / "import.xlsx"
+    info.value.save_as(import_list)
+    cells = _cells(import_list)
+    assert bad_check_char(bad) in cells and "孙三" in cells and any("ID_CHECKSUM" in c for c in cells)
+    assert good1 not in cells and mismatch not in cells
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="下载审核失败列表").click()
+    audit_list = tmp_path / "audit.xlsx"
+    info.value.save_as(audit_list)
+    cells = _cells(audit_list)
+    assert mismatch in cells and any("PERSON_MISMATCH" in c for c in cells)
+    assert good1 not in cells and bad_check_char(bad) not in cells
+
+    tx = Transaction.objects.get(serial=serial)
+    assert tx.state == State.FINISHED and tx.applied_count == 2
+    page.locator("nav.mainnav").get_by_role("link", name="参保人员").click()
+    persons = page.get_by_test_id("persons")
+    expect(persons).to_contain_text(good1)
+    expect(persons).to_contain_text(good2)
+    expect(persons).not_to_contain_text(dropped)
+
+
+def test_ordinary_batch_reviewed_by_clerk_row_marked_failed(batch_site, new_page, shot, tmp_path):
+    site = batch_site
+    kept, refused = person_id(51), person_id(52)
+    page = new_page()
+    login(page, site.url, site.ordinary_user.username, site.ordinary.number)
+    serial = upload_rows(page, tmp_path, [_row(kept, "郑一"), _row(refused, "王二")])
+    page.get_by_role("button", name="提交审批").click()
+    expect(page.get_by_test_id("review-note")).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
+    wait_approval(page, "进行中")
+    shot(page, "batch awaiting review")
+
+    clerk = new_page()
+    login(clerk, site.url, site.clerk.username)
+    clerk.get_by_label("流水号").fill(serial)
+    clerk.get_by_role("button", name="查询").click()
+    expect(clerk.get_by_test_id("serial")).to_have_text(serial)
+    row = clerk.get_by_test_id("rows").locator("tr", has_text=refused)
+    row.get_by_label("失败原因").fill("劳动合同未附")
+    row.get_by_role("button", name="标记失败").click()
+    expect(clerk.locator(".messages")).to_contain_text("已将该人员标记为审核失败")
+    expect(clerk.get_by_test_id("rows").locator("tr", has_text=refused)).to_contain_text("劳动合同未附")
+    accept_next_dialog(clerk)
+    clerk.get_by_role("button", name="通过", exact=True).click()
+    expect(clerk.locator(".messages")).to_contain_text(f"{serial} 已审核通过")
+    shot(clerk, "batch approved")
+
+    page.reload()
+    wait_approval(page, "结束")
+    expect(page.get_by_test_id("result-counts")).to_have_text("成功 1 · 审核失败 1 · 导入失败 0")
+    shot(page, "batch finished")
+    page.locator("nav.mainnav").get_by_role("link", name="参保人员").click()
+    expect(page.get_by_test_id("persons")).to_contain_text(kept)
+    expect(page.get_by_test_id("persons")).not_to_contain_text(refused)
