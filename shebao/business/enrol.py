@@ -250,30 +250,34 @@ class Enrol(BusinessType):
 
     # --- effect on the register ---------------------------------------------------------
     def apply(self, tx, items, ctx: AuditContext) -> None:
+        """Register effect for a chunk of rows: bulk writes only, a constant number of queries."""
         employer = tx.employer
         now = current_month()
-        keys = [item.id_key for item in items]
-        persons = {p.id_key: p for p in Person.objects.filter(id_key__in=keys)}
-        new_relations, new_lines = [], []
+        persons = {p.id_key: p for p in Person.objects.filter(id_key__in=[item.id_key for item in items])}
+        new_persons, changed_persons = [], []
         for item in items:
-            data = item.data
+            fields = _person_fields(item)
             person = persons.get(item.id_key)
-            fields = {
-                "id_type": data["id_type"], "id_number": data["id_number"], "name": data["name"],
-                "sex": data["sex"], "birth_date": as_date(data["birth_date"]),
-                "ethnicity": data.get("ethnicity", ""), "hukou": data.get("hukou", ""),
-                "identity": data.get("identity", ""), "employment_form": data.get("employment_form", ""),
-                "first_work_date": as_date(data.get("first_work_date", "")), "phone": data.get("phone", ""),
-                "address": data.get("address", ""),
-            }
-            if item.photo:
-                fields["photo"] = bytes(item.photo)
             if person is None:
-                person = Person.objects.create(id_key=item.id_key, **fields)
+                person = Person(id_key=item.id_key, **fields)
+                persons[item.id_key] = person
+                new_persons.append(person)
             else:
                 for key, value in fields.items():
                     setattr(person, key, value)
-                person.save()
+                person.updated_at = timezone.now()
+                changed_persons.append(person)
+        Person.objects.bulk_create(new_persons, batch_size=1000)
+        if changed_persons:
+            # Keep a stored photo unless this enrolment brings a new one.
+            with_photo = [p for p in changed_persons if p.photo is not None]
+            without = [p for p in changed_persons if p.photo is None]
+            update = [f for f in PERSON_FIELDS if f != "photo"] + ["updated_at"]
+            Person.objects.bulk_update(without, update, batch_size=1000)
+            Person.objects.bulk_update(with_photo, update + ["photo"], batch_size=1000)
+        new_relations, new_lines, bases = [], [], []
+        for item in items:
+            data, person = item.data, persons[item.id_key]
             start = as_month(data["start_month"])
             wage = as_money(data["wage"])
             types = insurance_list(data)
@@ -282,10 +286,8 @@ class Enrol(BusinessType):
                                               status=RelationStatus.CONTRIBUTING, start_month=start, started_by=tx))
             limits = ctx.params.base_limits(start.year, types[0]) if types else None
             base = fen(clamp(wage, limits.floor, limits.ceiling)) if limits else fen(wage)
-            ContributionBase.objects.update_or_create(
-                person=person, employer=employer, year=start.year,
-                defaults={"declared_wage": wage, "base": base, "transaction": tx},
-            )
+            bases.append(ContributionBase(person=person, employer=employer, year=start.year, declared_wage=wage,
+                                          base=base, transaction=tx))
             regular = compute_lines(ctx.params, months=month_range(start, add_months(now, 1)), insurance_types=types,
                                     wage=wage, risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
             new_lines += _line_rows(regular, person, employer, tx, LineKind.REGULAR)
@@ -295,11 +297,31 @@ class Enrol(BusinessType):
                                      wage=as_money(data["backpay_base"]), risk_class=employer.risk_class,
                                      float_percent=employer.injury_float_percent)
                 new_lines += _line_rows(back, person, employer, tx, LineKind.BACKPAY)
+        ContributionBase.objects.bulk_create(
+            bases, batch_size=1000, update_conflicts=True, unique_fields=["person", "employer", "year"],
+            update_fields=["declared_wage", "base", "transaction", "updated_at"],
+        )
         Relation.objects.bulk_create(new_relations, batch_size=2000)
         ContributionLine.objects.bulk_create(new_lines, batch_size=2000)
 
     def summary(self, data: dict) -> str:
         return f"{data.get('start_month', '')} {data.get('wage', '')}"
+
+
+PERSON_FIELDS = ["id_type", "id_number", "name", "sex", "birth_date", "ethnicity", "hukou", "identity",
+                 "employment_form", "first_work_date", "phone", "address", "photo"]
+
+
+def _person_fields(item) -> dict:
+    data = item.data
+    return {
+        "id_type": data["id_type"], "id_number": data["id_number"], "name": data["name"], "sex": data["sex"],
+        "birth_date": as_date(data["birth_date"]), "ethnicity": data.get("ethnicity", ""),
+        "hukou": data.get("hukou", ""), "identity": data.get("identity", ""),
+        "employment_form": data.get("employment_form", ""),
+        "first_work_date": as_date(data.get("first_work_date", "")), "phone": data.get("phone", ""),
+        "address": data.get("address", ""), "photo": bytes(item.photo) if item.photo else None,
+    }
 
 
 def _line_rows(lines: list[Line], person: Person, employer, tx, kind: str) -> list[ContributionLine]:

@@ -7,6 +7,7 @@ columns, the import mapping and the row-level checks.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -57,19 +58,29 @@ class RowResult:
         return any(i.field == name for i in self.issues)
 
 
+@functools.cache
+def _choice_labels(choices: type[TextChoices]) -> tuple[tuple[str, str, str], ...]:
+    """(code, Chinese label, English label) per choice, computed once: switching the active
+    language for every cell cost more than the rest of a batch row's checks together."""
+    from django.utils import translation
+
+    table = []
+    for value, label in choices.choices:
+        with translation.override("zh-hans"):
+            zh = str(label)
+        with translation.override("en"):
+            en = str(label)
+        table.append((value, zh, en))
+    return tuple(table)
+
+
 def _choice_value(spec: FieldSpec, raw: object) -> str | None:
     """Accept the stored code, the Chinese label or the English label."""
     assert spec.choices is not None
     text = str(raw).strip().translate(FULLWIDTH)
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
-    from django.utils import translation
-
-    for value, label in spec.choices.choices:
-        with translation.override("zh-hans"):
-            zh = str(label)
-        with translation.override("en"):
-            en = str(label)
+    for value, zh, en in _choice_labels(spec.choices):
         if text in (value, zh, en, f"{value} {zh}", f"{value}{zh}") or text.lower() == en.lower():
             return value
     # Two-digit codes typed as numbers lose their leading zero ("1" for "01").
@@ -105,7 +116,8 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
         if value is None or (isinstance(value, str) and not value.strip()):
             value = spec.default
         if isinstance(value, str):
-            value = value.strip()
+            # NUL never belongs in a value, and PostgreSQL cannot store it in text or JSON.
+            value = value.replace("\x00", "").strip()
         if value in ("", None):
             if spec.required and spec.kind != "insurance":
                 result.add("REQUIRED", spec)

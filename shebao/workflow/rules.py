@@ -204,3 +204,47 @@ RULES["START_OVERLAP"] = Rule(
     "该人员{insurance}在 {month} 仍有参保记录（至 {end} 停保），「参保起始年月」不能早于 {end}。",
     "{insurance} is still on the register for {month} (until {end}); the start month may not be before {end}.",
 )
+
+# Whole-file refusals of a batch upload (shebao.batch): the file creates no transaction.
+for _rule in [
+    Rule("FILE_EMPTY", E, "上传的文件是空的（0 字节），请选择填写好的模板文件。",
+         "The uploaded file is empty; choose the filled-in template."),
+    Rule("FILE_TOO_LARGE", E, "文件大小 {size} MB 超过上限 {max} MB，请拆分为多个文件分别上传。",
+         "The file is {size} MB, more than the {max} MB limit; split it into several files."),
+    Rule("FILE_NOT_SPREADSHEET", E, "上传的文件不是表格文件，系统只接受 Excel（.xlsx、.xls）或 CSV 文件，请使用「模板下载」的模板填写后上传。",
+         "The file is not a spreadsheet; upload an Excel (.xlsx, .xls) or CSV file made from the template."),
+    Rule("FILE_ENCRYPTED", E, "该工作簿设置了打开密码（已加密），系统无法读取。请在 Excel 中取消密码保护后重新上传。",
+         "The workbook is password-protected (encrypted); remove the password in Excel and upload it again."),
+    Rule("FILE_ZIP_BOMB", E, "文件解压后异常巨大（约 {size} MB，压缩比 {ratio} 倍），不是正常的表格文件，已拒绝。",
+         "The file unpacks to about {size} MB (ratio {ratio}); it is not a normal spreadsheet and was refused."),
+    Rule("FILE_UNREADABLE", E, "文件无法读取，可能已损坏或不是有效的 Excel 文件。请用 Excel 打开后另存为 .xlsx 再上传。",
+         "The file cannot be read; it may be damaged. Open it in Excel, save it as .xlsx and upload again."),
+    Rule("FILE_ENCODING", E, "CSV 文件的字符编码无法识别，请另存为“CSV UTF-8（逗号分隔）”或 GB18030/GBK 编码的 CSV 后上传，或直接上传 Excel 文件。",
+         "The CSV file's character encoding is not recognised; save it as CSV UTF-8 or GB18030, or upload the Excel file."),
+    Rule("FILE_TOO_MANY_ROWS", E, "文件共有 {rows} 行数据，超过每个文件最多 {max} 行的限制，请拆分为多个文件上传。",
+         "The file has {rows} data rows, more than the limit of {max}; split it into several files."),
+    Rule("FILE_NO_ROWS", E, "文件表头下方没有数据行，请填写人员信息后上传。",
+         "The file has no data rows below the header; fill in the persons and upload again."),
+    Rule("FILE_WRONG_TEMPLATE", E, "文件不是「{business}」的导入模板{hint}，缺少必填列：{columns}。请使用本业务的「模板下载」。",
+         "The file is not the {business} template{hint}; missing required columns: {columns}. Download this business's template."),
+    Rule("FILE_MISSING_COLUMNS", E, "文件缺少必填列：{columns}。列名须与模板一致（列的顺序可以不同），请补上这些列后重新上传。",
+         "Missing required columns: {columns}. Column headers must match the template (any order)."),
+    Rule("FILE_DUPLICATE_COLUMN", E, "文件中列名「{columns}」重复出现，系统无法确定使用哪一列，请删除多余的列后重新上传。",
+         "The column header {columns} appears more than once; delete the extra column and upload again."),
+]:
+    RULES[_rule.code] = _rule
+
+# 减员(暂停缴费) (appended by the suspension module).
+RULES["STOP_AT_START"] = Rule(
+    "STOP_AT_START", E,
+    "「停保年月」{stop} 与该人员在本单位的参保起始年月相同：停保年月是第一个不缴费的月份，须晚于参保起始年月 {start}。"
+    "如增员有误，请联系经办机构处理。",
+    "Stop month {stop} equals the start month at this employer: the stop month is the first month without "
+    "contribution and must be after the start month {start}. "
+    "If the enrolment was a mistake, contact the agency office.",
+)
+RULES["DEATH_ALL_TYPES"] = Rule(
+    "DEATH_ALL_TYPES", E,
+    "减员原因为“04 死亡”时，「停保险种」须为全部险种，请留空「停保险种」。",
+    "When the reason is 04 death, all insurance types stop: leave 'Insurance types stopped' blank.",
+)

@@ -1,0 +1,7 @@
+"""Entry points for the background worker (long queue). Thin: the logic is in services."""
+
+from shebao.batch import services
+
+
+def import_job(tx_id: int) -> str:
+    return services.run_import(tx_id)

@@ -1,0 +1,304 @@
+"""Batch pages: 模板下载, 浏览/上传, the import screen, failure lists, result queries.
+
+Thin: parse, authorise (every query starts from request.employer), call one service, render.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from shebao.accounts.scoping import employer_required
+from shebao.batch import reader, services, sheets
+from shebao.batch.models import Upload
+from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.workflow import services as engine
+from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
+from shebao.workflow.rules import issues_from
+from shebao.workflow.rules import messages as rule_messages
+
+ROWS_PER_PAGE = 100
+RESULTS_PER_PAGE = 20
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+FILTERS = {
+    "all": (gettext_lazy("全部"), {"status__in": [ItemStatus.IMPORTED, ItemStatus.IMPORT_FAILED]}),
+    "imported": (gettext_lazy("导入成功"), {"status": ItemStatus.IMPORTED}),
+    "import_failed": (gettext_lazy("导入失败"), {"status": ItemStatus.IMPORT_FAILED}),
+    "passed": (gettext_lazy("审核通过"), {"status": ItemStatus.IMPORTED, "audit_status": AuditStatus.PASSED}),
+    "failed": (gettext_lazy("审核失败"), {"status": ItemStatus.IMPORTED, "audit_status": AuditStatus.FAILED}),
+}
+
+
+def _business(code: str):
+    try:
+        return services.batch_business(code)
+    except NotFound:
+        raise Http404 from None
+
+
+def _batch_or_404(request, pk: int) -> Transaction:
+    return get_object_or_404(Transaction.objects.select_related("employer", "operator").defer("header"),
+                             pk=pk, employer=request.employer, mode=Mode.BATCH)
+
+
+def _url_or_empty(name: str, **kwargs) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return ""
+
+
+def results_title(business) -> str:
+    if getattr(business, "takes_person_lock", False):
+        return _("批量%(name)s审核结果查询") % {"name": _short_name(business)}
+    return _("%(name)s审核结果查询") % {"name": business.en if _english() else business.zh}
+
+
+def _english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def _short_name(business) -> str:
+    """增员(续保) → 增员: the guide's page titles use the short name."""
+    if _english():
+        return business.en.split("(")[0].strip().lower()
+    return business.zh.split("(")[0].split("（")[0]
+
+
+# --- template -------------------------------------------------------------------------------
+
+@employer_required
+@require_GET
+def template(request, code: str):
+    business = _business(code)
+    content = sheets.write_template(business)
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, f"{business.zh}批量导入模板.xlsx")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- upload ---------------------------------------------------------------------------------
+
+def _header_values(business, post) -> tuple[dict, list[str]]:
+    values, errors = {}, []
+    for spec in services.header_specs(business):
+        value = (post.get(spec.name) or "").strip()
+        if not value:
+            errors.append(_("请填写「%(label)s」。") % {"label": spec.en if _english() else spec.zh})
+        values[spec.name] = value
+    return values, errors
+
+
+@employer_required
+@require_http_methods(["GET", "POST"])
+def upload(request, code: str):
+    """浏览/上传: the whole-file checks answer at once; the rows are read in the background."""
+    business = _business(code)
+    context = {"business": business, "header_specs": services.header_specs(business),
+               "max_mb": reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES),
+               "max_rows": reader.MAX_ROWS, "values": request.POST if request.method == "POST" else {},
+               "results_title": results_title(business)}
+    if request.method == "GET":
+        return render(request, "batch/upload.html", context)
+    file = request.FILES.get("file")
+    error = ""
+    if file is None:
+        error = _("请点击「浏览」选择要上传的文件。")
+    elif file.size > settings.SHEBAO_UPLOAD_MAX_BYTES:
+        error = reader.FileRefused("FILE_TOO_LARGE", size=reader._mb(file.size),
+                                   max=reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES)).message
+    header, header_errors = _header_values(business, request.POST)
+    if not error and header_errors:
+        error = " ".join(header_errors)
+    if not error:
+        data = file.read(settings.SHEBAO_UPLOAD_MAX_BYTES + 1)
+        try:
+            tx = services.batch_upload(employer=request.employer, actor=request.user, business_type=business.code,
+                                       filename=file.name, data=data, header=header)
+        except ApplicationError as refusal:
+            # the file checks run under translation.override("zh-hans"): render in the reader's language
+            issue = getattr(refusal, "issue", None)
+            error = issue.message() if issue is not None else refusal.message
+        else:
+            return redirect("batch:detail", pk=tx.pk)
+    context["error"] = error
+    return render(request, "batch/upload.html", context, status=400)
+
+
+# --- the import screen ----------------------------------------------------------------------
+
+def _counts(tx: Transaction) -> dict:
+    return {
+        "total": tx.total_count, "imported": tx.total_count - tx.import_failed_count,
+        "import_failed": tx.import_failed_count, "passed": tx.audit_passed_count,
+        "failed": tx.audit_failed_count, "applied": tx.applied_count,
+    }
+
+
+def _holder_links(request, tx: Transaction, upload: Upload | None) -> list[dict]:
+    holders = (upload.lock_holders if upload else None) or {}
+    if not holders:
+        return []
+    open_ids = set(Transaction.objects.filter(employer=request.employer, pk__in=list(holders.values()),
+                                              state__in=(State.IMPORTING, State.SAVED, State.RETURNED,
+                                                         State.AUDITING, State.REVIEW))
+                   .values_list("pk", flat=True))
+    return [{"serial": serial, "url": reverse("web:tx_detail", kwargs={"pk": pk})}
+            for serial, pk in sorted(holders.items()) if pk in open_ids]
+
+
+@employer_required
+@require_GET
+def detail(request, pk: int):
+    tx = _batch_or_404(request, pk)
+    business = _business(tx.business_type)
+    upload = Upload.objects.filter(transaction=tx).defer("content").first()
+    audited = tx.state in (State.REVIEW, State.FINISHED) or (
+        tx.state == State.RETURNED and (tx.audit_failed_count or tx.audit_passed_count))
+    key = request.GET.get("result", "all")
+    if key not in FILTERS:
+        key = "all"
+    rows = (Item.objects.filter(transaction=tx, **FILTERS[key][1]).order_by("row_no", "id")
+            .only("id", "row_no", "status", "id_number", "name", "data", "import_issues", "audit_status",
+                  "audit_issues", "applied"))
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page", "1"))
+    lines = []
+    for item in page:
+        issues = issues_from(item.import_issues) + issues_from(item.audit_issues)
+        holder = next((i.params.get("tx_id") for i in issues if i.code == "LOCKED_HERE"), None)
+        lines.append({
+            "item": item,
+            "messages": [{"code": i.code, "text": i.message(), "error": i.is_error} for i in issues],
+            "summary": business.summary(item.data),
+            "holder_url": reverse("web:tx_detail", kwargs={"pk": holder}) if holder else "",
+        })
+    export_label = {"enrol": _("批量增员导出"), "suspend": _("导出减员申报表")}.get(tx.business_type, _("导出"))
+    context = {
+        "tx": tx, "business": business, "upload": upload, "page": page, "lines": lines,
+        "filters": [(k, label) for k, (label, _q) in FILTERS.items()], "current": key,
+        "counts": _counts(tx), "reasons": rule_messages(tx.return_reasons),
+        "audited": audited, "holders": _holder_links(request, tx, upload),
+        "poll": tx.state in (State.IMPORTING, State.AUDITING),
+        "export_xlsx": _url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
+        "export_pdf": _url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+        "export_label": export_label,
+        "events": Event.objects.filter(transaction=tx).select_related("actor").order_by("at", "id"),
+        "action_labels": engine.ACTION_LABELS,
+        "results_title": results_title(business),
+        "any_failed": bool(tx.audit_failed_count or tx.import_failed_count),
+    }
+    return render(request, "batch/detail.html", context)
+
+
+@employer_required
+@require_GET
+def status(request, pk: int):
+    """Polled every 300 ms while the file is read or the rows are audited."""
+    tx = _batch_or_404(request, pk)
+    return JsonResponse({
+        "state": tx.state, "version": tx.version,
+        "business_status": tx.business_status_label, "approval": tx.approval_label,
+        "returned": tx.returned_flag_label, "reasons": rule_messages(tx.return_reasons),
+        "progress_done": tx.progress_done, "progress_total": tx.progress_total,
+        "counts": _counts(tx), "final": tx.state not in (State.AUDITING, State.IMPORTING),
+    })
+
+
+def _version(request) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        raise ApplicationError(_("请求缺少版本信息，请刷新页面后重试。"), code="BAD_REQUEST") from None
+
+
+@employer_required
+@require_POST
+def action(request, pk: int):
+    """删除 / 保存 / 提交审批 / 退单 on the import screen, each one service call."""
+    tx = _batch_or_404(request, pk)
+    verb = request.POST.get("action", "")
+    back = reverse("batch:detail", kwargs={"pk": tx.pk})
+    try:
+        if verb == "delete":
+            ids = [int(v) for v in request.POST.getlist("items") if v.isdigit()]
+            tx = services.batch_delete_rows(tx=tx, actor=request.user, version=_version(request), item_ids=ids)
+            messages.success(request, _("已删除 %(n)d 人。") % {"n": len(ids)})
+            query = request.POST.get("return_query", "")
+            if query.startswith("result=") or query.startswith("page="):
+                back = f"{back}?{query}"
+        elif verb == "save":
+            services.batch_save(tx=tx, actor=request.user)
+            messages.success(request, _("已保存，可在首页「待办任务列表」中继续办理。"))
+        elif verb == "submit":
+            engine.transaction_submit(tx=tx, actor=request.user, version=_version(request))
+        elif verb == "cancel":
+            engine.transaction_cancel(tx=tx, actor=request.user, version=_version(request))
+            messages.success(request,
+                             _("已退单，流水号 %(serial)s 已作废，其中人员可重新办理。") % {"serial": tx.serial})
+        else:
+            raise ApplicationError(_("未知操作。"), code="BAD_REQUEST")
+    except Conflict as error:
+        messages.error(request, error.message)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect(back)
+
+
+# --- failure lists --------------------------------------------------------------------------
+
+@employer_required
+@require_GET
+def failures(request, pk: int, kind: str):
+    """《导入失败人员列表》 / 《审核失败人员列表》 in the template's layout, ready to fix and re-upload."""
+    tx = _batch_or_404(request, pk)
+    business = _business(tx.business_type)
+    if kind == "import":
+        query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORT_FAILED)
+        title = _("导入失败人员列表")
+    elif kind == "audit":
+        query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED)
+        title = _("审核失败人员列表")
+    else:
+        raise Http404
+    items = query.order_by("row_no", "id").only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(
+        chunk_size=2000)
+    handle, _count = sheets.write_failure_list(business, items, audit=kind == "audit", title=str(title))
+    name = f"{title}_{tx.serial}.xlsx"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- result queries -------------------------------------------------------------------------
+
+@employer_required
+@require_GET
+def results(request, code: str):
+    """批量增员审核结果查询 …: every batch of the employer for the business type."""
+    business = _business(code)
+    query = (Transaction.objects.filter(employer=request.employer, business_type=business.code, mode=Mode.BATCH)
+             .order_by("-id").defer("header", "return_reasons"))
+    serial = (request.GET.get("serial") or "").strip()[:24]
+    if serial:
+        query = query.filter(serial__startswith=serial)
+    page = Paginator(query, RESULTS_PER_PAGE).get_page(request.GET.get("page", "1"))
+    uploads = {u["transaction_id"]: u for u in Upload.objects.filter(transaction_id__in=[t.pk for t in page])
+               .values("transaction_id", "filename", "created_at")}
+    rows = [{"tx": t, "upload": uploads.get(t.pk), "any_failed": bool(t.audit_failed_count or t.import_failed_count),
+             "audited": t.state in (State.REVIEW, State.FINISHED) or bool(t.audit_failed_count)}
+            for t in page]
+    return render(request, "batch/results.html", {
+        "business": business, "page": page, "rows": rows, "title": results_title(business), "serial": serial,
+        "now": timezone.now(),
+    })
