@@ -69,7 +69,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "shebao.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "shebao.accounts.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

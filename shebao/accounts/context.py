@@ -6,4 +6,11 @@ def current_actor(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"current_employer": current_employer(request), "current_role": user.get_role_display()}
+    from shebao.workflow import registry
+
+    employer = current_employer(request)
+    return {
+        "current_employer": employer,
+        "current_role": user.get_role_display(),
+        "business_types": registry.all_types() if employer else [],
+    }
