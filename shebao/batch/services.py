@@ -88,7 +88,7 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
             data_rows=layout.data_rows, encoding=layout.encoding, delimiter=layout.delimiter,
         )
         log_event(tx, actor=actor, action="create", to_state=State.IMPORTING,
-                  detail={"filename": (filename or "")[:255], "rows": layout.data_rows, "format": layout.kind})
+                  detail={"filename": (filename or "")[:255], "row_count": layout.data_rows, "format": layout.kind})
         async_task("shebao.batch.jobs.import_job", tx.pk, cluster=settings.Q_LONG, task_name=f"import-{tx.serial}",
                    group="import")
     return tx
