@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
-admin.site.site_header = "社保网上办事大厅 · 系统管理"
-admin.site.site_title = "社保网上办事大厅"
+admin.site.site_header = _("社保网上办事大厅 · 系统管理")
+admin.site.site_title = _("社保网上办事大厅")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

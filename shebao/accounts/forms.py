@@ -13,7 +13,8 @@ class LoginForm(forms.Form):
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(label=_("原密码"), widget=forms.PasswordInput, max_length=200)
     new_password1 = forms.CharField(label=_("新密码"), widget=forms.PasswordInput, max_length=200,
-                                    help_text=_("至少 10 位，含大写字母、小写字母、数字、符号中的至少三类；不含用户名或单位编号；不能与最近 5 次相同。"))
+                                    help_text=_("至少 10 位，含大写字母、小写字母、数字、符号中的至少三类；"
+                                                "不含用户名或单位编号；不能与最近 5 次相同。"))
     new_password2 = forms.CharField(label=_("确认新密码"), widget=forms.PasswordInput, max_length=200)
 
     def __init__(self, user, *args, **kwargs):

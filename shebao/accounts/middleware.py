@@ -41,3 +41,35 @@ class ForcePasswordChangeMiddleware:
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 return redirect("accounts:password_change")
         return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path, a query or a form field is refused with 400.
+
+    No user types one; PostgreSQL cannot store or compare text containing it, so letting it
+    through turns a filter or a saved field into a 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or self._has_nul(request.GET) or self._post_has_nul(request):
+            from django.http import HttpResponseBadRequest
+            from django.utils.translation import gettext
+
+            return HttpResponseBadRequest(gettext("请求中含有不允许的控制字符（NUL），请删除后重试。"),
+                                          content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    def _post_has_nul(self, request) -> bool:
+        if request.method != "POST":
+            return False
+        try:
+            return self._has_nul(request.POST)
+        except Exception:  # an unreadable body: Django answers it as it would without us
+            return False
+
+    @staticmethod
+    def _has_nul(query) -> bool:
+        return any("\x00" in key or any("\x00" in value for value in query.getlist(key)) for key in query)

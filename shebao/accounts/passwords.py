@@ -49,10 +49,25 @@ class HistoryValidator:
         if any(check_password(password, old) for old in recent[:HISTORY_DEPTH]):
             raise ValidationError(_("新密码不能与最近 5 次使用过的密码相同。"), code="password_reused")
 
+    @staticmethod
+    def remember_current(user) -> None:
+        """Before a change: keep the password being replaced (an initial or reset password was
+        never recorded by password_changed), so it counts as one of the last 5."""
+        if user is None or not user.pk or not user.has_usable_password():
+            return
+        newest = user.password_history.values_list("password", flat=True).first()
+        if newest != user.password:
+            from shebao.accounts.models import PasswordHistory
+
+            PasswordHistory.objects.create(user=user, password=user.password)
+
     def password_changed(self, password: str, user=None) -> None:
         from shebao.accounts.models import PasswordHistory
 
         if user is not None and user.pk:
+            # User.save() already calls this after set_password(); record each password once.
+            if user.password_history.values_list("password", flat=True).first() == user.password:
+                return
             PasswordHistory.objects.create(user=user, password=user.password)
             keep = user.password_history.values_list("pk", flat=True)[:HISTORY_DEPTH]
             user.password_history.exclude(pk__in=list(keep)).delete()

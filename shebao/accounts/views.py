@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate, login, logout, password_validation, update_session_auth_hash
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shebao.accounts.backends import LockedOut
 from shebao.accounts.forms import LoginForm, PasswordChangeForm
 from shebao.accounts.models import Role
+from shebao.accounts.passwords import HistoryValidator
 from shebao.accounts.scoping import SESSION_KEY
 
 
@@ -41,7 +42,8 @@ def login_view(request):
             if user.membership is not None:
                 request.session[SESSION_KEY] = user.membership.employer_id
             return redirect(home_for(user))
-    return render(request, "accounts/login.html", {"form": form, "error": error}, status=401 if error and request.method == "POST" else 200)
+    status = 401 if error and request.method == "POST" else 200
+    return render(request, "accounts/login.html", {"form": form, "error": error}, status=status)
 
 
 @require_POST
@@ -57,10 +59,11 @@ def password_change_view(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = request.user
+        HistoryValidator.remember_current(user)
         user.set_password(form.cleaned_data["new_password1"])
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
-        password_validation.password_changed(form.cleaned_data["new_password1"], user)
+        # User.save() records the new password in the history (password_changed).
         update_session_auth_hash(request, user)
         return redirect(home_for(user))
     return render(request, "accounts/password_change.html", {"form": form, "forced": request.user.must_change_password})

@@ -89,7 +89,7 @@ def _display(spec, value: str) -> str:
                 labels.append(str(InsuranceType(code).label))
             except ValueError:
                 labels.append(code)
-        return "、".join(labels)
+        return (", " if _english() else "、").join(labels)
     if spec.choices is not None:
         try:
             return str(spec.choices(value).label)

@@ -421,7 +421,7 @@ def raw_cell(value: object) -> object:
         return value.isoformat()
     if isinstance(value, (dt.time, dt.timedelta)):
         return str(value)
-    return str(value)
+    return str(value).replace("\x00", "")  # PostgreSQL refuses NUL in text
 
 
 def cooked_cell(value: object) -> object:

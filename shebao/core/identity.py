@@ -136,7 +136,9 @@ def check_uscc(value: object) -> tuple[str, str | None]:
     return text, None
 
 
-_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·"})
+# Separators people type for the 间隔号 in minority and foreign names. Applied before the
+# full-width mapping, which would otherwise turn "．" (U+FF0E) into a plain ".".
+_NAME_DOTS = str.maketrans({"•": "·", "・": "·", "．": "·", "‧": "·", "･": "·", "∙": "·", "⋅": "·"})
 
 
 def _is_cjk(ch: str) -> bool:
@@ -152,8 +154,7 @@ def _is_cjk(ch: str) -> bool:
 
 def check_name(value: object) -> tuple[str, str | None]:
     """1–50 characters: CJK of every plane, Latin letters, spaces between Latin words, '·'."""
-    text = unicodedata.normalize("NFC", str(value or "")).translate(FULLWIDTH).strip()
-    text = text.translate(_NAME_DOTS)
+    text = unicodedata.normalize("NFC", str(value or "")).translate(_NAME_DOTS).translate(FULLWIDTH).strip()
     text = re.sub(r"\s+", " ", text)
     if not text:
         return "", "REQUIRED"

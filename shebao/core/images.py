@@ -6,7 +6,7 @@ import io
 import warnings
 
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from shebao.core.errors import ApplicationError
 
@@ -35,7 +35,7 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
                     raise ApplicationError(_("照片像素过大，请上传普通证件照。"), code="PHOTO_PIXELS")
                 if width < 100 or height < 120:
                     raise ApplicationError(_("照片太小（至少 100×120 像素），请上传清晰的证件照。"), code="PHOTO_SMALL")
-                probe.load()
+                _load_strict(probe)
                 image = ImageOps.exif_transpose(probe).convert("RGB")
     except ApplicationError:
         raise
@@ -49,3 +49,14 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
         if out.tell() <= PHOTO_MAX_OUT:
             return out.getvalue()
     raise ApplicationError(_("照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。"), code="PHOTO_TOO_COMPLEX")
+
+
+def _load_strict(image: Image.Image) -> None:
+    """Decode fully; a truncated file is an error even though WeasyPrint, once imported,
+    sets Pillow's process-wide LOAD_TRUNCATED_IMAGES (which would pad a cut-off photo grey)."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        image.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous

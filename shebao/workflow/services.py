@@ -198,8 +198,15 @@ def _old_key(data: dict) -> str:
 
 
 def _jsonable(raw: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, dt.date) else v if isinstance(v, (int, float, bool)) or v is None else str(v))
-            for k, v in raw.items()}
+    """The cells as entered, storable as JSON on every backend (PostgreSQL refuses NUL in text)."""
+    def cell(value):
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if value is None or isinstance(value, (int, float, bool)):
+            return value
+        return str(value).replace("\x00", "")
+
+    return {k: cell(v) for k, v in raw.items()}
 
 
 def transaction_cancel(*, tx: Transaction, actor, version: int | None, reason: str = "",

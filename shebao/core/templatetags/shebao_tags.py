@@ -1,5 +1,6 @@
 from django import template
 from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext
 
 from shebao.core.choices import InsuranceType
 from shebao.workflow.rules import messages
@@ -31,9 +32,42 @@ def insurance_label(code):
         return code
 
 
+def list_separator() -> str:
+    """"、" in Chinese, ", " in English."""
+    return ", " if (get_language() or "").startswith("en") else "、"
+
+
 @register.filter
 def insurance_labels(codes):
-    return "、".join(str(insurance_label(c)) for c in (codes or "").split(",") if c)
+    return list_separator().join(str(insurance_label(c)) for c in (codes or "").split(",") if c)
+
+
+@register.filter
+def label(obj):
+    """The reader's-language name of anything with `zh` and `en` (business types, field specs)."""
+    if obj is None:
+        return ""
+    if (get_language() or "").startswith("en") and getattr(obj, "en", ""):
+        return obj.en
+    return getattr(obj, "zh", "") or str(obj)
+
+
+@register.filter
+def join_list(values):
+    """A list joined with the reader's list separator (anything else is returned as it is, like `join`)."""
+    if not isinstance(values, (list, tuple)):
+        return values
+    return list_separator().join(str(v) for v in values)
+
+
+@register.filter
+def reason_text(reason):
+    """A stored reason (system reasons are saved as their Chinese msgids, joined with "；")
+    shown in the reader's language; text a person typed stays as it is."""
+    if not reason:
+        return ""
+    parts = [gettext(p) for p in str(reason).split("；") if p]
+    return ("; " if (get_language() or "").startswith("en") else "；").join(parts)
 
 
 @register.simple_tag(takes_context=True)

@@ -1,0 +1,319 @@
+"""Login, lockout, forced password change, password policy, idle sessions, role pages (issue 2 §2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shebao.accounts.models import Membership, User
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    AdminFactory,
+    ClerkFactory,
+    EmployerFactory,
+    OfficeFactory,
+    OperatorFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+WRONG = "单位编号、用户名或密码不正确。"
+TOO_SIMPLE = "密码至少 10 位，并包含大写字母、小写字母、数字、符号中的至少三类。"
+HAS_IDENTITY = "密码不能包含用户名或单位编号。"
+REUSED = "新密码不能与最近 5 次使用过的密码相同。"
+
+
+@pytest.fixture
+def employer(db):
+    return EmployerFactory(number="20260001", name="武汉登录测试有限公司")
+
+
+@pytest.fixture
+def operator(employer):
+    return OperatorFactory(username="wangfang", employer=employer)
+
+
+def post_login(client, username, password=DEFAULT_PASSWORD, number=""):
+    return client.post("/accounts/login/", {"employer_number": number, "username": username, "password": password})
+
+
+# --- login ------------------------------------------------------------------------------
+
+
+def test_operator_logs_in_with_employer_number_user_name_and_password(client, operator, employer):
+    response = post_login(client, "wangfang", number="20260001")
+    assert response.status_code == 302
+    assert response["Location"] == "/home/"
+    assert client.session["employer_id"] == employer.pk
+    page = client.get("/home/").content.decode()
+    assert "wangfang" in page or operator.get_full_name() in page
+    assert "20260001" in page and "武汉登录测试有限公司" in page
+
+
+@pytest.mark.parametrize("number", ["", "20260002", "2026000", " "])
+def test_operator_with_wrong_or_missing_employer_number_is_refused(client, operator, employer, number):
+    EmployerFactory(number="20260002")  # exists, but the user does not act for it
+    response = post_login(client, "wangfang", number=number)
+    assert response.status_code == 401
+    assert WRONG in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/home/").status_code == 302
+
+
+def test_operator_of_several_employers_acts_for_the_one_named(client, operator, employer):
+    second = EmployerFactory(number="20260003", name="武汉第二测试有限公司")
+    Membership.objects.create(user=operator, employer=second)
+    assert post_login(client, "wangfang", number="20260003").status_code == 302
+    assert client.session["employer_id"] == second.pk
+    assert "武汉第二测试有限公司" in client.get("/home/").content.decode()
+
+
+def test_wrong_password_and_unknown_user_read_the_same(client, operator):
+    first = post_login(client, "wangfang", password="Wrong#Pass2026", number="20260001")
+    second = post_login(client, "nobody", number="20260001")
+    assert first.status_code == second.status_code == 401
+    assert WRONG in first.content.decode() and WRONG in second.content.decode()
+
+
+def test_clerk_logs_in_without_employer_number(client):
+    clerk = ClerkFactory(username="clerkli", office=OfficeFactory(code="420102"))
+    response = post_login(client, "clerkli")
+    assert response.status_code == 302 and response["Location"] == "/backoffice/"
+    assert client.get("/backoffice/").status_code == 200
+    assert clerk.office.name in client.get("/backoffice/").content.decode()
+
+
+def test_administrator_logs_in_to_the_admin_site(client):
+    AdminFactory(username="sysadmin")
+    response = post_login(client, "sysadmin")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_passwords_are_hashed_with_argon2(operator):
+    operator.set_password("Another#Pass2026")
+    operator.save()
+    operator.refresh_from_db()
+    assert operator.password.startswith("argon2")
+    created = User.objects.create_user(username="fresh", password="Fresh#Pass2026")
+    assert created.password.startswith("argon2$argon2id$")
+    assert "Fresh#Pass2026" not in created.password
+
+
+# --- lockout ----------------------------------------------------------------------------
+
+
+def test_five_failures_lock_the_account_for_15_minutes(client, operator):
+    for _ in range(5):
+        assert post_login(client, "wangfang", password="Wrong#Pass2026", number="20260001").status_code == 401
+    operator.refresh_from_db()
+    assert operator.locked_until is not None
+    remaining = operator.locked_until - timezone.now()
+    assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
+
+    # The 6th attempt, with the right password, is refused and says the account is locked.
+    response = post_login(client, "wangfang", number="20260001")
+    assert response.status_code == 401
+    body = response.content.decode()
+    assert "连续登录失败次数过多，账号已锁定至" in body
+    assert timezone.localtime(operator.locked_until).strftime("%H:%M") in body
+    assert "_auth_user_id" not in client.session
+
+    # 15 minutes later it works again, and the counter starts afresh.
+    User.objects.filter(pk=operator.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    response = post_login(client, "wangfang", number="20260001")
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert operator.failed_logins == 0 and operator.locked_until is None
+
+
+def test_four_failures_do_not_lock_and_a_success_resets_the_count(client, operator):
+    for _ in range(4):
+        post_login(client, "wangfang", password="Wrong#Pass2026", number="20260001")
+    assert post_login(client, "wangfang", number="20260001").status_code == 302
+    operator.refresh_from_db()
+    assert operator.failed_logins == 0 and operator.locked_until is None
+
+
+def test_wrong_employer_number_counts_as_a_failure(client, operator):
+    for _ in range(5):
+        post_login(client, "wangfang", number="99999999")
+    response = post_login(client, "wangfang", number="20260001")
+    assert response.status_code == 401
+    assert "账号已锁定" in response.content.decode()
+
+
+# --- forced password change and the policy ----------------------------------------------
+
+
+def change(client, old, new, confirm=None):
+    return client.post("/accounts/password/", {"old_password": old, "new_password1": new,
+                                               "new_password2": new if confirm is None else confirm})
+
+
+def test_first_login_forces_a_password_change(client, employer):
+    OperatorFactory(username="newbie", employer=employer, must_change_password=True)
+    response = post_login(client, "newbie", number="20260001")
+    assert response.status_code == 302
+    for url in ("/home/", "/persons/", "/business/enrol/", "/business/enrol/single/", "/backoffice/",
+                "/exports/tx/1/form.pdf"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == "/accounts/password/", url
+    page = client.get("/accounts/password/")
+    assert page.status_code == 200
+    assert "首次登录或密码已重置，请先修改密码。" in page.content.decode()
+
+    response = change(client, DEFAULT_PASSWORD, "Brand#New2026pw")
+    assert response.status_code == 302 and response["Location"] == "/home/"
+    assert client.get("/home/").status_code == 200  # still logged in, no redirect any more
+    user = User.objects.get(username="newbie")
+    assert user.must_change_password is False
+    assert user.check_password("Brand#New2026pw")
+
+
+@pytest.mark.parametrize("new,message", [
+    ("Ab1!xyz", TOO_SIMPLE),  # too short
+    ("Abcdef1!x", TOO_SIMPLE),  # 9 characters
+    ("abcdefghijkl", TOO_SIMPLE),  # one class
+    ("abcdefgh1234", TOO_SIMPLE),  # two classes
+    ("ABCDEFGH!!!!", TOO_SIMPLE),  # two classes
+    ("xWangFang#2026", HAS_IDENTITY),  # the user name, any case
+    ("Abc#20260001x", HAS_IDENTITY),  # the 单位编号
+])
+def test_password_policy_messages(client, operator, new, message):
+    client.force_login(operator)
+    response = change(client, DEFAULT_PASSWORD, new)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    operator.refresh_from_db()
+    assert operator.check_password(DEFAULT_PASSWORD)
+
+
+@pytest.mark.parametrize("new", ["abcdefgh1!", "ABCDEFGH1!", "Abcdefghij1", "Abcdefghij!", "密码Abcdefgh1"])
+def test_three_of_four_classes_and_ten_characters_are_enough(client, operator, new):
+    client.force_login(operator)
+    response = change(client, DEFAULT_PASSWORD, new)
+    assert response.status_code == 302
+    operator.refresh_from_db()
+    assert operator.check_password(new)
+
+
+def test_wrong_old_password_and_mismatched_confirmation(client, operator):
+    client.force_login(operator)
+    body = change(client, "Wrong#Pass2026", "Brand#New2026pw").content.decode()
+    assert "原密码不正确。" in body
+    body = change(client, DEFAULT_PASSWORD, "Brand#New2026pw", confirm="Brand#New2026px").content.decode()
+    assert "两次输入的新密码不一致。" in body
+
+
+def test_new_password_differs_from_the_last_five(client, operator):
+    client.force_login(operator)
+    passwords = [DEFAULT_PASSWORD] + [f"Rotate#{n}Pass2026" for n in range(1, 6)]
+    # The current password can never be kept.
+    assert REUSED in change(client, DEFAULT_PASSWORD, DEFAULT_PASSWORD).content.decode()
+    assert change(client, passwords[0], passwords[1]).status_code == 302
+    # The initial password (set by an administrator, never "changed" to) is one of the last 5.
+    assert REUSED in change(client, passwords[1], passwords[0]).content.decode()
+    for old, new in zip(passwords[1:], passwords[2:], strict=False):
+        assert change(client, old, new).status_code == 302
+    # Now the last five are passwords[1:]: each is refused with the policy's message.
+    for recent in (passwords[1], passwords[3], passwords[5]):
+        response = change(client, passwords[-1], recent)
+        assert response.status_code == 200
+        assert REUSED in response.content.decode(), recent
+    # Five changes later the first password is old enough to be used again.
+    assert change(client, passwords[-1], passwords[0]).status_code == 302
+    operator.refresh_from_db()
+    assert operator.check_password(passwords[0])
+    assert operator.password_history.count() == 5
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def test_idle_session_expires_after_30_minutes(client, operator, employer):
+    post_login(client, "wangfang", number="20260001")
+    assert client.get("/home/").status_code == 200
+    session = client.session
+    session["last_seen"] = int(time.time()) - 31 * 60
+    session.save()
+    response = client.get("/home/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    # Logged out for good: the next request goes to the login page too, which says why.
+    assert client.get("/home/")["Location"].startswith("/accounts/login/")
+    assert "您已超过 30 分钟未操作，请重新登录。" in client.get(response["Location"]).content.decode()
+
+
+def test_29_idle_minutes_keep_the_session(client, operator, employer):
+    post_login(client, "wangfang", number="20260001")
+    session = client.session
+    session["last_seen"] = int(time.time()) - 29 * 60
+    session.save()
+    assert client.get("/home/").status_code == 200
+    assert client.session["last_seen"] >= int(time.time()) - 5  # refreshed
+
+
+def test_requests_within_a_minute_do_not_write_the_session(client, operator, employer):
+    post_login(client, "wangfang", number="20260001")
+    client.get("/home/")  # the first page after login may set the idle clock
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/home/").status_code == 200
+        assert client.get("/persons/").status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries
+              if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert writes == []
+
+
+def test_logout_ends_the_session(client, operator, employer):
+    post_login(client, "wangfang", number="20260001")
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert client.get("/home/")["Location"].startswith("/accounts/login/")
+    assert client.get("/accounts/logout/").status_code == 405
+
+
+# --- each role sees only its own pages --------------------------------------------------
+
+
+def test_each_role_sees_only_its_own_pages(employer):
+    office = employer.office
+    operator = Client()
+    operator.force_login(OperatorFactory(employer=employer))
+    session = operator.session
+    session["employer_id"] = employer.pk
+    session.save()
+    clerk = Client()
+    clerk.force_login(ClerkFactory(office=office))
+    admin = Client()
+    admin.force_login(AdminFactory())
+
+    assert operator.get("/home/").status_code == 200
+    assert operator.get("/backoffice/").status_code == 404
+    assert operator.get("/backoffice/tx/1/").status_code == 404
+    assert operator.get("/admin/")["Location"].startswith("/admin/login/")
+
+    assert clerk.get("/backoffice/").status_code == 200
+    assert clerk.get("/home/").status_code == 404
+    assert clerk.get("/persons/").status_code == 404
+    assert clerk.get("/business/enrol/single/").status_code == 404
+    assert clerk.get("/admin/")["Location"].startswith("/admin/login/")
+
+    assert admin.get("/admin/").status_code == 200
+    assert admin.get("/home/").status_code == 404
+    assert admin.get("/backoffice/").status_code == 404
+
+
+def test_anonymous_user_is_sent_to_login():
+    anonymous = Client()
+    for url in ("/", "/home/", "/persons/", "/business/enrol/single/", "/backoffice/", "/tx/1/"):
+        response = anonymous.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/accounts/login/"), url

@@ -1,0 +1,88 @@
+"""Fixtures for the security tests: real employers, users and transactions in known states."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from shebao.workflow import services
+from shebao.workflow.models import State, Transaction
+from tests.workflow.helpers import (
+    enrol_raw,
+    make_clerk,
+    make_employer,
+    make_id,
+    make_office,
+    make_operator,
+    seed_params,
+)
+
+
+@dataclass
+class World:
+    employer: object
+    operator: object
+    clerk: object
+    saved: Transaction  # the operator's draft (保存, 未提交)
+    review: Transaction  # the operator's transaction waiting for the clerk
+
+
+def save_tx(employer, user, raw) -> Transaction:
+    result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw)
+    assert result.ok, [i.code for i in result.issues]
+    return result.transaction
+
+
+@pytest.fixture
+def world(db) -> World:
+    seed_params()
+    office = make_office("420102")
+    employer = make_employer(vip=False, office=office)
+    operator = make_operator(employer)
+    clerk = make_clerk(office)
+    saved = save_tx(employer, operator, enrol_raw(make_id(dt.date(1990, 5, 17), seq=11)))
+    review = save_tx(employer, operator, enrol_raw(make_id(dt.date(1988, 3, 4), seq=12)))
+    services.transaction_submit(tx=review, actor=operator, version=review.version)
+    assert services.run_audit(review.pk) == "review"
+    review.refresh_from_db()
+    assert review.state == State.REVIEW
+    return World(employer, operator, clerk, saved, review)
+
+
+def logged_in(user, employer=None, **client_kwargs) -> Client:
+    client = Client(**client_kwargs)
+    client.force_login(user)
+    if employer is not None:
+        session = client.session
+        session["employer_id"] = employer.pk
+        session.save()
+    return client
+
+
+def project_urls() -> list[tuple[str, str]]:
+    """(route, name) of every URL of the project except the admin site's."""
+    out = []
+
+    def walk(patterns, prefix, namespace):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace == "admin":
+                    continue
+                walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
+            elif isinstance(entry, URLPattern):
+                name = f"{namespace}:{entry.name}" if namespace else entry.name
+                out.append(("/" + prefix + str(entry.pattern), name))
+
+    walk(get_resolver().url_patterns, "", "")
+    return out
+
+
+def fill(route: str, values: dict[str, str]) -> str:
+    """Replace <conv:name> parts of a route with values by name (default "1")."""
+    import re
+
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), "1")), route)
