@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shebao.accounts.scoping import employer_required
+from shebao.batch.views import results_title
 from shebao.business.enrol import backpay_preview
 from shebao.core.errors import ApplicationError, Conflict
 from shebao.core.images import reencode_photo
@@ -91,6 +92,7 @@ def business(request, code: str):
             "template": _url_or_empty("batch:template", code=code),
             "upload": _url_or_empty("batch:upload", code=code),
             "results": _url_or_empty("batch:results", code=code),
+            "results_title": results_title(business),
         } if business.batch else None,
     })
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import registry
@@ -151,8 +152,6 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
         return SaveResult(None, result.issues)
     data = result.data
     warnings = [issue.as_dict() for issue in result.issues]  # no errors here: only warnings remain
-    from shebao.core.identity import id_key as make_key
-
     key = make_key(data["id_type"], data["id_number"]) if data.get("id_number") else ""
     now = timezone.now()
     with transaction.atomic():
@@ -180,8 +179,8 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
             item.data, item.id_key, item.id_number, item.name = data, key, data.get("id_number", ""), data.get("name", "")
             item.raw, item.import_issues = _jsonable(raw), warnings
             item.save(update_fields=["data", "id_key", "id_number", "name", "raw", "import_issues"])
-            if key != (old and _old_key(old)):
-                PersonLock.objects.filter(transaction=tx).exclude(id_key=key).delete()
+            # A changed ID number releases the old person's lock (the new one is taken below).
+            PersonLock.objects.filter(transaction=tx).exclude(id_key=key).delete()
             log_event(tx, actor=actor, action="save", from_state=before, detail={"changed": changed})
         if business.takes_person_lock:
             refusal = take_lock(tx, item)
@@ -189,12 +188,6 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
                 transaction.set_rollback(True)
                 return SaveResult(None, [refusal.issue], refusal)
     return SaveResult(tx, result.issues)
-
-
-def _old_key(data: dict) -> str:
-    from shebao.core.identity import id_key as make_key
-
-    return make_key(data.get("id_type", ""), data.get("id_number", "")) if data.get("id_number") else ""
 
 
 def _jsonable(raw: dict) -> dict:
