@@ -199,7 +199,7 @@ Q_CLUSTER = {
     "name": Q_SHORT,
     "orm": "default",
     "workers": env_int("Q_WORKERS", 1),
-    "recycle": 200,
+    "recycle": 2000,  # a restarted worker costs a second of Django start-up
     "timeout": env_int("Q_TIMEOUT", 600),
     "retry": env_int("Q_RETRY", 720),
     "max_attempts": 5,
@@ -207,9 +207,10 @@ Q_CLUSTER = {
     "bulk": 1,
     "queue_limit": 4,
     "ack_failures": True,
-    # The monitor prunes successes by locking and loading every kept row on each result:
-    # at 500 that cost the short cluster 12 ms of CPU per audit (bench/submit_latency.py).
-    "save_limit": 50,
+    # Results live on our own rows (state, counters, events), so successful tasks are not
+    # stored: the monitor's pruning of kept successes cost 12 ms of CPU per single audit at
+    # 500 (bench/submit_latency.py). Failures are still stored for the admin.
+    "save_limit": -1,
     "catch_up": False,
     "label": gettext_lazy("后台任务"),  # the admin app name of django-q
     "ALT_CLUSTERS": {
@@ -220,6 +221,9 @@ Q_CLUSTER = {
 # conditional finish makes a duplicate job harmless, so this can be much shorter than the
 # broker's redelivery time.
 SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 300)
+# The long cluster (batches, big exports) runs at a lower CPU priority, so that on a small
+# machine a big batch leaves the CPU to single audits (0 disables).
+SHEBAO_LONG_NICE = env_int("SHEBAO_LONG_NICE", 10)
 # Rows audited per committed chunk (progress and heartbeat are written per chunk).
 SHEBAO_AUDIT_CHUNK = env_int("SHEBAO_AUDIT_CHUNK", 2000)
 

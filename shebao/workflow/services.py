@@ -336,15 +336,18 @@ def iter_chunks(query, size: int | None = None):
     last = 0
     while True:
         chunk = list(query.filter(id__gt=last).order_by("id")[:size])
-        if not chunk:
-            return
-        yield chunk
+        if chunk:
+            yield chunk
+        if len(chunk) < size:
+            return  # a short chunk is the last one: no query to find out
         last = chunk[-1].id
 
 
 def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry.AuditContext) -> str:
     with transaction.atomic():
-        tx = Transaction.objects.select_for_update().select_related("employer").get(pk=tx.pk)
+        # of=("self",): lock only the transaction row. A FOR UPDATE on the joined employer row
+        # would block every other save of that employer (its FK check) while a batch applies.
+        tx = Transaction.objects.select_for_update(of=("self",)).select_related("employer").get(pk=tx.pk)
         if tx.state != State.AUDITING:
             return "skipped"
         imported = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
@@ -421,7 +424,7 @@ def clerk_approve(*, tx: Transaction, clerk, version: int) -> Transaction:
     business = registry.get(tx.business_type)
     ctx = registry.AuditContext(params=ParamSnapshot.load(), today=timezone.localdate())
     with transaction.atomic():
-        locked = Transaction.objects.select_for_update().select_related("employer").get(pk=tx.pk)
+        locked = Transaction.objects.select_for_update(of=("self",)).select_related("employer").get(pk=tx.pk)
         if locked.state != State.REVIEW or locked.version != version:
             raise stale_conflict(tx)
         passed = Item.objects.filter(transaction=locked, status=ItemStatus.IMPORTED, audit_status=AuditStatus.PASSED)
