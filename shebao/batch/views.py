@@ -172,9 +172,13 @@ def detail(request, pk: int):
     rows = (Item.objects.filter(transaction=tx, **FILTERS[key][1]).order_by("row_no", "id")
             .only("id", "row_no", "status", "id_number", "name", "data", "import_issues", "audit_status",
                   "audit_issues", "applied"))
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page", "1"))
+    # Page through ids first (an index-only walk over (transaction, row_no, id)), then load
+    # just that page's rows: the last page of 100,000 rows costs no more than the first.
+    page = Paginator(rows.values_list("id", flat=True), ROWS_PER_PAGE).get_page(request.GET.get("page", "1"))
+    page_ids = list(page.object_list)
+    by_id = {item.id: item for item in rows.filter(id__in=page_ids)}
     lines = []
-    for item in page:
+    for item in (by_id[i] for i in page_ids):
         issues = issues_from(item.import_issues) + issues_from(item.audit_issues)
         holder = next((i.params.get("tx_id") for i in issues if i.code == "LOCKED_HERE"), None)
         lines.append({

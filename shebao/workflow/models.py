@@ -142,6 +142,9 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["transaction", "status", "row_no"], name="item_tx_status_row"),
             models.Index(fields=["transaction", "audit_status", "row_no"], name="item_tx_audit_row"),
+            # The import screen pages by row number; status columns included for index-only scans.
+            models.Index(fields=["transaction", "row_no", "id"], include=["status", "audit_status"],
+                         name="item_tx_row_id"),
         ]
 
 
