@@ -542,3 +542,14 @@ EN.update({
     "后台任务": "Background tasks",
     "%(risk)s（浮动档次 %(level)s%%）": "%(risk)s (rate adjustment level %(level)s%%)",
 })
+
+EN.update({
+    "请求中含有不允许的控制字符（NUL），请删除后重试。": "The request contains a forbidden control character (NUL). Please remove it and try again.",
+    # --- added with the batch history and the materials notice ----------------------------
+    "共 %(n)s 行": "%(n)s rows",
+    "请打印本业务的申报表（含流水号 %(serial)s 条形码）并加盖单位公章，经办机构扫描条形码即可调出本业务。": (
+        "Print this transaction's form (with the barcode of serial no. %(serial)s) and stamp it with the "
+        "employer's seal; the agency office scans the barcode to open the transaction."
+    ),
+    "打印申报表": "Print the form",
+})
