@@ -226,6 +226,10 @@ SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 300)
 SHEBAO_LONG_NICE = env_int("SHEBAO_LONG_NICE", 10)
 # Rows audited per committed chunk (progress and heartbeat are written per chunk).
 SHEBAO_AUDIT_CHUNK = env_int("SHEBAO_AUDIT_CHUNK", 2000)
+# Rows whose effect is applied per step of a finishing batch (all in one database transaction).
+SHEBAO_APPLY_CHUNK = env_int("SHEBAO_APPLY_CHUNK", 500)
+# Between chunks a batch waits at most this long while single audits are queued.
+SHEBAO_BATCH_YIELD_SECONDS = float(env("SHEBAO_BATCH_YIELD_SECONDS", "1.0"))
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

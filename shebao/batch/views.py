@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from shebao.accounts.scoping import employer_required
 from shebao.batch import reader, services, sheets
 from shebao.batch.models import Upload
 from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.core.http import posted_version, url_or_empty
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import issues_from
@@ -50,12 +51,6 @@ def _batch_or_404(request, pk: int) -> Transaction:
     return get_object_or_404(Transaction.objects.select_related("employer", "operator").defer("header"),
                              pk=pk, employer=request.employer, mode=Mode.BATCH)
 
-
-def _url_or_empty(name: str, **kwargs) -> str:
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return ""
 
 
 def results_title(business) -> str:
@@ -194,8 +189,8 @@ def detail(request, pk: int):
         "counts": _counts(tx), "reasons": rule_messages(tx.return_reasons),
         "audited": audited, "holders": _holder_links(request, tx, upload),
         "poll": tx.state in (State.IMPORTING, State.AUDITING),
-        "export_xlsx": _url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
-        "export_pdf": _url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+        "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
+        "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
         "export_label": export_label,
         "events": Event.objects.filter(transaction=tx).select_related("actor").order_by("at", "id"),
         "action_labels": engine.ACTION_LABELS,
@@ -219,12 +214,6 @@ def status(request, pk: int):
     })
 
 
-def _version(request) -> int:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        raise ApplicationError(_("请求缺少版本信息，请刷新页面后重试。"), code="BAD_REQUEST") from None
-
 
 @employer_required
 @require_POST
@@ -236,7 +225,7 @@ def action(request, pk: int):
     try:
         if verb == "delete":
             ids = [int(v) for v in request.POST.getlist("items") if v.isdigit()]
-            tx = services.batch_delete_rows(tx=tx, actor=request.user, version=_version(request), item_ids=ids)
+            tx = services.batch_delete_rows(tx=tx, actor=request.user, version=posted_version(request), item_ids=ids)
             messages.success(request, _("已删除 %(n)d 人。") % {"n": len(ids)})
             query = request.POST.get("return_query", "")
             if query.startswith("result=") or query.startswith("page="):
@@ -245,9 +234,9 @@ def action(request, pk: int):
             services.batch_save(tx=tx, actor=request.user)
             messages.success(request, _("已保存，可在首页「待办任务列表」中继续办理。"))
         elif verb == "submit":
-            engine.transaction_submit(tx=tx, actor=request.user, version=_version(request))
+            engine.transaction_submit(tx=tx, actor=request.user, version=posted_version(request))
         elif verb == "cancel":
-            engine.transaction_cancel(tx=tx, actor=request.user, version=_version(request))
+            engine.transaction_cancel(tx=tx, actor=request.user, version=posted_version(request))
             messages.success(request,
                              _("已退单，流水号 %(serial)s 已作废，其中人员可重新办理。") % {"serial": tx.serial})
         else:

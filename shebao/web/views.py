@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from shebao.accounts.scoping import employer_required
 from shebao.batch.views import results_title
 from shebao.business.enrol import backpay_preview
 from shebao.core.errors import ApplicationError, Conflict
+from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
 from shebao.core.months import parse_date
 from shebao.employers.models import MaterialsChecklist
@@ -43,12 +44,6 @@ def _tx_or_404(request, pk: int) -> Transaction:
     return get_object_or_404(Transaction.objects.select_related("employer", "employer__office", "operator"),
                              pk=pk, employer=request.employer)
 
-
-def _url_or_empty(name: str, **kwargs) -> str:
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return ""
 
 
 @require_GET
@@ -124,9 +119,9 @@ def business(request, code: str):
     return render(request, "web/business.html", {
         "business": business,
         "batch_links": {
-            "template": _url_or_empty("batch:template", code=code),
-            "upload": _url_or_empty("batch:upload", code=code),
-            "results": _url_or_empty("batch:results", code=code),
+            "template": url_or_empty("batch:template", code=code),
+            "upload": url_or_empty("batch:upload", code=code),
+            "results": url_or_empty("batch:results", code=code),
             "results_title": results_title(business),
         } if business.batch else None,
     })
@@ -194,7 +189,7 @@ def tx_detail(request, pk: int):
     """The transaction page: edit, 保存, 提交审批, 退单, 撤回, the result and its history."""
     tx = _tx_or_404(request, pk)
     if tx.mode == Mode.BATCH:
-        url = _url_or_empty("batch:detail", pk=tx.pk)
+        url = url_or_empty("batch:detail", pk=tx.pk)
         if url:
             return redirect(url)
     return _render_tx(request, tx)
@@ -224,20 +219,14 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
         "events": Event.objects.filter(transaction=tx).select_related("actor"),
         "action_labels": services.ACTION_LABELS,
         "checklist": checklist,
-        "export_xlsx": _url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
-        "export_pdf": _url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+        "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
+        "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
         "poll": tx.state in (State.AUDITING,),
         "has_photo": bool(item and item.photo),
         "photo_stamp": tx.version,
     })
     return render(request, "web/tx_detail.html", context, status=status)
 
-
-def _version(request) -> int:
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        raise ApplicationError(_("请求缺少版本信息，请刷新页面后重试。"), code="BAD_REQUEST") from None
 
 
 @employer_required
@@ -248,7 +237,7 @@ def tx_action(request, pk: int):
     action = request.POST.get("action", "")
     business = _business_or_404(tx.business_type)
     try:
-        version = _version(request)
+        version = posted_version(request)
         if action == "save":
             raw = raw_from_form(business.fields, request.POST)
             result = services.transaction_save_single(employer=request.employer, actor=request.user,
@@ -318,7 +307,7 @@ def tx_photo(request, pk: int):
             raise ApplicationError(_("照片文件超过 %(mb)d MB，请压缩后上传。") % {
                 "mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)}, code="PHOTO_TOO_LARGE")
         jpeg = reencode_photo(upload.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
-        services.item_set_photo(tx=tx, actor=request.user, version=_version(request), jpeg=jpeg)
+        services.item_set_photo(tx=tx, actor=request.user, version=posted_version(request), jpeg=jpeg)
         messages.success(request, _("照片已上传（已转换为 358×441 像素 JPEG）。点击「刷新」查看。"))
     except Conflict as error:
         messages.error(request, error.message)

@@ -285,6 +285,8 @@ def run_audit(tx_id: int) -> str:
     total = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).count()
     Transaction.objects.filter(pk=tx.pk).update(progress_total=total)
     while True:
+        if tx.mode == Mode.BATCH:
+            yield_to_single_audits()
         chunk = list(pending.order_by("id")[: settings.SHEBAO_AUDIT_CHUNK])
         if not chunk:
             break
@@ -330,11 +332,31 @@ def save_audit_results(items: list[Item]) -> None:
         Item.objects.bulk_update(singles, ["audit_issues", "audit_status"], batch_size=1000)
 
 
-def iter_chunks(query, size: int | None = None):
+def yield_to_single_audits() -> None:
+    """Between two chunks of a batch, let waiting single audits go first (bounded wait).
+
+    Single audits are a person waiting at a screen; a batch is a progress bar. On a small
+    machine both compete for the same cores, so the batch steps aside while the short
+    queue has work, for at most SHEBAO_BATCH_YIELD_SECONDS per chunk.
+    """
+    import time
+
+    from django_q.models import OrmQ
+
+    deadline = time.monotonic() + settings.SHEBAO_BATCH_YIELD_SECONDS
+    while time.monotonic() < deadline:
+        if not OrmQ.objects.filter(key=settings.Q_SHORT, lock__lte=timezone.now()).exists():
+            return
+        time.sleep(0.02)
+
+
+def iter_chunks(query, size: int | None = None, *, yield_to_singles: bool = False):
     """Items of a query in id order, a chunk at a time (bounded memory at 100,000 rows)."""
     size = size or settings.SHEBAO_AUDIT_CHUNK
     last = 0
     while True:
+        if yield_to_singles:
+            yield_to_single_audits()
         chunk = list(query.filter(id__gt=last).order_by("id")[:size])
         if chunk:
             yield chunk
@@ -390,7 +412,7 @@ def apply_and_finish(tx: Transaction, business, ctx, passed, *, actor, action: s
     `passed` is a query of the passing items; they are applied a chunk at a time.
     """
     applied = 0
-    for chunk in iter_chunks(passed):
+    for chunk in iter_chunks(passed, settings.SHEBAO_APPLY_CHUNK, yield_to_singles=tx.mode == Mode.BATCH):
         business.apply(tx, chunk, ctx)
         applied += len(chunk)
     passed.update(applied=True)
