@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a data file: Chinese msgids and their English are kept on one line)
 """English for the Chinese source strings (msgid -> msgstr), read by bin/i18n-fill.
 
 Terms follow /work/shared/docs/seed-guide.en.md. A key may be (msgctxt, msgid) for a

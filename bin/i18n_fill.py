@@ -138,7 +138,8 @@ def manage(*args: str) -> None:
 
 def set_header(e: Entry, language: str) -> None:
     e.flags = [f for f in e.flags if f != "fuzzy"]
-    e.comments = ["# Shebao — 社会保险网上办事大厅 (单位篇).", "# This file is distributed under the same license as Shebao."]
+    e.comments = ["# Shebao — 社会保险网上办事大厅 (单位篇).",
+                  "# This file is distributed under the same license as Shebao."]
     lines = e.fields["msgstr"].splitlines(keepends=True)
     fixed = {
         "Project-Id-Version": "shebao",
@@ -231,7 +232,8 @@ def main() -> int:
     if not args.no_compile:
         manage("compilemessages", *[f"--ignore={p}" for p in IGNORES])
     print(f"i18n-fill: zh_Hans {zh_n} entries; en {en_n} entries, {en_n - len(missing)} translated")
-    unused = sorted(k for k in EN if isinstance(k, str) and k not in _msgids(LOCALE / "en" / "LC_MESSAGES" / "django.po"))
+    used = _msgids(LOCALE / "en" / "LC_MESSAGES" / "django.po")
+    unused = sorted(k for k in EN if isinstance(k, str) and k not in used)
     if unused:
         print(f"i18n-fill: {len(unused)} entries of bin/i18n_en.py are no longer used (harmless)")
     if missing:
