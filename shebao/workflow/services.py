@@ -9,6 +9,7 @@ a job exists exactly when the state change that asks for it was committed.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_q.models import OrmQ
 
 from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.identity import id_key as make_key
@@ -339,10 +341,6 @@ def yield_to_single_audits() -> None:
     machine both compete for the same cores, so the batch steps aside while the short
     queue has work, for at most SHEBAO_BATCH_YIELD_SECONDS per chunk.
     """
-    import time
-
-    from django_q.models import OrmQ
-
     deadline = time.monotonic() + settings.SHEBAO_BATCH_YIELD_SECONDS
     while time.monotonic() < deadline:
         if not OrmQ.objects.filter(key=settings.Q_SHORT, lock__lte=timezone.now()).exists():
