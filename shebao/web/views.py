@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,33 +83,49 @@ def home(request):
 
 
 class _RowLabels:
-    """Task-list rows as plain strings: the labels of a state are computed once per page.
+    """Task-list rows rendered in Python: the labels of a state are computed once per page.
 
-    Rendering 40 rows through model properties, URL reversing and filters cost more than the
-    queries; the list is the most visited page, so its rows are prepared here.
+    The task lists are the most visited page. Rendering 40 rows through the template engine
+    (model properties, URL reversing, filters, per-cell escaping) cost more than all the
+    queries together, so each row is one format_html call (which escapes every value).
     """
 
     def __init__(self) -> None:
         self._by_state: dict[tuple, tuple] = {}
-        self._modes = dict(Mode.choices)
+        self._modes = {value: str(label) for value, label in Mode.choices}
+        self._open, self._view = _("办理"), _("查看")
 
-    def row(self, tx: Transaction, url_prefix: str, type_labels: dict, done: bool) -> dict:
+    def row(self, tx: Transaction, url_prefix: str, type_labels: dict, done: bool) -> str:
         key = (tx.state, tx.returned)
         if key not in self._by_state:
             self._by_state[key] = (tx.business_status_label, tx.returned_flag_label, tx.approval_label)
         status, returned_flag, approval = self._by_state[key]
         when = tx.submitted_at if done else (tx.saved_at or tx.created_at)
-        return {
-            "url": f"{url_prefix}{tx.pk}/", "serial": tx.serial,
-            "type": type_labels.get(tx.business_type, tx.business_type), "mode": str(self._modes[tx.mode]),
-            "count": tx.total_count, "time": timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else "",
-            "status": status, "returned": tx.returned, "returned_flag": returned_flag,
-            "reasons": rule_messages(tx.return_reasons) if tx.return_reasons else (),
-            "approval": approval, "finished": tx.state == State.FINISHED, "batch": tx.mode == Mode.BATCH,
-            "applied": tx.applied_count, "audit_failed": tx.audit_failed_count,
-            "import_failed": tx.import_failed_count,
-            "any_failed": bool(tx.audit_failed_count or tx.import_failed_count), "editable": tx.is_editable,
-        }
+        url = f"{url_prefix}{tx.pk}/"
+        flag = format_html('<span class="badge bad">{}</span>', returned_flag) if tx.returned else returned_flag
+        reasons = ""
+        if tx.return_reasons:
+            reasons = format_html('<ul class="reasons">{}</ul>', format_html_join(
+                "", "<li>{}</li>", ((m,) for m in rule_messages(tx.return_reasons))))
+        result = ""
+        if tx.state == State.FINISHED:
+            result = format_html('<span class="badge ok">{}</span>', approval)
+            if tx.mode == Mode.BATCH:
+                failed = tx.audit_failed_count or tx.import_failed_count
+                counts = _("成功 %(a)s · 审核失败 %(f)s · 导入失败 %(i)s") % {
+                    "a": tx.applied_count, "f": tx.audit_failed_count, "i": tx.import_failed_count}
+                result = format_html('{} <span class="{}">{}</span>', result, "count-failed" if failed else "", counts)
+        elif approval:
+            result = format_html('<span class="badge run">{}</span>', approval)
+        return format_html(
+            '<tr data-serial="{serial}"><td><a href="{url}">{serial}</a></td><td>{type}</td><td>{mode}</td>'
+            '<td class="num">{count}</td><td>{time}</td><td>{status}</td><td>{flag}</td><td>{reasons}</td>'
+            '<td>{result}</td><td><a class="button" href="{url}">{action}</a></td></tr>',
+            serial=tx.serial or "", url=url, type=type_labels.get(tx.business_type, tx.business_type),
+            mode=self._modes[tx.mode], count=tx.total_count,
+            time=timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else "", status=status, flag=flag,
+            reasons=reasons, result=result, action=self._open if tx.is_editable else self._view,
+        )
 
 
 @employer_required
