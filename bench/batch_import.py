@@ -53,16 +53,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="max seconds for import and for the audit")
     args = parser.parse_args()
 
-    db = common.create_db(args, "batch")
-    procs = common.Procs()
-    try:
-        run(args, db, procs)
-    finally:
-        procs.stop()
-        from django.db import connections
-
-        connections.close_all()
-        db.drop()
+    common.run_on_fresh_db(args, "batch", run)
 
 
 def generate(path: Path, rows: int, faulty: float) -> tuple[list[str], list[str]]:

@@ -458,3 +458,17 @@ def percentile(values: list[float], p: float) -> float:
 
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
+
+
+def run_on_fresh_db(args, script: str, run) -> None:
+    """Create the script's database, run(args, db, procs), then stop every process and drop it."""
+    db = create_db(args, script)
+    procs = Procs()
+    try:
+        run(args, db, procs)
+    finally:
+        procs.stop()
+        from django.db import connections
+
+        connections.close_all()
+        db.drop()

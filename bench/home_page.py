@@ -48,16 +48,7 @@ def main() -> None:
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args()
 
-    db = common.create_db(args, "home")
-    procs = common.Procs()
-    try:
-        run(args, db, procs)
-    finally:
-        procs.stop()
-        from django.db import connections
-
-        connections.close_all()
-        db.drop()
+    common.run_on_fresh_db(args, "home", run)
 
 
 def seed_history(employer, user, count: int) -> int:

@@ -46,16 +46,7 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=120.0, help="max seconds to wait for the last audits")
     args = parser.parse_args()
 
-    db = common.create_db(args, "submit")
-    procs = common.Procs()
-    try:
-        run(args, db, procs)
-    finally:
-        procs.stop()
-        from django.db import connections
-
-        connections.close_all()
-        db.drop()
+    common.run_on_fresh_db(args, "submit", run)
 
 
 def run(args, db: common.BenchDB, procs: common.Procs) -> None:

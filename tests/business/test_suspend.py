@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
-from decimal import Decimal
 
 import pytest
 
@@ -18,12 +17,12 @@ from shebao.core.choices import ALL_INSURANCE
 from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS, id_check_char, id_key
 from shebao.core.months import add_months, current_month, format_month
 from shebao.employers.models import Employer, Office
-from shebao.params.models import BaseLimit, InjuryRate, Rate, RetirementRule
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionLine, Relation, RelationStatus
 from shebao.workflow import registry, services
 from shebao.workflow.models import AuditStatus, Item, Mode, PersonLock, State, Transaction
 from shebao.workflow.rules import messages
+from tests.workflow.helpers import seed_params
 
 pytestmark = pytest.mark.django_db
 
@@ -41,22 +40,7 @@ def month(n: int) -> str:
 @pytest.fixture(autouse=True)
 def params(db):
     """Published parameters for every year the tests touch (missing rows only)."""
-    for year in sorted({NOW.year - 1, NOW.year, add_months(NOW, 1).year}):
-        for itype in ALL_INSURANCE:
-            BaseLimit.objects.get_or_create(
-                year=year, insurance_type=itype, effective_from=dt.date(year, 1, 1),
-                defaults={"average_wage": Decimal("7496"), "floor": Decimal("4498"), "ceiling": Decimal("22488")})
-    for itype, er, pr in [("pension", "0.16", "0.08"), ("medical", "0.08", "0.02"),
-                          ("unemployment", "0.007", "0.003"), ("maternity", "0.007", "0")]:
-        Rate.objects.get_or_create(insurance_type=itype, effective_from=dt.date(2019, 5, 1),
-                                   defaults={"employer_rate": Decimal(er), "personal_rate": Decimal(pr)})
-    for cls, rate in enumerate(["0.002", "0.004", "0.007", "0.009", "0.011", "0.013", "0.016", "0.019"], start=1):
-        InjuryRate.objects.get_or_create(risk_class=cls, effective_from=dt.date(2015, 10, 1),
-                                         defaults={"rate": Decimal(rate)})
-    for cat, age, step, cap in [("male", 60, 4, 36), ("female_cadre", 55, 4, 36), ("female_worker", 50, 2, 60)]:
-        RetirementRule.objects.get_or_create(category=cat, effective_from=dt.date(1951, 1, 1),
-                                             defaults={"original_age_years": age, "reform_start": dt.date(2025, 1, 1),
-                                                       "step_months": step, "cap_months": cap})
+    seed_params(sorted({NOW.year - 1, NOW.year, add_months(NOW, 1).year}))
 
 
 @pytest.fixture
