@@ -26,6 +26,7 @@ from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import issues_from
 from shebao.workflow.rules import messages as rule_messages
+from shebao.workflow.status import counts, status_payload
 
 ROWS_PER_PAGE = 100
 RESULTS_PER_PAGE = 20
@@ -133,13 +134,6 @@ def upload(request, code: str):
 
 # --- the import screen ----------------------------------------------------------------------
 
-def _counts(tx: Transaction) -> dict:
-    return {
-        "total": tx.total_count, "imported": tx.total_count - tx.import_failed_count,
-        "import_failed": tx.import_failed_count, "passed": tx.audit_passed_count,
-        "failed": tx.audit_failed_count, "applied": tx.applied_count,
-    }
-
 
 def _holder_links(request, tx: Transaction, upload: Upload | None) -> list[dict]:
     holders = (upload.lock_holders if upload else None) or {}
@@ -213,7 +207,7 @@ def detail(request, pk: int):
     context = {
         "tx": tx, "business": business, "upload": upload, "page": page, "lines": lines,
         "filters": [(k, label) for k, (label, _q) in FILTERS.items()], "current": key,
-        "counts": _counts(tx), "reasons": rule_messages(tx.return_reasons),
+        "counts": counts(tx), "reasons": rule_messages(tx.return_reasons),
         "audited": audited, "holders": _holder_links(request, tx, upload),
         "poll": tx.state in (State.IMPORTING, State.AUDITING),
         "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
@@ -231,14 +225,7 @@ def detail(request, pk: int):
 @require_GET
 def status(request, pk: int):
     """Polled every 300 ms while the file is read or the rows are audited."""
-    tx = _batch_or_404(request, pk)
-    return JsonResponse({
-        "state": tx.state, "version": tx.version,
-        "business_status": tx.business_status_label, "approval": tx.approval_label,
-        "returned": tx.returned_flag_label, "reasons": rule_messages(tx.return_reasons),
-        "progress_done": tx.progress_done, "progress_total": tx.progress_total,
-        "counts": _counts(tx), "final": tx.state not in (State.AUDITING, State.IMPORTING),
-    })
+    return JsonResponse(status_payload(_batch_or_404(request, pk)))
 
 
 

@@ -29,6 +29,7 @@ from shebao.workflow import registry, services
 from shebao.workflow.models import Event, Mode, State, Transaction
 from shebao.workflow.rules import has_errors, issues_from
 from shebao.workflow.rules import messages as rule_messages
+from shebao.workflow.status import status_payload
 
 PAGE_SIZE = 20
 
@@ -290,16 +291,7 @@ def tx_action(request, pk: int):
 @require_GET
 def tx_status(request, pk: int):
     """Polled by the result screen while the audit runs."""
-    tx = _tx_or_404(request, pk)
-    return JsonResponse({
-        "state": tx.state, "version": tx.version,
-        "business_status": tx.business_status_label, "approval": tx.approval_label,
-        "returned": tx.returned_flag_label, "reasons": rule_messages(tx.return_reasons),
-        "progress_done": tx.progress_done, "progress_total": tx.progress_total,
-        "counts": {"total": tx.total_count, "import_failed": tx.import_failed_count,
-                   "passed": tx.audit_passed_count, "failed": tx.audit_failed_count, "applied": tx.applied_count},
-        "final": tx.state not in (State.AUDITING, State.IMPORTING),
-    })
+    return JsonResponse(status_payload(_tx_or_404(request, pk)))
 
 
 @employer_required
