@@ -7,10 +7,13 @@ settings module in that folder points LOCALE_PATHS at the copy.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -100,7 +103,12 @@ def catalogues(tmp_path_factory) -> dict[str, list[dict]]:
     for pattern in ignores:
         args += ["-i", pattern]
     before = {path: path.read_bytes() for path in LOCALE.rglob("*.po")}
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    # makemessages writes temporary "<template>.py" files beside the templates: two runs in
+    # the same tree at once (pytest-xdist workers) would delete each other's. Take turns.
+    lock_path = Path(tempfile.gettempdir()) / f"shebao-makemessages-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     # makemessages wrote into the copy, never into the repository.
     assert {path: path.read_bytes() for path in LOCALE.rglob("*.po")} == before
