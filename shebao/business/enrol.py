@@ -103,7 +103,7 @@ class Enrol(BusinessType):
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
         result = normalise_row(self.fields, raw)
         data = result.data
-        derived_sex, derived_birth = data.pop("_sex", ""), data.pop("_birth_date", "")
+        derived_sex, derived_birth = result.derived.get("sex", ""), result.derived.get("birth_date", "")
         if data.get("id_type") == IdType.RESIDENT and derived_birth:
             if data.get("sex") and data["sex"] != derived_sex and not result.field_has_issue("sex"):
                 result.add("SEX_MISMATCH", F["sex"], expected={"zh": "男" if derived_sex == "1" else "女",

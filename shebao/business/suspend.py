@@ -90,8 +90,6 @@ class Suspend(BusinessType):
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
         result = normalise_row(self.fields, raw)
         data = result.data
-        data.pop("_sex", None)
-        data.pop("_birth_date", None)
         stop = as_month(data.get("stop_month", "")) if not result.field_has_issue("stop_month") else None
         if stop:
             latest = latest_stop_month()

@@ -48,6 +48,9 @@ class FieldSpec:
 class RowResult:
     data: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    # What a valid resident ID says (sex "1"/"2", birth date ISO): for the business type to
+    # compare with or fill in; never stored as row data.
+    derived: dict[str, str] = field(default_factory=dict)
 
     def add(self, code: str, spec: FieldSpec | None = None, **params: object) -> None:
         if spec is not None:
@@ -170,8 +173,8 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
             if check.error:
                 result.add(check.error, spec)
             else:
-                result.data["_sex"] = check.sex or ""
-                result.data["_birth_date"] = check.birth_date.isoformat() if check.birth_date else ""
+                result.derived["sex"] = check.sex or ""
+                result.derived["birth_date"] = check.birth_date.isoformat() if check.birth_date else ""
         elif kind == "name":
             name, error = check_name(value)
             result.data[spec.name] = name
