@@ -12,6 +12,7 @@ EN = {
     "经办机构审核人员须选择所属经办机构。": "An agency clerk must belong to an agency office.",
     "只有系统管理员角色可以登录系统管理。": "Only users with the administrator role can sign in to system administration.",
     "个人信息": "Personal information",
+    "任务列表版本": "Task list version",
     "角色与机构": "Role and office",
     "登录安全": "Sign-in security",
     "系统管理权限": "Administration permissions",

@@ -153,7 +153,7 @@ AUTHENTICATION_BACKENDS = ["shebao.accounts.backends.ShebaoBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "shebao.accounts.sessions"
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_IDLE_SECONDS = 30 * 60
 # The idle clock is refreshed at most once a minute, so a busy user does not write the
@@ -230,6 +230,19 @@ SHEBAO_AUDIT_CHUNK = env_int("SHEBAO_AUDIT_CHUNK", 2000)
 SHEBAO_APPLY_CHUNK = env_int("SHEBAO_APPLY_CHUNK", 500)
 # Between chunks a batch waits at most this long while single audits are queued.
 SHEBAO_BATCH_YIELD_SECONDS = float(env("SHEBAO_BATCH_YIELD_SECONDS", "1.0"))
+
+# Every process keeps its own cache; nothing in it needs sharing, because what is cached is
+# keyed by a version kept in the database (the task lists of 首页: shebao.workflow.tasklists).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "shebao",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 5000)},
+    },
+}
+# How long a rendered task list stays in the cache (a newer version is never served stale;
+# this only bounds memory).
+SHEBAO_TASK_LIST_CACHE_SECONDS = env_int("SHEBAO_TASK_LIST_CACHE_SECONDS", 600)
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -47,6 +47,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True)
+def _no_cache(request, settings):
+    """No caching, except in tests marked ``page_cache``.
+
+    Cached pages are keyed by versions bumped after commit, and a test inside one rolled-back
+    transaction never commits; ``page_cache`` tests run with real commits
+    (``django_db(transaction=True)``) and an empty per-test cache instead.
+    """
+    from django.core.cache import cache
+
+    if request.node.get_closest_marker("page_cache") is None:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # --- parameters --------------------------------------------------------------------------
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -25,7 +30,7 @@ from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
 from shebao.web import selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
-from shebao.workflow import registry, services
+from shebao.workflow import registry, services, tasklists
 from shebao.workflow.models import Event, Mode, State, Transaction
 from shebao.workflow.rules import has_errors, issues_from
 from shebao.workflow.rules import messages as rule_messages
@@ -60,7 +65,32 @@ def root(request):
 @employer_required
 @require_GET
 def home(request):
-    """首页: 待办任务列表 and 已办任务列表, each filterable and paginated."""
+    """首页: 待办任务列表 and 已办任务列表, each filterable and paginated.
+
+    The two lists are the most visited part of the service hall. Their HTML is cached under
+    the employer's task-list version (taken before the lists are queried, see
+    shebao.workflow.tasklists), the language and the query string, so a page viewed again
+    before anything of the employer changed costs no list query at all.
+    """
+    en = (get_language() or "").startswith("en")
+    type_labels = {b.code: (b.en if en else b.zh) for b in registry.all_types()}
+    key = _task_lists_key(request)
+    lists_html = cache.get(key)
+    if lists_html is None:
+        lists_html = _render_task_lists(request, type_labels)
+        cache.set(key, lists_html, settings.SHEBAO_TASK_LIST_CACHE_SECONDS)
+    return render(request, "web/home.html", {
+        "lists_html": lists_html, "types": list(type_labels.items()), "filters": request.GET,
+    })
+
+
+def _task_lists_key(request) -> str:
+    version = tasklists.version_of(request.employer)
+    query = hashlib.sha256(urlencode(sorted(request.GET.lists()), doseq=True).encode()).hexdigest()[:32]
+    return f"tasklists:{request.employer.pk}:{version}:{get_language()}:{query}"
+
+
+def _render_task_lists(request, type_labels: dict) -> str:
     filters = {
         "business_type": request.GET.get("type", ""),
         "serial": request.GET.get("serial", "")[:24],
@@ -68,8 +98,6 @@ def home(request):
         "date_to": parse_date(request.GET.get("to", "")),
     }
     lists = []
-    en = (get_language() or "").startswith("en")
-    type_labels = {b.code: (b.en if en else b.zh) for b in registry.all_types()}
     url_prefix = reverse("web:tx_detail", kwargs={"pk": 0}).removesuffix("0/")
     labels = _RowLabels()
     for key, done, title in (("todo", False, _("待办任务列表")), ("done", True, _("已办任务列表"))):
@@ -78,9 +106,7 @@ def home(request):
         page = paginator.get_page(page_number)
         rows = [labels.row(tx, url_prefix, type_labels, done) for tx in page.object_list]
         lists.append({"key": key, "title": title, "page": page, "rows": rows})
-    return render(request, "web/home.html", {
-        "lists": lists, "types": list(type_labels.items()), "filters": request.GET,
-    })
+    return render_to_string("web/_task_lists.html", {"lists": lists, "request": request})
 
 
 class _RowLabels:

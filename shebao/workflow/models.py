@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shebao.employers.models import Employer
+from shebao.workflow.tasklists import UNLISTED_FIELDS, TransactionQuerySet, bump_after_commit
 
 
 class State(models.TextChoices):
@@ -58,6 +59,8 @@ class Transaction(models.Model):
     touched_at = models.DateTimeField(auto_now_add=True)  # last change by a person (draft expiry)
     audit_started_at = models.DateTimeField(null=True)
 
+    objects = TransactionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("业务")
         verbose_name_plural = _("业务")
@@ -69,6 +72,18 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return self.serial or f"#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        if fields is None or not set(fields) <= UNLISTED_FIELDS:
+            bump_after_commit([self.employer_id], using=kwargs.get("using") or self._state.db or "default")
+
+    def delete(self, *args, **kwargs):
+        employer_id = self.employer_id
+        result = super().delete(*args, **kwargs)
+        bump_after_commit([employer_id], using=kwargs.get("using") or self._state.db or "default")
+        return result
 
     @property
     def is_editable(self) -> bool:
@@ -182,3 +197,15 @@ class DeclarationKey(models.Model):
     key = models.CharField(max_length=80, unique=True)
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="declaration_keys")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="declaration_keys")
+
+
+class TaskListStamp(models.Model):
+    """One row per employer: the version of its task lists (see shebao.workflow.tasklists)."""
+
+    employer = models.OneToOneField(Employer, on_delete=models.CASCADE, primary_key=True,
+                                    related_name="task_list_stamp")
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("任务列表版本")
+        verbose_name_plural = _("任务列表版本")
