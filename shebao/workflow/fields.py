@@ -87,7 +87,7 @@ def _choice_value(spec: FieldSpec, raw: object) -> str | None:
         if text in (value, zh, en, f"{value} {zh}", f"{value}{zh}") or text.lower() == en.lower():
             return value
     # Two-digit codes typed as numbers lose their leading zero ("1" for "01").
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "¹" or "١": digits int() refuses or reads otherwise
         for value, _label in spec.choices.choices:
             if value.isdigit() and int(value) == int(text):
                 return value

@@ -115,3 +115,11 @@ def test_finished_transaction_cannot_be_changed(client, vip):
         assert response.status_code in (400, 409)
     tx.refresh_from_db()
     assert tx.state == State.FINISHED and tx.items.get().name == "张三"
+
+
+def test_a_superscript_digit_in_a_code_field_is_a_field_error_not_a_crash(client, vip):
+    """"¹" passes str.isdigit() but int() refuses it: the form must still answer with the field's error."""
+    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), id_type="¹")
+    response = client.post("/business/enrol/single/", _form(raw))
+    assert response.status_code == 422
+    assert not Transaction.objects.exists()
