@@ -401,6 +401,8 @@ def iter_rows(data: bytes, layout: Layout) -> Iterator[tuple[int, list]]:
 
 def raw_cell(value: object) -> object:
     """A cell as stored in Item.raw: JSON-able, as close to what was typed as possible."""
+    if type(value) is str:  # most cells: the checks below would all miss
+        return value.replace("\x00", "")  # PostgreSQL refuses NUL in text
     if value is None:
         return ""
     if isinstance(value, bool):

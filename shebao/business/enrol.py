@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from shebao.business.contributions import Line, clamp, compute_lines
+from shebao.core import bulk
 from shebao.core.choices import (
     TERMINATING_REASONS,
     EmploymentForm,
@@ -250,24 +251,32 @@ class Enrol(BusinessType):
 
     # --- effect on the register ---------------------------------------------------------
     def apply(self, tx, items, ctx: AuditContext) -> None:
-        """Register effect for a chunk of rows: bulk writes only, a constant number of queries."""
+        """Register effect for a chunk of rows: bulk writes only, a constant number of queries.
+
+        New persons, relations and contribution lines go in as plain rows (COPY on
+        PostgreSQL, bulk_create elsewhere: shebao.core.bulk); bases are upserted.
+        """
         employer = tx.employer
         now = current_month()
+        stamp = timezone.now()
         persons = {p.id_key: p for p in Person.objects.filter(id_key__in=[item.id_key for item in items])}
-        new_persons, changed_persons = [], []
+        new_persons, changed_persons = {}, []
         for item in items:
             fields = _person_fields(item)
             person = persons.get(item.id_key)
             if person is None:
-                person = Person(id_key=item.id_key, **fields)
-                persons[item.id_key] = person
-                new_persons.append(person)
+                new_persons[item.id_key] = fields
             else:
                 for key, value in fields.items():
                     setattr(person, key, value)
-                person.updated_at = timezone.now()
+                person.updated_at = stamp
                 changed_persons.append(person)
-        Person.objects.bulk_create(new_persons, batch_size=1000)
+        person_ids = {key: p.pk for key, p in persons.items()}
+        if new_persons:
+            bulk.insert_rows(Person, ["id_key", *PERSON_FIELDS, "created_at", "updated_at"],
+                             [(key, *(fields[f] for f in PERSON_FIELDS), stamp, stamp)
+                              for key, fields in new_persons.items()])
+            person_ids.update(Person.objects.filter(id_key__in=list(new_persons)).values_list("id_key", "id"))
         if changed_persons:
             # Keep a stored photo unless this enrolment brings a new one.
             with_photo = [p for p in changed_persons if p.photo is not None]
@@ -275,34 +284,31 @@ class Enrol(BusinessType):
             update = [f for f in PERSON_FIELDS if f != "photo"] + ["updated_at"]
             Person.objects.bulk_update(without, update, batch_size=1000)
             Person.objects.bulk_update(with_photo, update + ["photo"], batch_size=1000)
-        new_relations, new_lines, bases = [], [], []
+        relations, lines, bases = [], [], []
         for item in items:
-            data, person = item.data, persons[item.id_key]
+            data, person_id = item.data, person_ids[item.id_key]
             start = as_month(data["start_month"])
             wage = as_money(data["wage"])
             types = insurance_list(data)
             for itype in types:
-                new_relations.append(Relation(person=person, employer=employer, insurance_type=itype,
-                                              status=RelationStatus.CONTRIBUTING, start_month=start, started_by=tx))
+                relations.append((person_id, employer.pk, itype, RelationStatus.CONTRIBUTING.value, start, "",
+                                  tx.pk, stamp, stamp))
             limits = ctx.params.base_limits(start.year, types[0]) if types else None
             base = fen(clamp(wage, limits.floor, limits.ceiling)) if limits else fen(wage)
-            bases.append(ContributionBase(person=person, employer=employer, year=start.year, declared_wage=wage,
-                                          base=base, transaction=tx))
+            bases.append((person_id, employer.pk, start.year, wage, base, tx.pk, stamp, stamp))
             regular = compute_lines(ctx.params, months=month_range(start, add_months(now, 1)), insurance_types=types,
                                     wage=wage, risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
-            new_lines += _line_rows(regular, person, employer, tx, LineKind.REGULAR)
+            lines += _line_rows(regular, person_id, employer, tx, LineKind.REGULAR)
             months = backpay_months(data)
             if months:
                 back = compute_lines(ctx.params, months=months, insurance_types=types,
                                      wage=as_money(data["backpay_base"]), risk_class=employer.risk_class,
                                      float_percent=employer.injury_float_percent)
-                new_lines += _line_rows(back, person, employer, tx, LineKind.BACKPAY)
-        ContributionBase.objects.bulk_create(
-            bases, batch_size=1000, update_conflicts=True, unique_fields=["person", "employer", "year"],
-            update_fields=["declared_wage", "base", "transaction", "updated_at"],
-        )
-        Relation.objects.bulk_create(new_relations, batch_size=2000)
-        ContributionLine.objects.bulk_create(new_lines, batch_size=2000)
+                lines += _line_rows(back, person_id, employer, tx, LineKind.BACKPAY)
+        bulk.upsert_rows(ContributionBase, BASE_COLUMNS, bases, unique_fields=["person_id", "employer_id", "year"],
+                         update_fields=["declared_wage", "base", "transaction_id", "updated_at"])
+        bulk.insert_rows(Relation, RELATION_COLUMNS, relations, batch_size=2000)
+        bulk.insert_rows(ContributionLine, LINE_COLUMNS, lines, batch_size=2000)
 
     def summary(self, data: dict) -> str:
         return f"{data.get('start_month', '')} {data.get('wage', '')}"
@@ -324,13 +330,18 @@ def _person_fields(item) -> dict:
     }
 
 
-def _line_rows(lines: list[Line], person: Person, employer, tx, kind: str) -> list[ContributionLine]:
-    return [
-        ContributionLine(person=person, employer=employer, month=line.month, insurance_type=line.insurance_type,
-                         kind=kind, base=line.base, employer_amount=line.employer_amount,
-                         personal_amount=line.personal_amount, transaction=tx)
-        for line in lines
-    ]
+RELATION_COLUMNS = ["person_id", "employer_id", "insurance_type", "status", "start_month", "end_reason",
+                    "started_by_id", "created_at", "updated_at"]
+BASE_COLUMNS = ["person_id", "employer_id", "year", "declared_wage", "base", "transaction_id", "created_at",
+                "updated_at"]
+LINE_COLUMNS = ["person_id", "employer_id", "month", "insurance_type", "kind", "base", "employer_amount",
+                "personal_amount", "transaction_id"]
+
+
+def _line_rows(lines: list[Line], person_id: int, employer, tx, kind: str) -> list[tuple]:
+    """ContributionLine rows in LINE_COLUMNS order."""
+    return [(person_id, employer.pk, line.month, line.insurance_type, kind, line.base, line.employer_amount,
+             line.personal_amount, tx.pk) for line in lines]
 
 
 def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date | None = None) -> dict:

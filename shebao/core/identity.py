@@ -7,6 +7,7 @@ when the value is valid. The codes are those of the rule catalogue (workflow.rul
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,17 +36,25 @@ class IdCheck:
     birth_date: dt.date | None = None
 
 
+_SPACES = re.compile(r"\s+")
+_SPREADSHEET_NUMBER = re.compile(r"\d(\.\d+)?[eE]\+?1[5-9]")
+_ID15 = re.compile(r"\d{15}")
+_ID18 = re.compile(r"\d{17}[\dX]")
+
+
 def clean_text(value: object) -> str:
     """Full-width to half-width, spaces removed, upper-case."""
     if value is None:
         return ""
     text = str(value).translate(FULLWIDTH)
-    text = re.sub(r"\s+", "", text)
+    text = _SPACES.sub("", text)
     return text.upper()
 
 
 def id_check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    if len(first17) != len(ID_WEIGHTS):
+        raise ValueError(f"17 characters expected, got {len(first17)}")
+    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
     return ID_CHECK[total % 11]
 
 
@@ -56,7 +65,7 @@ def looks_like_spreadsheet_number(value: object) -> bool:
     if isinstance(value, int) and not isinstance(value, bool):
         return value >= 10**15 and len(str(value)) != 15
     text = str(value).strip()
-    return bool(re.fullmatch(r"\d(\.\d+)?[eE]\+?1[5-9]", text))
+    return bool(_SPREADSHEET_NUMBER.fullmatch(text))
 
 
 def check_resident_id(value: object) -> IdCheck:
@@ -67,11 +76,11 @@ def check_resident_id(value: object) -> IdCheck:
     text = clean_text(value)
     if not text:
         return IdCheck("", "REQUIRED")
-    if re.fullmatch(r"\d{15}", text):
+    if _ID15.fullmatch(text):
         # Legacy 15-digit number: century 19, then a computed check character.
         text = text[:6] + "19" + text[6:]
         text += id_check_char(text)
-    if not re.fullmatch(r"\d{17}[\dX]", text):
+    if not _ID18.fullmatch(text):
         return IdCheck(text, "ID_FORMAT")
     if int(text[:2]) not in PROVINCES:
         return IdCheck(text, "ID_REGION")

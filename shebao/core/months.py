@@ -37,8 +37,24 @@ def month_range(start: dt.date, stop: dt.date) -> list[dt.date]:
     return out
 
 
+# (from, until, month): a batch asks for the current month once per row, and the answer only
+# changes at a month's end. Remembered from two days after the month's start to two days
+# before its end, in UTC: within that window the date is in the month in every time zone
+# (offsets stay within a day of UTC), so the answer holds whichever zone is active.
+_current: tuple | None = None
+
+
 def current_month() -> dt.date:
-    return month_start(timezone.localdate())
+    global _current
+    now = timezone.now()
+    cached = _current
+    if cached is not None and now.tzinfo is not None and cached[0] <= now < cached[1]:
+        return cached[2]
+    month = month_start(timezone.localdate(now))
+    first = dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=2)
+    until = dt.datetime.combine(add_months(month, 1), dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=2)
+    _current = (first, until, month)
+    return month
 
 
 def parse_month(value: object) -> dt.date | None:
@@ -64,6 +80,7 @@ def parse_month(value: object) -> dt.date | None:
     return parsed.replace(day=1) if parsed else None
 
 
+_MIDNIGHT = re.compile(r"[T ]00:00(:00)?$")
 _DATE_PATTERNS = [
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
@@ -78,7 +95,7 @@ def parse_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip().translate(FULLWIDTH)
-    text = re.sub(r"[T ]00:00(:00)?$", "", text)
+    text = _MIDNIGHT.sub("", text)
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:
@@ -90,7 +107,11 @@ def parse_date(value: object) -> dt.date | None:
 
 
 def format_month(month: dt.date | None) -> str:
-    return month.strftime("%Y-%m") if month else ""
+    if not month:
+        return ""
+    if month.year >= 1000:  # what strftime("%Y-%m") gives, without its cost
+        return f"{month.year}-{month.month:02d}"
+    return month.strftime("%Y-%m")
 
 
 # Full-width ASCII (U+FF01..U+FF5E) to half-width, and the ideographic space to a space.

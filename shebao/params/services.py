@@ -48,6 +48,9 @@ class ParamSnapshot:
     injury: dict[int, list[InjuryRate]] = field(default_factory=dict)
     retirement: dict[str, list[RetirementRule]] = field(default_factory=dict)
     settings: dict[str, list[Setting]] = field(default_factory=dict)
+    # Answers already given: a snapshot never changes after load(), and a batch of 100,000
+    # rows asks the same few questions for every row.
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls) -> ParamSnapshot:
@@ -65,14 +68,27 @@ class ParamSnapshot:
         return snap
 
     def setting(self, key: str, month: dt.date | None = None) -> Decimal:
-        row = _latest(self.settings.get(key, []), month_start(month or dt.date.today()))
-        return row.value if row else SETTING_DEFAULTS[key]
+        month = month_start(month or dt.date.today())
+        memo = ("setting", key, month)
+        if memo not in self._memo:
+            row = _latest(self.settings.get(key, []), month)
+            self._memo[memo] = row.value if row else SETTING_DEFAULTS[key]
+        return self._memo[memo]
 
     def setting_int(self, key: str, month: dt.date | None = None) -> int:
-        return int(self.setting(key, month))
+        memo = ("setting_int", key, month_start(month or dt.date.today()))
+        if memo not in self._memo:
+            self._memo[memo] = int(self.setting(key, month))
+        return self._memo[memo]
 
     def base_limits(self, year: int, insurance_type: str, as_of: dt.date | None = None) -> Limits | None:
         """The year's published limits; the newest row in force (notices apply retroactively)."""
+        memo = ("limits", year, insurance_type, as_of)
+        if memo not in self._memo:
+            self._memo[memo] = self._base_limits(year, insurance_type, as_of)
+        return self._memo[memo]
+
+    def _base_limits(self, year: int, insurance_type: str, as_of: dt.date | None) -> Limits | None:
         rows = self.limits.get((year, insurance_type), [])
         row = _latest(rows, as_of or dt.date(9999, 12, 1)) if rows else None
         if row is None:
@@ -80,6 +96,13 @@ class ParamSnapshot:
         return Limits(row.floor, row.ceiling, row.average_wage)
 
     def rate(self, insurance_type: str, month: dt.date, risk_class: int = 1, float_percent: int = 100) -> RatePair | None:
+        memo = ("rate", insurance_type, month, risk_class, float_percent)
+        if memo not in self._memo:
+            self._memo[memo] = self._rate(insurance_type, month, risk_class, float_percent)
+        return self._memo[memo]
+
+    def _rate(self, insurance_type: str, month: dt.date, risk_class: int,
+              float_percent: int) -> RatePair | None:
         if insurance_type == "injury":
             row = _latest(self.injury.get(risk_class, []), month)
             if row is None:
@@ -97,6 +120,12 @@ class ParamSnapshot:
         else:
             category = RetirementCategory.FEMALE_WORKER
         birth_month = month_start(birth_date)
+        memo = ("retirement", category, birth_month)
+        if memo not in self._memo:
+            self._memo[memo] = self._retirement_month(category, birth_month)
+        return self._memo[memo]
+
+    def _retirement_month(self, category: str, birth_month: dt.date) -> dt.date | None:
         rows = self.retirement.get(category, [])
         if not rows:
             return None

@@ -83,12 +83,19 @@ def _choice_value(spec: FieldSpec, raw: object) -> str | None:
     text = str(raw).strip().translate(FULLWIDTH)
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
-    for value, zh, en in _choice_labels(spec.choices):
+    return _choice_of_text(spec.choices, text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _choice_of_text(choices: type[TextChoices], text: str) -> str | None:
+    """The code a (cleaned) text stands for. A file repeats a handful of values in every
+    row: remembered, the same answer costs a lookup instead of a walk over the labels."""
+    for value, zh, en in _choice_labels(choices):
         if text in (value, zh, en, f"{value} {zh}", f"{value}{zh}") or text.lower() == en.lower():
             return value
     # Two-digit codes typed as numbers lose their leading zero ("1" for "01").
     if text.isascii() and text.isdigit():  # not "¹" or "١": digits int() refuses or reads otherwise
-        for value, _label in spec.choices.choices:
+        for value, _label in choices.choices:
             if value.isdigit() and int(value) == int(text):
                 return value
     return None
@@ -98,16 +105,22 @@ def parse_insurance(raw: object) -> tuple[list[str], str | None]:
     text = str(raw or "").strip()
     if not text:
         return list(ALL_INSURANCE), None
+    values, bad = _insurance_of_text(text)
+    return list(values), bad
+
+
+@functools.lru_cache(maxsize=1024)
+def _insurance_of_text(text: str) -> tuple[tuple[str, ...], str | None]:
     parts = [p.strip() for p in re.split(r"[、,，;；/\s]+", text) if p.strip()]
     values = []
     spec = FieldSpec("insurance_types", "参保险种", "Insurance types", "choice", choices=InsuranceType)
     for part in parts:
         value = _choice_value(spec, part.removesuffix("保险"))
         if value is None:
-            return [], part
+            return (), part
         if value not in values:
             values.append(value)
-    return [v for v in ALL_INSURANCE if v in values], None
+    return tuple(v for v in ALL_INSURANCE if v in values), None
 
 
 def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
