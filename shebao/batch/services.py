@@ -8,6 +8,7 @@ the row checks its `check_row`, the locks those it declares.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from shebao.batch import reader
 from shebao.batch.models import Upload
+from shebao.core import bulk
 from shebao.core.errors import ApplicationError, NotFound
 from shebao.core.identity import check_id
 from shebao.core.identity import id_key as make_id_key
@@ -129,7 +131,9 @@ class _Codes:
         return mapping.get(text, mapping.get(text.lower(), value))
 
 
+@functools.cache
 def _spec_of_kind(business, kind: str) -> FieldSpec | None:
+    """The first field of that kind (fields never change: asked per row, answered once)."""
     return next((s for s in business.fields if s.kind == kind), None)
 
 
@@ -258,7 +262,12 @@ def run_import(tx_id: int) -> str:
             _insert_items(tx, items)
             _take_locks(tx, business, items, holders)
             Transaction.objects.filter(pk=tx.pk).update(progress_done=offset + len(chunk))
-    return _finish_import(tx, upload, holders)
+    outcome = _finish_import(tx, upload, holders)
+    if outcome == "saved":
+        # The import screen is read next: plans for the rows now in the table (see bulk).
+        # After the commit, so the screen is shown without waiting for it.
+        bulk.refresh_statistics(Item, len(rows))
+    return outcome
 
 
 def _max(field: str):

@@ -54,6 +54,30 @@ def test_import_screen_counts_filters_status_and_pages(vip_client):
     assert tx.state == State.SAVED and tx.events.filter(action="save").exists()
 
 
+def _rows_shown(html: str) -> list[int]:
+    import re
+
+    return [int(n) for n in re.findall(r'<tr data-row="(\d+)">', html)]
+
+
+def test_every_page_shows_its_rows_in_file_order_also_read_from_the_end(vip_client, monkeypatch):
+    """Pages in the second half are read backwards; what each page shows is the same."""
+    from shebao.batch import views
+
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 3)
+    rows = [enrol_row(person_id()) for _ in range(10)] + [enrol_row("bad")] + [enrol_row(person_id())]
+    tx = upload_and_import(vip_client, xlsx_bytes(rows))
+    url = reverse("batch:detail", kwargs={"pk": tx.pk})
+    doomed = Item.objects.get(transaction=tx, row_no=4)
+    vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
+                    {"action": "delete", "version": tx.version, "items": [doomed.pk]})
+    shown = [_rows_shown(vip_client.get(f"{url}?page={n}").content.decode()) for n in range(1, 5)]
+    assert shown == [[2, 3, 5], [6, 7, 8], [9, 10, 11], [12, 13]]
+    imported = [_rows_shown(vip_client.get(f"{url}?result=imported&page={n}").content.decode()) for n in (1, 2, 3, 4)]
+    assert imported == [[2, 3, 5], [6, 7, 8], [9, 10, 11], [13]]
+    assert _rows_shown(vip_client.get(f"{url}?page=99").content.decode()) == [12, 13]  # past the end: the last
+
+
 def test_importing_page_shows_a_progress_bar_polling_status(vip_client, vip_employer):
     from tests.batch.conftest import upload
 
