@@ -285,11 +285,20 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     peak = max(mb for *_rest, mb in rows) if rows else 0
     goals = {10_000: (3, 15), 100_000: (25, 120)}.get(args.rows)
     if goals:
-        ok = (request_s + import_wait <= goals[0] and to_finished <= goals[1] and peak <= 600
-              and (args.rows < 100_000 or all(p95 < 0.3 for _p50, p95, _s, _z in timings.values())))
-        print(f"  goals (≤ {goals[0]} s to the import screen, ≤ {goals[1]} s finished, ≤ 600 MB"
-              f"{', pages p95 < 300 ms' if args.rows >= 100_000 else ''}): {'MET' if ok else 'NOT MET'}")
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "NOT MET"
 
+        pages = {label: p95 for label, (_p50, p95, _s, _z) in timings.items() if ".xlsx" not in label}
+        downloads = {label: p95 for label, (_p50, p95, _s, _z) in timings.items() if ".xlsx" in label}
+        print("  goals:")
+        print(f"    upload → import screen ≤ {goals[0]} s: {verdict(request_s + import_wait <= goals[0])}")
+        print(f"    提交审批 → finished ≤ {goals[1]} s: {verdict(to_finished <= goals[1])}")
+        print(f"    no process above 600 MB: {verdict(peak <= 600)}")
+        if args.rows >= 100_000:
+            print(f"    first/last pages of the import screen and of the failure lists p95 < 300 ms: "
+                  f"{verdict(all(p95 < 0.3 for p95 in pages.values()))}")
+            print(f"    (the whole .xlsx failure lists, downloads rather than pages, p95 < 300 ms: "
+                  f"{verdict(all(p95 < 0.3 for p95 in downloads.values()))})")
 
 if __name__ == "__main__":
     main()
