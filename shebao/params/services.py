@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
+
 from shebao.core.months import add_months, month_start
 from shebao.params.models import (
     SETTING_DEFAULTS,
@@ -54,6 +56,23 @@ class ParamSnapshot:
 
     @classmethod
     def load(cls) -> ParamSnapshot:
+        """The parameters as they are now.
+
+        Every single audit loads them; reading five tables each time cost more than the rest of
+        a small audit. A process keeps the last snapshot and reuses it while one query says no
+        parameter row was added, changed (``updated_at``) or deleted since it was read.
+        """
+        global _last
+        signature = _signature()
+        cached = _last
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        snap = cls._read()
+        _last = (signature, snap)
+        return snap
+
+    @classmethod
+    def _read(cls) -> ParamSnapshot:
         snap = cls()
         for row in BaseLimit.objects.order_by("-effective_from"):
             snap.limits.setdefault((row.year, row.insurance_type), []).append(row)
@@ -142,3 +161,20 @@ class ParamSnapshot:
             if k >= 0:
                 delay = min(row.cap_months, k // max(row.step_months, 1) + 1)
         return add_months(original, delay)
+
+
+# (signature, snapshot) of the last load() in this process.
+_last: tuple | None = None
+
+
+def _signature() -> tuple:
+    """Row count, highest id and latest change of every parameter table, in one query."""
+    parts = []
+    for model in (BaseLimit, Rate, InjuryRate, RetirementRule, Setting):
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts.append(f"(SELECT COUNT(*) FROM {table})")
+        parts.append(f"(SELECT MAX(id) FROM {table})")
+        parts.append(f"(SELECT MAX(updated_at) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return (connection.alias, connection.settings_dict["NAME"], *cursor.fetchone())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -298,6 +298,7 @@ def run_audit(tx_id: int) -> str:
         chunk = list(pending.order_by("id")[: settings.SHEBAO_AUDIT_CHUNK])
         if not chunk:
             break
+        last_chunk = len(chunk) < settings.SHEBAO_AUDIT_CHUNK  # rows do not change while auditing
         results = business.audit(tx, chunk, ctx)
         for item in chunk:
             # Row rules again (time passes: a start month may have aged), then the register's.
@@ -313,6 +314,8 @@ def run_audit(tx_id: int) -> str:
             # The heartbeat tells the sweeper this audit is alive.
             Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(chunk),
                                                         audit_started_at=timezone.now())
+        if last_chunk:
+            break
     if tx.mode == Mode.BATCH:
         # Every row was just rewritten: the result screen is read next (see bulk).
         bulk.refresh_statistics(Item, total)
@@ -390,8 +393,10 @@ def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry
         imported = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
         passed = imported.filter(audit_status=AuditStatus.PASSED)
         failed = imported.filter(audit_status=AuditStatus.FAILED)
-        passed_count = passed.count()
-        counts = {"audit_passed_count": passed_count, "audit_failed_count": failed.count(),
+        tally = imported.aggregate(passed=Count("id", filter=Q(audit_status=AuditStatus.PASSED)),
+                                   failed=Count("id", filter=Q(audit_status=AuditStatus.FAILED)))
+        passed_count = tally["passed"]
+        counts = {"audit_passed_count": passed_count, "audit_failed_count": tally["failed"],
                   "progress_done": F("progress_total")}
         if not passed_count:
             if tx.mode == Mode.SINGLE:
