@@ -58,36 +58,19 @@ def main() -> None:
 
 def generate(path: Path, rows: int, faulty: float) -> tuple[list[str], list[str]]:
     """The file; returns (IDs broken on purpose, IDs to register under another name)."""
-    import xlsxwriter
-
-    from shebao.business.enrol import FIELDS
-    from shebao.core.months import current_month
-
-    start_month = current_month().strftime("%Y-%m")
-    specs = [s for s in FIELDS if s.in_template]
-    people = common.People(seed=rows)
     every = int(1 / faulty) if faulty > 0 else 0
     broken, mismatched = [], []
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
-    sheet = book.add_worksheet("增员(续保)")
-    for col, spec in enumerate(specs):
-        sheet.write_string(0, col, spec.zh)
-    for r in range(1, rows + 1):
-        row = people.template_row(start_month)
+
+    def alter(r: int, row: dict) -> None:
         if every and r % every == 0:  # a typo in the check digit: 导入失败
             good = row["id_number"]
             row["id_number"] = good[:17] + ("0" if good[17] != "0" else "1")
             broken.append(row["id_number"])
         elif every and r % every == every // 2:  # registered under another name: 审核失败
             mismatched.append(row["id_number"])
-        for col, spec in enumerate(specs):
-            value = row.get(spec.name, "")
-            if value != "":
-                sheet.write_string(r, col, value)
-    book.close()
-    return broken, mismatched
 
+    common.write_enrol_file(path, rows, seed=rows, alter=alter)
+    return broken, mismatched
 
 def register_other_names(ids: list[str]) -> None:
     import datetime as dt
@@ -182,22 +165,8 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         return
 
     clusters = common.start_qclusters(procs, db)
-    port = common.free_port()
-    base = f"http://127.0.0.1:{port}"
-    gunicorn = str(Path(common.PYTHON).parent / "gunicorn")
-    server = procs.start("gunicorn",
-                         [gunicorn, "config.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "120"],
-                         common.child_env(db), db.tmpdir / "gunicorn.log")
+    server, base = common.start_gunicorn(procs, db, "--timeout", "120")
     common.wait_qclusters_ready(clusters)
-    deadline = time.time() + 30
-    while True:
-        try:
-            fetch(base, "/accounts/login/", "")
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                raise SystemExit("gunicorn did not start") from None
-            time.sleep(0.2)
     sampler = common.RssSampler({"gunicorn": server.pid, **{f"q-{k}": p.pid for k, p in clusters.items()}},
                                 interval=0.1)
     sampler.start()

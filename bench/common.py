@@ -205,8 +205,12 @@ class People:
         }
 
 
-def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: str | None = None) -> Path:
-    """A valid enrolment .xlsx with the template's column headers (FIELDS with in_template=True)."""
+def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: str | None = None,
+                     alter=None) -> Path:
+    """A valid enrolment .xlsx with the template's column headers (FIELDS with in_template=True).
+
+    `alter(r, row)`, when given, may change row r (1-based) before it is written.
+    """
     import xlsxwriter
 
     from shebao.business.enrol import FIELDS
@@ -222,6 +226,8 @@ def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: st
         sheet.write_string(0, col, spec.zh)
     for r in range(1, rows + 1):
         row = people.template_row(start_month)
+        if alter:
+            alter(r, row)
         for col, spec in enumerate(specs):
             value = row.get(spec.name, "")
             if value != "":
@@ -290,6 +296,28 @@ def wait_qclusters_ready(procs: dict[str, subprocess.Popen], timeout: float = 30
                 raise SystemExit(f"qcluster {name} exited with {p.returncode}")
         time.sleep(0.2)
     raise SystemExit("qclusters did not start in time")
+
+
+def start_gunicorn(procs: Procs, db: BenchDB, *args: str, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """`gunicorn config.wsgi` on a free port; returns the process and its base URL once the
+    login page answers (30 s at most)."""
+    import http.client
+
+    port = free_port()
+    gunicorn = str(Path(PYTHON).parent / "gunicorn")
+    server = procs.start("gunicorn", [gunicorn, "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", *args],
+                         child_env(db), db.tmpdir / "gunicorn.log")
+    deadline = time.time() + 30
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/accounts/login/")
+            conn.getresponse().read()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit(f"gunicorn did not start; see {db.tmpdir / 'gunicorn.log'}") from None
+            time.sleep(0.2)
 
 
 def free_port() -> int:

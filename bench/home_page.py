@@ -231,20 +231,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     print(f"[bench] seeded {args.history} transactions in {time.perf_counter() - t0:.1f} s")
     common.vacuum_analyze()
 
-    port = common.free_port()
-    base = f"http://127.0.0.1:{port}"
-    gunicorn = str(Path(common.PYTHON).parent / "gunicorn")
-    server = procs.start("gunicorn", [gunicorn, "config.wsgi", "-w", str(args.workers), "-b", f"127.0.0.1:{port}"],
-                         common.child_env(db), db.tmpdir / "gunicorn.log")
-    deadline = time.time() + 30
-    while True:
-        try:
-            fetch(base, "/accounts/login/", "")
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                raise SystemExit(f"gunicorn did not start; see {db.tmpdir / 'gunicorn.log'}") from None
-            time.sleep(0.2)
+    server, base = common.start_gunicorn(procs, db, workers=args.workers)
     cookie = login(base)
     urls = {"home": "/home/", "minimal": f"/tx/{status_pk}/status/"}
     status, body = fetch(base, urls["home"], cookie)
