@@ -437,8 +437,8 @@ class RssSampler(threading.Thread):
         self.join()
 
     def roles(self) -> dict[int, str]:
-        """django-q2: cluster → sentinel → workers, then monitor, then pusher (spawn order);
-        gunicorn: arbiter → workers."""
+        """django-q2: cluster → sentinel → workers, then monitor, then pusher (spawn order),
+        and a worker's own children (a big import's helper processes); gunicorn: arbiter → workers."""
         out: dict[int, str] = {}
         for group in set(self.group.values()):
             pids = sorted(p for p, g in self.group.items() if g == group)
@@ -450,6 +450,8 @@ class RssSampler(threading.Thread):
                     out[pid] = "worker"
                 elif depth == 1:
                     out[pid] = "sentinel"
+                elif depth >= 3:
+                    out[pid] = "import helper (forked by the worker)"
                 else:
                     siblings = [p for p in pids if self.tree.get(p, (0, 0))[1] == parent]
                     first = min(self.first_seen[p] for p in siblings)

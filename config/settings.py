@@ -227,6 +227,9 @@ SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 300)
 # The long cluster (batches, big exports) runs at a lower CPU priority, so that on a small
 # machine a big batch leaves the CPU to single audits (0 disables).
 SHEBAO_LONG_NICE = env_int("SHEBAO_LONG_NICE", 10)
+# Processes that share the import of a big file on PostgreSQL (the worker forks the others;
+# each commits its own chunks). 1 imports in the worker alone.
+SHEBAO_IMPORT_PROCESSES = env_int("SHEBAO_IMPORT_PROCESSES", 2)
 # Rows audited per committed chunk (progress and heartbeat are written per chunk).
 SHEBAO_AUDIT_CHUNK = env_int("SHEBAO_AUDIT_CHUNK", 2000)
 # Rows whose effect is applied per step of a finishing batch (all in one database transaction).
