@@ -29,11 +29,11 @@ from shebao.batch import reader
 from shebao.batch.models import Upload
 from shebao.core import bulk
 from shebao.core.errors import ApplicationError, NotFound
-from shebao.core.identity import check_id
 from shebao.core.identity import id_key as make_id_key
+from shebao.core.identity import id_text
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import registry
-from shebao.workflow.fields import FieldSpec
+from shebao.workflow.fields import FieldSpec, choice_value
 from shebao.workflow.models import (
     EDITABLE_STATES,
     AuditStatus,
@@ -103,60 +103,34 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
 
 # --- import (worker) -----------------------------------------------------------------------
 
-class _Codes:
-    """Chinese labels → codes for the coded columns, computed once per import.
-
-    check_row accepts codes and labels alike; handing it the code spares it a label lookup
-    per cell, which matters at 100,000 rows. Unknown values go through unchanged so that
-    check_row reports them with its own message.
-    """
-
-    def __init__(self, specs: list[FieldSpec]) -> None:
-        from django.utils import translation
-
-        self.maps: dict[str, dict[str, str]] = {}
-        for spec in specs:
-            if spec.kind not in ("choice", "id_type", "bool") or not spec.choices:
-                continue
-            mapping: dict[str, str] = {}
-            for value, label in spec.choices.choices:
-                with translation.override("zh-hans"):
-                    zh = str(label)
-                with translation.override("en"):
-                    en = str(label)
-                for key in (value, zh, en, en.lower(), f"{value} {zh}", f"{value}{zh}"):
-                    mapping[key] = value
-            self.maps[spec.name] = mapping
-
-    def code(self, name: str, value: object) -> object:
-        mapping = self.maps.get(name)
-        if mapping is None or not isinstance(value, str):
-            return value
-        text = value.strip().translate(reader.FULLWIDTH)
-        return mapping.get(text, mapping.get(text.lower(), value))
-
-
 @functools.cache
 def _spec_of_kind(business, kind: str) -> FieldSpec | None:
     """The first field of that kind (fields never change: asked per row, answered once)."""
     return next((s for s in business.fields if s.kind == kind), None)
 
 
-def _quick_key(business, codes: _Codes, cooked: dict) -> str:
-    """The person key as normalise_row computes it, cheaply, for finding duplicates."""
+def _quick_key(business, cooked: dict) -> str:
+    """The person key normalise_row computes for a valid number, cheaply and unchecked, for
+    finding the persons on several rows (a row whose number fails its check gets no key,
+    and so no duplicate issue, from the row check itself)."""
     id_spec = _spec_of_kind(business, "id_number")
     if id_spec is None:
         return ""
-    type_spec = _spec_of_kind(business, "id_type")
-    id_type = ""
-    if type_spec is not None:
-        id_type = str(codes.code(type_spec.name, cooked.get(type_spec.name, "")) or "").strip() or type_spec.default
-    id_type = id_type or "01"
     value = cooked.get(id_spec.name)
     if value in (None, ""):
         return ""
-    check = check_id(id_type, value)
-    return "" if check.error else make_id_key(id_type, check.normalized)
+    id_type = "01"
+    type_spec = _spec_of_kind(business, "id_type")
+    if type_spec is not None:
+        typed = cooked.get(type_spec.name)
+        if typed in (None, "") or (isinstance(typed, str) and not typed.strip()):
+            id_type = type_spec.default or "01"
+        else:
+            id_type = choice_value(type_spec, typed)
+            if id_type is None:
+                return ""  # an unknown ID type: the row fails its check
+    text = id_text(id_type, value)
+    return make_id_key(id_type, text) if text else ""
 
 
 def _row_key(business, result) -> str:
@@ -202,7 +176,6 @@ def run_import(tx_id: int) -> str:
     params = ParamSnapshot.load()
     layout = _layout(upload)
     fields = [s for s in business.fields if s.name in layout.columns]
-    codes = _Codes(business.fields)
     header_values = dict(tx.header or {})
     try:
         rows = []
@@ -218,15 +191,13 @@ def run_import(tx_id: int) -> str:
         return _refuse_in_worker(tx, Issue("FILE_TOO_MANY_ROWS", "", {"rows": len(rows), "max": reader.MAX_ROWS}))
     read = time.perf_counter()
 
-    coded = set(codes.maps)
-
     def cook(raw: dict) -> dict:
         cooked = dict(header_values)
         for name, value in raw.items():
             if isinstance(value, str):
                 if value.startswith("'"):
                     value = _unquote(value)
-                cooked[name] = codes.code(name, value) if name in coded else value
+                cooked[name] = value
             else:
                 cooked[name] = reader.cooked_cell(value)
         return cooked
@@ -235,7 +206,7 @@ def run_import(tx_id: int) -> str:
     rows_of: dict[str, list[int]] = defaultdict(list)
     id_names = [s.name for s in (_spec_of_kind(business, "id_type"), _spec_of_kind(business, "id_number")) if s]
     for row_no, raw in rows:
-        key = _quick_key(business, codes, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
+        key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
         if key:
             rows_of[key].append(row_no)
     duplicates = {key: numbers for key, numbers in rows_of.items() if len(numbers) > 1}

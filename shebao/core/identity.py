@@ -68,18 +68,27 @@ def looks_like_spreadsheet_number(value: object) -> bool:
     return bool(_SPREADSHEET_NUMBER.fullmatch(text))
 
 
-def check_resident_id(value: object) -> IdCheck:
-    if looks_like_spreadsheet_number(value):
-        return IdCheck(str(value), "ID_NUMERIC_CELL")
+def id_text(id_type: str, value: object) -> str:
+    """The number as check_id normalises it, without checking it: cheap enough to group the
+    rows of a whole file by person before any row is checked."""
+    if id_type != ID_TYPE_RESIDENT:
+        return clean_text(value)
     if isinstance(value, float) and value.is_integer():
         value = str(int(value))
     text = clean_text(value)
-    if not text:
-        return IdCheck("", "REQUIRED")
     if _ID15.fullmatch(text):
         # Legacy 15-digit number: century 19, then a computed check character.
         text = text[:6] + "19" + text[6:]
         text += id_check_char(text)
+    return text
+
+
+def check_resident_id(value: object) -> IdCheck:
+    if looks_like_spreadsheet_number(value):
+        return IdCheck(str(value), "ID_NUMERIC_CELL")
+    text = id_text(ID_TYPE_RESIDENT, value)
+    if not text:
+        return IdCheck("", "REQUIRED")
     if not _ID18.fullmatch(text):
         return IdCheck(text, "ID_FORMAT")
     if int(text[:2]) not in PROVINCES:
@@ -97,7 +106,7 @@ def check_resident_id(value: object) -> IdCheck:
 
 
 def check_other_id(id_type: str, value: object) -> IdCheck:
-    text = clean_text(value)
+    text = id_text(id_type, value)
     if not text:
         return IdCheck("", "REQUIRED")
     if id_type == ID_TYPE_HMT:

@@ -77,7 +77,7 @@ def _choice_labels(choices: type[TextChoices]) -> tuple[tuple[str, str, str], ..
     return tuple(table)
 
 
-def _choice_value(spec: FieldSpec, raw: object) -> str | None:
+def choice_value(spec: FieldSpec, raw: object) -> str | None:
     """Accept the stored code, the Chinese label or the English label."""
     assert spec.choices is not None
     text = str(raw).strip().translate(FULLWIDTH)
@@ -115,7 +115,7 @@ def _insurance_of_text(text: str) -> tuple[tuple[str, ...], str | None]:
     values = []
     spec = FieldSpec("insurance_types", "参保险种", "Insurance types", "choice", choices=InsuranceType)
     for part in parts:
-        value = _choice_value(spec, part.removesuffix("保险"))
+        value = choice_value(spec, part.removesuffix("保险"))
         if value is None:
             return (), part
         if value not in values:
@@ -141,7 +141,7 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
             continue
         kind = spec.kind
         if kind in ("choice", "id_type", "bool"):
-            code = _choice_value(spec, value)
+            code = choice_value(spec, value)
             if code is None:
                 result.add("CHOICE", spec, value=str(value), choices="、".join(spec.choice_labels()))
                 result.data[spec.name] = str(value)

@@ -194,17 +194,20 @@ def test_xls_file_and_extension_does_not_matter(vip_client):
 
 def test_same_person_on_several_rows_fails_on_every_row_naming_the_others(vip_client):
     same = person_id()
-    rows = [enrol_row(same), enrol_row(person_id()), enrol_row(same.lower()), enrol_row(same)]
+    wide = same.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    legacy = same[:6] + same[8:17]  # the same person's 15-digit number
+    rows = [enrol_row(same), enrol_row(person_id()), enrol_row(same.lower()), enrol_row(same),
+            enrol_row(f" {wide} ", 证件类型="01"), enrol_row(legacy)]
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     items = _items(tx)
     dup = [i for i in items if "DUPLICATE_IN_FILE" in _codes(i)]
-    assert [i.row_no for i in dup] == [2, 4, 5]
+    assert [i.row_no for i in dup] == [2, 4, 5, 6, 7]
     params = {i.row_no: next(x["params"]["rows"] for x in i.import_issues if x["code"] == "DUPLICATE_IN_FILE")
               for i in dup}
-    assert params == {2: "4、5", 4: "2、5", 5: "2、4"}
+    assert params == {2: "4、5、6、7", 4: "2、5、6、7", 5: "2、4、6、7", 6: "2、4、5、7", 7: "2、4、5、6"}
     assert all(i.status == ItemStatus.IMPORT_FAILED for i in dup)
     assert items[1].status == ItemStatus.IMPORTED
-    assert tx.import_failed_count == 3 and tx.state == State.SAVED
+    assert tx.import_failed_count == 5 and tx.state == State.SAVED
     # The failing rows still hold the person: one lock, on one of them.
     from shebao.workflow.models import PersonLock
 
