@@ -126,15 +126,20 @@ def csrf_of(cookie: str) -> str:
     return re.search(r"csrftoken=([^;]+)", cookie).group(1)
 
 
-def wait_state(base: str, pk: int, cookie: str, leave: str, timeout: float) -> tuple[float, dict]:
+def wait_state(base: str, pk: int, cookie: str, leave: str, timeout: float) -> tuple[float, dict, list[float]]:
+    """Poll the progress endpoint, as the page does, until the state leaves `leave`;
+    returns the wait, the last answer and the time every poll took."""
     t0 = time.perf_counter()
+    polls = []
     while True:
+        t_poll = time.perf_counter()
         status, body = fetch(base, f"/batch/{pk}/status/", cookie)
+        polls.append(time.perf_counter() - t_poll)
         data = json.loads(body) if status == 200 else {}
         if data.get("state") and data["state"] != leave:
-            return time.perf_counter() - t0, data
+            return time.perf_counter() - t0, data, polls
         if time.perf_counter() - t0 > timeout:
-            return float("nan"), data
+            return float("nan"), data, polls
         time.sleep(0.1)
 
 
@@ -183,7 +188,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     if response.status != 302:
         raise SystemExit(f"upload answered HTTP {response.status}; see {db.tmpdir / 'gunicorn.log'}")
     pk = int(re.search(r"/batch/(\d+)/", response.getheader("Location")).group(1))
-    import_wait, state = wait_state(base, pk, cookie, "importing", args.timeout)
+    import_wait, state, import_polls = wait_state(base, pk, cookie, "importing", args.timeout)
     t_first = time.perf_counter()
     status, body = fetch(base, f"/batch/{pk}/", cookie)
     first_page_s = time.perf_counter() - t_first
@@ -211,7 +216,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     t_submit = time.perf_counter()
     response = post_form(base, f"/batch/{pk}/action/", cookie, {
         "csrfmiddlewaretoken": csrf_of(cookie), "action": "submit", "version": version})
-    audit_wait, state = wait_state(base, pk, cookie, "auditing", args.timeout)
+    audit_wait, state, audit_polls = wait_state(base, pk, cookie, "auditing", args.timeout)
     to_finished = time.perf_counter() - t_submit
     counts = state.get("counts", {})
     from shebao.workflow.models import Event
@@ -247,6 +252,9 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     print(f"  upload → import screen shown                 {to_screen + first_page_s:8.2f} s")
     print(f"  提交审批 → {state.get('state')} (wall, polling)       {to_finished:8.2f} s"
           + (f"   (server: submit → finish events {server_audit:.2f} s)" if server_audit is not None else ""))
+    for label, polls in (("while importing", import_polls), ("while auditing and applying", audit_polls)):
+        print(f"  progress polls {label:28s} {len(polls):5d}, p95 {common.percentile(polls, 95) * 1000:6.1f} ms, "
+              f"slowest {max(polls) * 1000:7.1f} ms")
     print(f"  pages ({args.page_samples} requests each, one client):")
     for label, (p50, p95, status, size) in timings.items():
         print(f"    {label:36s} p50 {p50 * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  HTTP {status}  {size // 1024} KB")

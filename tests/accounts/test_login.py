@@ -317,3 +317,28 @@ def test_anonymous_user_is_sent_to_login():
         response = anonymous.get(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith("/accounts/login/"), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_while_another_writer_holds_sqlite_the_idle_clock_waits_for_a_later_request(client, operator, employer):
+    """SQLite has one write lock, held by a big batch while it is applied: a page or a poll
+    whose only write would be the idle clock answers at once and refreshes it later."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    from django.db import connections
+
+    post_login(client, "wangfang", number="20260001")
+    session = client.session
+    session["last_seen"] = stale = int(time.time()) - 5 * 60
+    session.save()
+    writer = connections.create_connection("default")
+    writer.ensure_connection()
+    writer.connection.execute("BEGIN IMMEDIATE")
+    try:
+        assert client.get("/home/").status_code == 200
+        assert client.session["last_seen"] == stale  # not written: the lock is held
+    finally:
+        writer.connection.execute("ROLLBACK")
+        writer.close()
+    assert client.get("/home/").status_code == 200
+    assert client.session["last_seen"] >= int(time.time()) - 5  # refreshed once the lock is free
