@@ -527,6 +527,7 @@ EN = {
     "导入": "Import",
     "标记审核失败": "Marked as failed",
     "重新排队审核": "Audit requeued",
+    "重新排队导入": "Import requeued",
     "该业务已被修改，请刷新后重试。": "This transaction has been changed. Please refresh and try again.",
     "该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。": (
         "%(who)s already did “%(what)s” on this transaction at %(when)s; it is now %(state)s. Please refresh to see it."

@@ -220,9 +220,9 @@ Q_CLUSTER = {
         Q_LONG: {"timeout": env_int("Q_LONG_TIMEOUT", 1800), "retry": env_int("Q_LONG_RETRY", 1900), "poll": 0.2},
     },
 }
-# An audit whose heartbeat (updated every chunk) is older than this is re-queued; the
-# conditional finish makes a duplicate job harmless, so this can be much shorter than the
-# broker's redelivery time.
+# An audit or import whose heartbeat (updated every chunk) is older than this is re-queued;
+# the conditional finish and the chunk-wise import make a duplicate job harmless, so this
+# can be much shorter than the broker's redelivery time.
 SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 300)
 # The long cluster (batches, big exports) runs at a lower CPU priority, so that on a small
 # machine a big batch leaves the CPU to single audits (0 disables).

@@ -46,7 +46,7 @@ from shebao.workflow.models import (
     Transaction,
 )
 from shebao.workflow.rules import Issue, has_errors
-from shebao.workflow.services import log_event, make_serial, stale_conflict, transition
+from shebao.workflow.services import log_event, make_serial, requeue_silent, stale_conflict, transition
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,11 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
     (导入中) with the file and queue the import on the long queue in the same commit."""
     business = batch_business(business_type)
     layout = reader.inspect(data, business)  # FileRefused: nothing written
-    from django_q.tasks import async_task
-
     with transaction.atomic():
         tx = Transaction.objects.create(
             employer=employer, business_type=business.code, mode=Mode.BATCH, operator=actor,
             state=State.IMPORTING, header=header or {}, progress_total=layout.data_rows, progress_done=0,
+            heartbeat_at=timezone.now(),
         )
         tx.serial = make_serial(tx)
         tx.save(update_fields=["serial"])
@@ -96,9 +95,22 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
         )
         log_event(tx, actor=actor, action="create", to_state=State.IMPORTING,
                   detail={"filename": (filename or "")[:255], "row_count": layout.data_rows, "format": layout.kind})
-        async_task("shebao.batch.jobs.import_job", tx.pk, cluster=settings.Q_LONG, task_name=f"import-{tx.serial}",
-                   group="import")
+        enqueue_import(tx)
     return tx
+
+
+def enqueue_import(tx: Transaction) -> None:
+    from django_q.tasks import async_task
+
+    async_task("shebao.batch.jobs.import_job", tx.pk, cluster=settings.Q_LONG, task_name=f"import-{tx.serial}",
+               group="import")
+
+
+def sweep_stuck_imports(now=None) -> int:
+    """Re-queue imports whose job went silent (a worker killed, a queue row lost) for
+    SHEBAO_AUDIT_STUCK_SECONDS, sooner than the broker's redelivery. A live import beats
+    its heart at every chunk; a duplicate job imports only the rows still missing."""
+    return requeue_silent(State.IMPORTING, enqueue_import, "requeue_import", now)
 
 
 # --- import (worker) -----------------------------------------------------------------------
@@ -290,7 +302,8 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
                 return True
         _insert_items(tx, items)
         _take_locks(tx, business, items, holders)
-        Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(items))
+        Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(items),
+                                                    heartbeat_at=timezone.now())
     return True
 
 

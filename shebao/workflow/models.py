@@ -57,7 +57,9 @@ class Transaction(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True)
     touched_at = models.DateTimeField(auto_now_add=True)  # last change by a person (draft expiry)
-    audit_started_at = models.DateTimeField(null=True)
+    # The background job's last sign of life: set when an import or audit is queued and at
+    # every chunk it commits; the sweepers re-queue a job silent for too long.
+    heartbeat_at = models.DateTimeField(null=True)
 
     objects = TransactionQuerySet.as_manager()
 

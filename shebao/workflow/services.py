@@ -45,7 +45,7 @@ ACTION_LABELS = {
     "audit_returned": gettext_lazy("自动审核回退"), "to_review": gettext_lazy("转经办机构审核"), "withdraw": gettext_lazy("撤回"), "approve": gettext_lazy("审核通过"),
     "return": gettext_lazy("回退"), "expire": gettext_lazy("超期自动退单"), "agency_cancel": gettext_lazy("经办机构退单"), "finish": gettext_lazy("结束"),
     "photo": gettext_lazy("上传照片"), "delete_rows": gettext_lazy("删除人员"), "import": gettext_lazy("导入"), "mark_failed": gettext_lazy("标记审核失败"),
-    "requeue": gettext_lazy("重新排队审核"),
+    "requeue": gettext_lazy("重新排队审核"), "requeue_import": gettext_lazy("重新排队导入"),
 }
 
 
@@ -256,7 +256,7 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     now = timezone.now()
     with transaction.atomic():
         tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
-                        action="submit", submitted_at=now, touched_at=now, audit_started_at=now,
+                        action="submit", submitted_at=now, touched_at=now, heartbeat_at=now,
                         progress_done=0, progress_total=0)
         # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
         # for the audit anew; rows never audited are waiting already (a first submit of a
@@ -313,7 +313,7 @@ def run_audit(tx_id: int) -> str:
             save_audit_results(chunk)
             # The heartbeat tells the sweeper this audit is alive.
             Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(chunk),
-                                                        audit_started_at=timezone.now())
+                                                        heartbeat_at=timezone.now())
         if last_chunk:
             break
     if tx.mode == Mode.BATCH:
@@ -555,16 +555,20 @@ def expire_drafts(now: dt.datetime | None = None) -> int:
 
 def sweep_stuck_audits(now: dt.datetime | None = None) -> int:
     """Re-queue audits whose job vanished (e.g. the queue row was lost) past a timeout."""
+    return requeue_silent(State.AUDITING, enqueue_audit, "requeue", now)
+
+
+def requeue_silent(state: str, enqueue, action: str, now: dt.datetime | None = None) -> int:
+    """Queue the job of every transaction in `state` whose heartbeat is older than
+    SHEBAO_AUDIT_STUCK_SECONDS again, once: the heartbeat is reset in the same commit."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.SHEBAO_AUDIT_STUCK_SECONDS)
     count = 0
-    for tx in Transaction.objects.filter(state=State.AUDITING, audit_started_at__lt=cutoff):
+    for tx in Transaction.objects.filter(state=state, heartbeat_at__lt=cutoff):
         with transaction.atomic():
-            if Transaction.objects.filter(pk=tx.pk, state=State.AUDITING, audit_started_at__lt=cutoff).update(
-                audit_started_at=now
-            ):
-                log_event(tx, actor=None, action="requeue", from_state=State.AUDITING)
-                enqueue_audit(tx)
+            if Transaction.objects.filter(pk=tx.pk, state=state, heartbeat_at__lt=cutoff).update(heartbeat_at=now):
+                log_event(tx, actor=None, action=action, from_state=state)
+                enqueue(tx)
                 count += 1
     return count
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.db import models, transaction
 
 # Fields a task-list row never shows: writing only these is not a change of the lists.
-UNLISTED_FIELDS = frozenset({"progress_done", "progress_total", "audit_started_at", "touched_at", "header",
+UNLISTED_FIELDS = frozenset({"progress_done", "progress_total", "heartbeat_at", "touched_at", "header",
                              "needs_review"})
 
 

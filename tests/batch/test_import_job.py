@@ -58,3 +58,32 @@ def test_a_worker_killed_mid_import_resumes_after_the_last_committed_chunk(vip_c
     assert PersonLock.objects.filter(transaction=tx).count() == 7
     dup = Item.objects.filter(transaction=tx, id_key=f"01:{ids[0]}")
     assert set(dup.values_list("status", flat=True)) == {ItemStatus.IMPORT_FAILED}
+
+
+def test_the_sweeper_requeues_an_import_whose_job_went_silent(vip_client, vip_employer):
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from shebao.workflow.models import Event, Transaction
+
+    schedule = Schedule.objects.get(name="sweep-stuck-imports")
+    assert (schedule.func, schedule.cluster, schedule.minutes) == ("shebao.batch.jobs.sweep_stuck_imports_job",
+                                                                   "short", 1)
+    tx = services.batch_upload(employer=vip_employer, actor=vip_client.user, business_type="enrol",
+                               filename="a.xlsx", data=xlsx_bytes([enrol_row(person_id())]))
+    OrmQ.objects.all().delete()  # the job is lost (or its worker was killed)
+    assert services.sweep_stuck_imports() == 0  # silent, but not for long yet
+    stale = timezone.now() - dt.timedelta(hours=1)
+    Transaction.objects.filter(pk=tx.pk).update(heartbeat_at=stale)
+    assert services.sweep_stuck_imports() == 1
+    queued = OrmQ.objects.get()
+    assert queued.key == "long" and queued.task["func"] == "shebao.batch.jobs.import_job"
+    assert Event.objects.filter(transaction=tx, action="requeue_import").count() == 1
+    assert services.sweep_stuck_imports() == 0  # re-queued just now
+    Transaction.objects.filter(pk=tx.pk).update(heartbeat_at=stale)
+    assert import_job(tx.pk) == "saved"
+    tx.refresh_from_db()
+    assert tx.heartbeat_at > stale  # every committed chunk beats
+    assert services.sweep_stuck_imports() == 0  # imported: nothing to sweep

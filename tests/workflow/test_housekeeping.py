@@ -43,7 +43,7 @@ def test_sweeper_requeues_an_audit_whose_job_was_lost():
     assert OrmQ.objects.count() == 1  # enqueued in the same commit as the state change
     OrmQ.objects.all().delete()  # the job is lost
     assert services.sweep_stuck_audits() == 0  # not stuck yet
-    Transaction.objects.filter(pk=tx.pk).update(audit_started_at=timezone.now() - dt.timedelta(hours=1))
+    Transaction.objects.filter(pk=tx.pk).update(heartbeat_at=timezone.now() - dt.timedelta(hours=1))
     assert services.sweep_stuck_audits() == 1
     assert OrmQ.objects.count() == 1
     assert services.run_audit(tx.pk) == "finished"
