@@ -236,8 +236,9 @@ def run_import(tx_id: int) -> str:
         Transaction.objects.filter(pk=tx.pk).update(progress_done=len(committed))
     job = _ImportJob(tx=tx, business=business, params=params, cook=cook, duplicates=duplicates)
     holders = dict(upload.lock_holders or {})
-    if processes > 1 and len(chunks) > 1:
-        ok = _import_in_processes(job, chunks, min(processes, len(chunks)), holders)
+    processes = min(processes, len(chunks)) or 1
+    if processes > 1:
+        ok = _import_in_processes(job, chunks, processes, holders)
     else:
         ok = all(_import_chunk(job, chunk, holders) for chunk in chunks)
     if not ok:
@@ -245,7 +246,7 @@ def run_import(tx_id: int) -> str:
     outcome = _finish_import(tx, upload, holders)
     log.info("import %s: %d rows; file read in %.2f s, duplicates in %.2f s, rows checked and stored in %.2f s "
              "by %d process(es)", tx.serial, len(rows), read - started, paired - read, time.perf_counter() - paired,
-             processes if len(chunks) > 1 else 1)
+             processes)
     if outcome == "saved":
         # The import screen is read next: plans for the rows now in the table (see bulk).
         # After the commit, so the screen is shown without waiting for it.
@@ -314,7 +315,7 @@ def _import_processes(rows: int) -> int:
     wanted = max(1, settings.SHEBAO_IMPORT_PROCESSES)
     if wanted == 1 or rows <= IMPORT_CHUNK or connection.vendor != "postgresql" or connection.in_atomic_block:
         return 1
-    return min(wanted, -(-rows // IMPORT_CHUNK), os.cpu_count() or 1) if hasattr(os, "fork") else 1
+    return min(wanted, -(-rows // IMPORT_CHUNK)) if hasattr(os, "fork") else 1
 
 
 def _chunk_size(rows: int, processes: int) -> int:
