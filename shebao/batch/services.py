@@ -243,7 +243,7 @@ def run_import(tx_id: int) -> str:
         ok = all(_import_chunk(job, chunk, holders) for chunk in chunks)
     if not ok:
         return "skipped"
-    outcome = _finish_import(tx, upload, holders)
+    outcome = _finish_import(tx, upload, holders, len(rows))
     log.info("import %s: %d rows; file read in %.2f s, duplicates in %.2f s, rows checked and stored in %.2f s "
              "by %d process(es)", tx.serial, len(rows), read - started, paired - read, time.perf_counter() - paired,
              processes)
@@ -337,9 +337,17 @@ def _import_in_processes(job: _ImportJob, chunks: list[list], processes: int, ho
     connections.close_all()
     parent = os.getpid()
     children: list[tuple[int, int]] = []
+    shares = {0}  # the every-processes-th chunks this process imports
     for index in range(1, processes):
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had: this one takes the share
+            log.warning("import of transaction %s: no helper process, importing its share here", job.tx.pk)
+            os.close(read_end)
+            os.close(write_end)
+            shares.add(index)
+            continue
         if pid == 0:  # the helper
             os.close(read_end)
             status = 1
@@ -359,7 +367,7 @@ def _import_in_processes(job: _ImportJob, chunks: list[list], processes: int, ho
         children.append((pid, read_end))
     ok, failed, error = True, 0, None
     try:
-        ok = all(_import_chunk(job, chunk, holders) for chunk in chunks[0::processes])
+        ok = all(_import_chunk(job, chunk, holders) for n, chunk in enumerate(chunks) if n % processes in shares)
     except BaseException as exc:
         error = exc
     for pid, read_end in children:
@@ -515,8 +523,12 @@ def _take_locks(tx: Transaction, business, items: list[Item], holders: dict[str,
     Item.objects.bulk_update(changed, ["import_issues", "status"], batch_size=1000)
 
 
-def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int]) -> str:
+def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], rows: int) -> str:
     counts = _counts(tx)
+    if counts["total"] != rows:
+        # Never 未提交 with a row of the file missing: the job fails, the next delivery
+        # imports what is not there.
+        raise RuntimeError(f"import of transaction {tx.pk}: {counts['total']} of {rows} rows stored")
     now = timezone.now()
     with transaction.atomic():
         if holders != (upload.lock_holders or {}):

@@ -120,6 +120,26 @@ def test_a_failed_helper_fails_the_job_and_the_next_delivery_imports_the_rest(pa
     assert PersonLock.objects.filter(transaction=tx).count() == ROWS
 
 
+def test_without_a_helper_process_the_worker_imports_every_chunk_itself(params, vip_employer, two_processes,
+                                                                      monkeypatch):
+    from tests.factories import OperatorFactory
+
+    user = OperatorFactory(employer=vip_employer)
+    data = xlsx_bytes([enrol_row(person_id()) for _ in range(ROWS)])
+    tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.xlsx", data=data)
+
+    def no_process():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(services.os, "fork", no_process)
+    assert import_job(tx.pk) == "saved"
+    assert len(_processes(two_processes)) == 1
+    tx.refresh_from_db()
+    rows = list(Item.objects.filter(transaction=tx).order_by("row_no").values_list("row_no", flat=True))
+    assert rows == list(range(2, ROWS + 2))
+    assert (tx.total_count, tx.progress_done) == (ROWS, ROWS)
+
+
 def test_a_second_delivery_beside_a_live_one_imports_no_row_twice(params, vip_employer, two_processes):
     from tests.factories import OperatorFactory
 
