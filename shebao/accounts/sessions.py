@@ -28,7 +28,8 @@ class SessionStore(db.SessionStore):
 
     def load(self):
         data = super().load()
-        self._loaded = copy.deepcopy(data)
+        if connections[router.db_for_write(self.model)].vendor == "sqlite":
+            self._loaded = copy.deepcopy(data)  # what _touch_only compares with
         return data
 
     def _touch_only(self) -> bool:
