@@ -412,34 +412,24 @@ def _unquote(value: object) -> object:
 def _insert_items(tx: Transaction, items: list[Item]) -> None:
     """bulk_create, or on PostgreSQL a COPY (several times faster at 100,000 rows); either
     way every item gets its primary key for the locks that point to it."""
-    if connection.vendor != "postgresql":
+    if not bulk.use_copy():
         Item.objects.bulk_create(items, batch_size=1000)
         return
     fields = [f for f in Item._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(Item._meta.db_table)
     # JSON goes in as text (the server parses it into jsonb); plain values as they are.
     plain = (str, int, bool, type(None))
-    preps = []
-    for f in fields:
-        if isinstance(f, JSONField):
-            preps.append((f.attname, "json"))
-        else:
-            preps.append((f.attname, f))
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for item in items:
-                row = []
-                for attname, prep in preps:
-                    value = getattr(item, attname)
-                    if prep == "json":
-                        row.append(dumps(value))
-                    elif isinstance(value, plain):
-                        row.append(value)
-                    else:
-                        row.append(prep.get_db_prep_save(value, connection))
-                copy.write_row(row)
+
+    preps = [(f.attname, f, isinstance(f, JSONField)) for f in fields]
+
+    def row(item: Item) -> list:
+        out = []
+        for attname, f, is_json in preps:
+            v = getattr(item, attname)
+            out.append(dumps(v) if is_json else v if isinstance(v, plain) else f.get_db_prep_save(v, connection))
+        return out
+
+    bulk.insert_rows(Item, [f.attname for f in fields], (row(item) for item in items))
     rows = [item.row_no for item in items]
     ids = dict(Item.objects.filter(transaction=tx, row_no__gte=min(rows), row_no__lte=max(rows))
                .values_list("row_no", "id"))
