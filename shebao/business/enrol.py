@@ -7,6 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shebao.business.contributions import Line, clamp, compute_lines
 from shebao.core import bulk
@@ -22,7 +23,15 @@ from shebao.core.choices import (
     YesNo,
 )
 from shebao.core.money import fen
-from shebao.core.months import add_months, current_month, format_month, month_range, month_start, months_between
+from shebao.core.months import (
+    add_months,
+    anniversary,
+    current_month,
+    format_month,
+    month_range,
+    month_start,
+    months_between,
+)
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
@@ -90,6 +99,40 @@ def backpay_months(data: dict) -> list[dt.date]:
     return month_range(since, start)
 
 
+def _check_against_limits(result: RowResult, spec: FieldSpec, amount: Decimal, year: int, limits, params,
+                          now: dt.date) -> bool:
+    """A wage or base against a year's limits: a warning and clamped (an error by parameter).
+    True when it is outside them."""
+    common = {"wage": str(amount), "year": year, "floor": str(limits.floor), "ceiling": str(limits.ceiling)}
+    if limits.floor <= amount <= limits.ceiling:
+        return False
+    if params.setting_int("wage_out_of_range_is_error", now) == 1:
+        result.add("WAGE_OUT_OF_RANGE", spec, **common)
+    elif amount < limits.floor:
+        result.add("WAGE_BELOW_FLOOR", spec, **common)
+    else:
+        result.add("WAGE_ABOVE_CEILING", spec, **common)
+    return True
+
+
+def retroactive_months(data: dict, now: dt.date) -> list[dt.date]:
+    """Every month before the current one that the enrolment creates contributions for: the
+    back payment (补缴起始年月 up to the start) and a backdated start month up to now."""
+    start = as_month(data.get("start_month", ""))
+    if not start:
+        return []
+    since = as_month(data.get("backpay_from", ""))
+    first = since if since and since < start else start
+    return month_range(first, now)
+
+
+def backpay_types(types: list[str], params: ParamSnapshot, now: dt.date) -> list[str]:
+    """The insurance types a back payment covers: work injury only where the parameter allows."""
+    if params.setting_int("injury_backpay_allowed", now) == 1:
+        return types
+    return [t for t in types if t != "injury"]
+
+
 @register
 class Enrol(BusinessType):
     code = "enrol"
@@ -130,12 +173,15 @@ class Enrol(BusinessType):
         if start:
             if start > now:
                 result.add("START_IN_FUTURE", F["start_month"], current=format_month(now))
+            # The start month itself may lie at most `back` months back; months before it are
+            # a back payment (追溯补缴), which the review threshold and the surcharge count.
             back = params.setting_int("backdate_months", now)
-            if months_between(start, now) > back and not data.get("backpay_from"):
+            if months_between(start, now) > back:
                 result.add("START_TOO_OLD", F["start_month"], months=back)
         if birth and start and add_months(month_start(birth), min_age * 12) > start:
             result.add("AGE_UNDER_MIN", F["start_month"], min_age=min_age, birth=birth.isoformat())
-        if birth and work and work < add_months(month_start(birth), min_age * 12):
+        # By day: someone who turns 16 on 31 December has not yet on 1 December.
+        if birth and work and work < anniversary(birth, min_age):
             result.add("WORK_BEFORE_MIN_AGE", F["first_work_date"], min_age=min_age)
         if work and start and start < month_start(work):
             result.add("START_BEFORE_WORK", F["start_month"], work=work.isoformat())
@@ -143,7 +189,9 @@ class Enrol(BusinessType):
         retire = None
         if birth and data.get("sex") in ("1", "2"):
             retire = params.retirement_month(sex=data["sex"], identity=data.get("identity", ""), birth_date=birth)
-        if retire and start and start >= retire and types:
+        # The month in which a person reaches retirement age is still a contributing month
+        # (the pension starts the month after): only a later start is past retirement.
+        if retire and start and start > retire and types:
             if types == ["injury"]:
                 result.add("AGE_OVER_RETIREMENT_INJURY", F["insurance_types"], retire=format_month(retire))
             else:
@@ -155,14 +203,7 @@ class Enrol(BusinessType):
             if limits is None:
                 result.add("NO_BASE_LIMITS", F["wage"], year=start.year)
             else:
-                as_error = params.setting_int("wage_out_of_range_is_error", now) == 1
-                common = {"wage": str(wage), "year": start.year, "floor": str(limits.floor), "ceiling": str(limits.ceiling)}
-                if as_error and not (limits.floor <= wage <= limits.ceiling):
-                    result.add("WAGE_OUT_OF_RANGE", F["wage"], **common)
-                elif wage < limits.floor:
-                    result.add("WAGE_BELOW_FLOOR", F["wage"], **common)
-                elif wage > limits.ceiling:
-                    result.add("WAGE_ABOVE_CEILING", F["wage"], **common)
+                _check_against_limits(result, F["wage"], wage, start.year, limits, params, now)
             for itype in types:
                 if params.rate(itype, start) is None:
                     result.add("NO_RATE", F["insurance_types"], month=format_month(start), insurance=_itype(itype))
@@ -178,12 +219,23 @@ class Enrol(BusinessType):
                 floor_month = add_months(month_start(birth), min_age * 12) if birth else None
                 if (floor_month and since < floor_month) or (work and since < month_start(work)):
                     result.add("BACKPAY_BEFORE_WORK_AGE", F["backpay_from"], month=format_month(since), min_age=min_age)
-                if retire and start > retire and since < start and retire < start:
-                    result.add("BACKPAY_AFTER_RETIREMENT", F["backpay_from"], month=format_month(max(since, retire)))
+                if retire and add_months(retire, 1) < start:
+                    # Months after the retirement month, before the start: past retirement.
+                    result.add("BACKPAY_AFTER_RETIREMENT", F["backpay_from"],
+                               month=format_month(max(since, add_months(retire, 1))))
+                if has_base and "injury" in types and params.setting_int("injury_backpay_allowed", now) != 1:
+                    # Work injury cannot be bought for accidents that already happened.
+                    code = "INJURY_BACKPAY_NOT_ALLOWED" if types == ["injury"] else "INJURY_BACKPAY_EXCLUDED"
+                    result.add(code, F["backpay_from"])
+                backpay_base = as_money(data["backpay_base"]) if ok("backpay_base") else None
                 for year in sorted({m.year for m in month_range(since, start)}):
-                    if types and params.base_limits(year, types[0]) is None:
+                    limits = params.base_limits(year, types[0]) if types else None
+                    if types and limits is None:
                         result.add("NO_BASE_LIMITS", F["backpay_from"], year=year)
                         break
+                    if limits is not None and backpay_base and _check_against_limits(
+                            result, F["backpay_base"], backpay_base, year, limits, params, now):
+                        break  # one warning for the base, naming the first year it is clamped in
 
     # --- audit: rules that need the register --------------------------------------------
     def audit(self, tx, items, ctx: AuditContext) -> dict[int, list[Issue]]:
@@ -216,7 +268,8 @@ class Enrol(BusinessType):
         issues: list[Issue] = []
         data = item.data
         if person.name != data.get("name"):
-            issues.append(Issue("PERSON_MISMATCH", "name", {"registered": person.name, "name": data.get("name", "")}))
+            # The registered name is never shown: the number may be another employer's employee.
+            issues.append(Issue("PERSON_MISMATCH", "name", {"name": data.get("name", "")}))
         terminated = [r for r in rels if r.status == RelationStatus.TERMINATED and r.end_reason in TERMINATING_REASONS]
         if terminated:
             issues.append(Issue("TERMINATED", "id_number", {"reason": _reason_label(terminated[-1].end_reason)}))
@@ -243,10 +296,11 @@ class Enrol(BusinessType):
         return issues
 
     def review_reasons(self, tx, items, ctx: AuditContext) -> list[str]:
-        limit = ctx.params.setting_int("review_backpay_months")
+        now = current_month()
+        limit = ctx.params.setting_int("review_backpay_months", now)
         for item in items:
-            if len(backpay_months(item.data)) > limit:
-                return [f"追溯补缴超过 {limit} 个月"]
+            if len(retroactive_months(item.data, now)) > limit:
+                return [_("追溯缴费（补缴及追溯参保的月份）超过 %(limit)s 个月") % {"limit": limit}]
         return []
 
     # --- effect on the register ---------------------------------------------------------
@@ -301,7 +355,7 @@ class Enrol(BusinessType):
             lines += _line_rows(regular, person_id, employer, tx, LineKind.REGULAR)
             months = backpay_months(data)
             if months:
-                back = compute_lines(ctx.params, months=months, insurance_types=types,
+                back = compute_lines(ctx.params, months=months, insurance_types=backpay_types(types, ctx.params, now),
                                      wage=as_money(data["backpay_base"]), risk_class=employer.risk_class,
                                      float_percent=employer.injury_float_percent)
                 lines += _line_rows(back, person_id, employer, tx, LineKind.BACKPAY)
@@ -348,12 +402,18 @@ def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date 
     """The amounts a back payment will create, per month and insurance type, before saving."""
     from shebao.business.contributions import surcharge_estimate
 
-    months = backpay_months(data)
-    base = as_money(data.get("backpay_base", ""))
-    if not months or not base:
-        return {"lines": [], "total_employer": Decimal(0), "total_personal": Decimal(0), "surcharge": Decimal(0)}
-    lines = compute_lines(params, months=months, insurance_types=insurance_list(data), wage=base,
-                          risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
+    now = current_month()
+    types = insurance_list(data)
+    common = {"risk_class": employer.risk_class, "float_percent": employer.injury_float_percent}
+    lines: list[Line] = []
+    months, base = backpay_months(data), as_money(data.get("backpay_base", ""))
+    if months and base:
+        lines += compute_lines(params, months=months, insurance_types=backpay_types(types, params, now), wage=base,
+                               **common)
+    # A backdated start month is paid late as well: its months up to now carry a surcharge too.
+    start, wage = as_month(data.get("start_month", "")), as_money(data.get("wage", ""))
+    if start and wage and start < now:
+        lines += compute_lines(params, months=month_range(start, now), insurance_types=types, wage=wage, **common)
     return {
         "lines": lines,
         "total_employer": sum((l.employer_amount for l in lines), Decimal(0)),

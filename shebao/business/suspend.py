@@ -123,8 +123,7 @@ class Suspend(BusinessType):
             rels = contributing.get(person.pk, {}) if person else {}
             issues: list[Issue] = []
             if person is not None and person.name != data.get("name"):
-                issues.append(Issue("PERSON_MISMATCH", "name",
-                                    {"registered": person.name, "name": data.get("name", "")}))
+                issues.append(Issue("PERSON_MISMATCH", "name", {"name": data.get("name", "")}))
             wanted = stop_types(data)
             if means_all(wanted):
                 missing = [] if rels else list(ALL_INSURANCE)

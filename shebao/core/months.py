@@ -27,6 +27,17 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return (end.year - start.year) * 12 + (end.month - start.month)
 
 
+def anniversary(born: dt.date, years: int) -> dt.date:
+    """The day someone born on `born` turns `years` (29 February: 1 March in a common year)."""
+    year = born.year + years
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        return dt.date.max if years > 0 else dt.date.min
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return dt.date(year, 3, 1)
+
+
 def month_range(start: dt.date, stop: dt.date) -> list[dt.date]:
     """Months from start up to, not including, stop."""
     out = []

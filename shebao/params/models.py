@@ -116,6 +116,7 @@ class SettingKey(models.TextChoices):
     MIN_WORK_AGE = "min_work_age", _("最低参保年龄")
     WAGE_OUT_OF_RANGE_IS_ERROR = "wage_out_of_range_is_error", _("申报工资超出上下限视为错误(1/0)")
     BASE_FROM_MONTH = "base_from_month", _("年度基数起始月份")
+    INJURY_BACKPAY_ALLOWED = "injury_backpay_allowed", _("允许追溯补缴工伤保险(1/0)")
 
 
 SETTING_DEFAULTS: dict[str, Decimal] = {
@@ -128,6 +129,7 @@ SETTING_DEFAULTS: dict[str, Decimal] = {
     SettingKey.MIN_WORK_AGE: Decimal(16),
     SettingKey.WAGE_OUT_OF_RANGE_IS_ERROR: Decimal(0),
     SettingKey.BASE_FROM_MONTH: Decimal(1),
+    SettingKey.INJURY_BACKPAY_ALLOWED: Decimal(0),
 }
 
 

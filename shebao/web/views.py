@@ -253,7 +253,7 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
         checklist = (MaterialsChecklist.objects.filter(office=tx.employer.office, business_type=tx.business_type).first()
                      or MaterialsChecklist.objects.filter(office__isnull=True, business_type=tx.business_type).first())
     preview = None
-    if item and tx.business_type == "enrol" and item.data.get("backpay_from"):
+    if item and tx.business_type == "enrol":
         preview = backpay_preview(ParamSnapshot.load(), item.data, tx.employer)
     context = _form_context(request, business, form, tx=tx, general=general, lock=lock, preview=preview)
     context.update({

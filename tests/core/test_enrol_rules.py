@@ -191,12 +191,20 @@ def test_start_more_than_three_months_back_needs_back_payment():
     result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-4)))
     assert codes(result) == [("START_TOO_OLD", "start_month")]
     assert result.issues[0].message("zh-hans") == (
-        "「参保起始年月」早于当前月份超过 3 个月，请改为近 3 个月内，或填写「追溯补缴」。")
+        "「参保起始年月」早于当前月份超过 3 个月，请改为近 3 个月内；"
+        "更早的月份请填写「追溯补缴」（补缴起始年月、补缴基数）。")
 
 
-def test_old_start_with_complete_back_payment_is_accepted():
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-5), backpay_from=month(-8), backpay_base="5000")
+def test_recent_start_with_complete_back_payment_is_accepted():
+    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-3), backpay_from=month(-8), backpay_base="5000",
+                    insurance_types="养老、医疗")
     assert check(raw).issues == []
+
+
+def test_a_back_payment_does_not_make_an_old_start_month_acceptable():
+    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-5), backpay_from=month(-8), backpay_base="5000",
+                    insurance_types="养老")
+    assert codes(check(raw)) == [("START_TOO_OLD", "start_month")]
 
 
 @pytest.mark.parametrize("given,missing", [("backpay_from", "backpay_base"), ("backpay_base", "backpay_from")])
