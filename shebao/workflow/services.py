@@ -494,26 +494,47 @@ def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transa
 
 
 def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) -> Item:
-    """A clerk fails one row of a batch under review; the rest may still be approved."""
+    """A clerk fails one row of a batch under review; the rest may still be approved.
+
+    Only a row whose audit passed can be marked: the same mark posted twice (a double click,
+    a second clerk) is a conflict saying who marked it, and the counters move once.
+    """
     _check_clerk(tx, clerk)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写回退原因。"), code="REASON_REQUIRED")
     with transaction.atomic():
-        if not Transaction.objects.filter(pk=tx.pk, state=State.REVIEW).exists():
+        # Locked like clerk_approve locks it: a row is never marked while the batch is applied.
+        if not Transaction.objects.select_for_update().filter(pk=tx.pk, state=State.REVIEW).exists():
             raise stale_conflict(tx)
         item = Item.objects.filter(transaction=tx, pk=item_id, status=ItemStatus.IMPORTED).first()
         if item is None:
             raise NotFound(_("未找到该人员。"), code="NOT_FOUND")
-        item.audit_status = AuditStatus.FAILED
-        item.clerk_reason = reason[:500]
-        item.audit_issues = item.audit_issues + [Issue("CLERK_MARKED_FAILED", "", {"reason": reason[:500]}).as_dict()]
-        item.save(update_fields=["audit_status", "clerk_reason", "audit_issues"])
+        issues = item.audit_issues + [Issue("CLERK_MARKED_FAILED", "", {"reason": reason[:500]}).as_dict()]
+        marked = Item.objects.filter(pk=item.pk, audit_status=AuditStatus.PASSED).update(
+            audit_status=AuditStatus.FAILED, clerk_reason=reason[:500], audit_issues=issues)
+        if not marked:
+            raise _row_failed_already(tx, item)
+        item.audit_status, item.clerk_reason, item.audit_issues = AuditStatus.FAILED, reason[:500], issues
         log_event(tx, actor=clerk, action="mark_failed", from_state=tx.state, reason=reason,
                   detail={"row": item.row_no})
         Transaction.objects.filter(pk=tx.pk).update(audit_passed_count=F("audit_passed_count") - 1,
                                                     audit_failed_count=F("audit_failed_count") + 1)
     return item
+
+
+def _row_failed_already(tx: Transaction, item: Item) -> Conflict:
+    """Why a row cannot be marked failed: a clerk marked it (who, when), or its audit failed."""
+    marked = (Event.objects.filter(transaction_id=tx.pk, action="mark_failed", detail__row=item.row_no)
+              .select_related("actor").order_by("-at", "-id").first())
+    if marked is None:
+        return Conflict(_("第 %(row)d 行未通过自动审核，已是审核失败，无需标记。") % {"row": item.row_no},
+                        code="ROW_ALREADY_FAILED")
+    who = (marked.actor.get_full_name() or marked.actor.username) if marked.actor else _("系统")
+    when = timezone.localtime(marked.at).strftime("%Y-%m-%d %H:%M:%S")
+    return Conflict(_("第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。")
+                    % {"row": item.row_no, "when": when, "who": who}, code="ROW_ALREADY_FAILED",
+                    extra={"who": who, "when": when})
 
 
 def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = None) -> Transaction:
