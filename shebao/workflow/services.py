@@ -242,11 +242,13 @@ def acceptance_window_issue(params: ParamSnapshot, today: dt.date) -> Issue | No
 def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     """提交审批: saved/returned → auditing, and the audit job is queued in the same commit.
 
-    A repeated or stale submit (same version shown twice) changes nothing the second time.
+    The same submit again (a double click, a retried request) changes nothing and returns the
+    transaction as it is now, however far the audit has moved it since; a submit of a
+    version that someone else changed is a conflict.
     """
     business = registry.get(tx.business_type)
-    if tx.state in (State.AUDITING, State.REVIEW, State.FINISHED) and tx.version == version + 1:
-        return tx  # the same submit again (double click, retried request): already done
+    if (tx.state not in EDITABLE_STATES or tx.version != version) and _submitted_from(tx, version):
+        return tx
     if business.windowed and not Event.objects.filter(transaction=tx, action="submit").exists():
         issue = acceptance_window_issue(ParamSnapshot.load(), timezone.localdate())
         if issue:
@@ -254,18 +256,29 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     if not tx.items.filter(status=ItemStatus.IMPORTED).exists():
         raise ApplicationError(_("没有可提交的人员，请先添加或导入人员。"), code="NO_ROWS")
     now = timezone.now()
-    with transaction.atomic():
-        tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
-                        action="submit", submitted_at=now, touched_at=now, heartbeat_at=now,
-                        progress_done=0, progress_total=0)
-        # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
-        # for the audit anew; rows never audited are waiting already (a first submit of a
-        # 100,000-row batch rewrites nothing here).
-        Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).exclude(audit_status=NOT_AUDITED).update(
-            audit_status=AuditStatus.PENDING, audit_issues=[], clerk_reason=""
-        )
-        enqueue_audit(tx)
+    try:
+        with transaction.atomic():
+            tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
+                            action="submit", detail={"version": version}, submitted_at=now, touched_at=now,
+                            heartbeat_at=now, progress_done=0, progress_total=0)
+            # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
+            # for the audit anew; rows never audited are waiting already (a first submit of a
+            # 100,000-row batch rewrites nothing here).
+            Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).exclude(audit_status=NOT_AUDITED).update(
+                audit_status=AuditStatus.PENDING, audit_issues=[], clerk_reason=""
+            )
+            enqueue_audit(tx)
+    except Conflict:
+        if _submitted_from(tx, version):  # the same submit, committed while this one waited
+            tx.refresh_from_db()
+            return tx
+        raise
     return tx
+
+
+def _submitted_from(tx: Transaction, version: int) -> bool:
+    """Whether this version of tx was submitted already: its 提交审批 event records the version."""
+    return Event.objects.filter(transaction_id=tx.pk, action="submit", detail__version=version).exists()
 
 
 def enqueue_audit(tx: Transaction) -> None:
