@@ -8,5 +8,5 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers <id:…> before any URLconf is loaded (the URLconf is read at the first
-        # request or reverse(), after every app is ready).
-        from shebao.core import converters  # noqa: F401
+        # request or reverse(), after every app is ready), and the integer `__in` lookup.
+        from shebao.core import converters, lookups  # noqa: F401
