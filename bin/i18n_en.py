@@ -559,3 +559,15 @@ EN.update({
     ),
     "打印申报表": "Print the form",
 })
+
+EN.update({
+    # --- no 500 anywhere: refusals of input no page can produce ------------------------------
+    "「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。": "“%(label)s” must be a date between %(first)s and %(last)s (year-month-day). Please correct it and search again.",
+    "第 %(row)d 行未通过自动审核，已是审核失败，无需标记。": "Row %(row)d did not pass the automatic audit: it has already failed and need not be marked.",
+    "第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。": "Row %(row)d was marked as failed by %(who)s at %(when)s; it need not be marked again.",
+    "未找到": "Not found",
+    "未找到该页面或业务：地址有误，或该业务不属于当前登录的单位。": "The page or transaction was not found: the address is wrong, or the transaction does not belong to the employer you signed in for.",
+    "返回首页": "Back to the home page",
+    "请求有误": "Bad request",
+    "请求无法处理：其中的内容有误或不完整。请返回上一页，刷新后重试。": "The request cannot be processed: part of it is wrong or incomplete. Please go back, refresh the page and try again.",
+})

@@ -32,6 +32,7 @@ from shebao.backoffice.forms import (
 )
 from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.core.http import parse_id
 from shebao.workflow import registry, services
 from shebao.workflow.models import EDITABLE_STATES, AuditStatus, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import RULES, Issue, Severity
@@ -268,9 +269,9 @@ def photo(request, pk: int):
     items = Item.objects.filter(transaction=tx, photo__isnull=False)
     item_id = request.GET.get("item", "")
     if item_id:
-        if not item_id.isdigit() or len(item_id) > 18:
+        if parse_id(item_id) is None:
             raise Http404
-        items = items.filter(pk=int(item_id))
+        items = items.filter(pk=parse_id(item_id))
     item = items.order_by("row_no", "id").only("photo").first()
     if item is None or not item.photo:
         raise Http404

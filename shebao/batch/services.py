@@ -29,6 +29,7 @@ from shebao.batch import reader
 from shebao.batch.models import Upload
 from shebao.core import bulk
 from shebao.core.errors import ApplicationError, NotFound
+from shebao.core.http import parse_ids
 from shebao.core.identity import id_key as make_id_key
 from shebao.core.identity import id_text
 from shebao.params.services import ParamSnapshot
@@ -561,7 +562,7 @@ def _counts(tx: Transaction) -> dict:
 def batch_delete_rows(*, tx: Transaction, actor, version: int, item_ids: list[int]) -> Transaction:
     """删除 ticked rows: kept in history as deleted; their locks released, or moved to a
     remaining row of the same person; a person left on one row is no longer a duplicate."""
-    ids = sorted({int(i) for i in item_ids})
+    ids = parse_ids(item_ids)  # an id that cannot exist (30 digits, "²") is simply not found
     if not ids:
         raise ApplicationError(_("请先勾选要删除的人员。"), code="NO_SELECTION")
     business = registry.get(tx.business_type)

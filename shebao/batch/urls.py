@@ -7,8 +7,8 @@ urlpatterns = [
     path("template/<str:code>/", views.template, name="template"),
     path("upload/<str:code>/", views.upload, name="upload"),
     path("results/<str:code>/", views.results, name="results"),
-    path("<int:pk>/", views.detail, name="detail"),
-    path("<int:pk>/status/", views.status, name="status"),
-    path("<int:pk>/action/", views.action, name="action"),
-    path("<int:pk>/failures/<str:kind>.xlsx", views.failures, name="failures"),
+    path("<id:pk>/", views.detail, name="detail"),
+    path("<id:pk>/status/", views.status, name="status"),
+    path("<id:pk>/action/", views.action, name="action"),
+    path("<id:pk>/failures/<str:kind>.xlsx", views.failures, name="failures"),
 ]

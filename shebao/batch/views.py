@@ -21,7 +21,7 @@ from shebao.accounts.scoping import employer_required
 from shebao.batch import reader, services, sheets
 from shebao.batch.models import Upload
 from shebao.core.errors import ApplicationError, Conflict, NotFound
-from shebao.core.http import posted_version, url_or_empty
+from shebao.core.http import parse_ids, posted_version, url_or_empty
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import issues_from
@@ -188,7 +188,10 @@ def _known_count(tx: Transaction, key: str) -> int | None:
 @employer_required
 @require_GET
 def detail(request, pk: int):
-    tx = _batch_or_404(request, pk)
+    return _render_batch(request, _batch_or_404(request, pk))
+
+
+def _render_batch(request, tx: Transaction, *, status: int = 200):
     business = _business(tx.business_type)
     upload = Upload.objects.filter(transaction=tx).defer("content").first()
     audited = tx.state in (State.REVIEW, State.FINISHED) or (
@@ -230,7 +233,7 @@ def detail(request, pk: int):
         "results_title": results_title(business),
         "any_failed": bool(tx.audit_failed_count or tx.import_failed_count),
     }
-    return render(request, "batch/detail.html", context)
+    return render(request, "batch/detail.html", context, status=status)
 
 
 @employer_required
@@ -250,7 +253,7 @@ def action(request, pk: int):
     back = reverse("batch:detail", kwargs={"pk": tx.pk})
     try:
         if verb == "delete":
-            ids = [int(v) for v in request.POST.getlist("items") if v.isdigit()]
+            ids = parse_ids(request.POST.getlist("items"))
             tx = services.batch_delete_rows(tx=tx, actor=request.user, version=posted_version(request), item_ids=ids)
             messages.success(request, _("已删除 %(n)d 人。") % {"n": len(ids)})
             query = request.POST.get("return_query", "")
@@ -267,10 +270,11 @@ def action(request, pk: int):
                              _("已退单，流水号 %(serial)s 已作废，其中人员可重新办理。") % {"serial": tx.serial})
         else:
             raise ApplicationError(_("未知操作。"), code="BAD_REQUEST")
-    except Conflict as error:
+    except (Conflict, ApplicationError) as error:
+        # Refused: the import screen again, saying why, with the status of the refusal.
         messages.error(request, error.message)
-    except ApplicationError as error:
-        messages.error(request, error.message)
+        tx.refresh_from_db()
+        return _render_batch(request, tx, status=error.status)
     return redirect(back)
 
 

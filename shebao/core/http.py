@@ -5,15 +5,38 @@ from __future__ import annotations
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from shebao.core.converters import MAX_ID, MAX_ID_DIGITS
 from shebao.core.errors import ApplicationError
+
+# Versions start at 0 and count the changes of one transaction: a 32-bit column.
+MAX_VERSION = 2**31 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """A database id sent by a page (a ticked row, a photo's item), or None if it cannot be one.
+
+    Only ASCII digits, at most as many as <id:…> in a URL takes: str.isdigit() also accepts
+    "²" (which int() refuses) and "٣" (which int() reads as 3), and 30 digits overflow
+    SQLite's 64-bit integers. An id that cannot exist is simply not found.
+    """
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def parse_ids(values) -> list[int]:
+    """The ids among posted values (see parse_id), without the ones that cannot exist."""
+    return sorted({number for number in map(parse_id, values) if number is not None})
 
 
 def posted_version(request) -> int:
     """The version of the object the user saw, posted back by every transition form."""
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        raise ApplicationError(_("请求缺少版本信息，请刷新页面后重试。"), code="BAD_REQUEST") from None
+    text = request.POST.get("version", "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_VERSION)) and int(text) <= MAX_VERSION:
+        return int(text)
+    raise ApplicationError(_("请求缺少版本信息，请刷新页面后重试。"), code="BAD_REQUEST")
 
 
 def url_or_empty(name: str, **kwargs) -> str:

@@ -19,9 +19,11 @@ def task_list(employer, *, done: bool, business_type: str = "", serial: str = ""
     if serial:
         query = query.filter(serial__startswith=serial.strip())
     tz = timezone.get_current_timezone()
-    if date_from:
+    # Midnight in Asia/Shanghai of the first and last days of the calendar is not a UTC
+    # datetime (0001-01-01 08:00 is the first): such a bound excludes nothing, so it is left out.
+    if date_from and date_from > dt.date.min:
         query = query.filter(created_at__gte=dt.datetime.combine(date_from, dt.time.min, tz))
-    if date_to:
+    if date_to and date_to < dt.date.max - dt.timedelta(days=1):
         query = query.filter(created_at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tz))
     # Only what a task-list row shows: instantiating 40 full rows cost more than the query.
     return query.order_by("-id").only(

@@ -10,8 +10,8 @@ urlpatterns = [
     path("business/<str:code>/", views.business, name="business"),
     path("business/<str:code>/single/", views.single_new, name="single_new"),
     path("business/<str:code>/check/", views.check_fields, name="check_fields"),
-    path("tx/<int:pk>/", views.tx_detail, name="tx_detail"),
-    path("tx/<int:pk>/action/", views.tx_action, name="tx_action"),
-    path("tx/<int:pk>/status/", views.tx_status, name="tx_status"),
-    path("tx/<int:pk>/photo/", views.tx_photo, name="tx_photo"),
+    path("tx/<id:pk>/", views.tx_detail, name="tx_detail"),
+    path("tx/<id:pk>/action/", views.tx_action, name="tx_action"),
+    path("tx/<id:pk>/status/", views.tx_status, name="tx_status"),
+    path("tx/<id:pk>/photo/", views.tx_photo, name="tx_photo"),
 ]

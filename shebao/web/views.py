@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from urllib.parse import urlencode
 
@@ -74,14 +75,46 @@ def home(request):
     """
     en = (get_language() or "").startswith("en")
     type_labels = {b.code: (b.en if en else b.zh) for b in registry.all_types()}
+    filters, errors = _list_filters(request)
+    if errors:
+        return render(request, "web/home.html", {
+            "lists_html": "", "types": list(type_labels.items()), "filters": request.GET, "filter_errors": errors,
+        }, status=400)
     key = _task_lists_key(request)
     lists_html = cache.get(key)
     if lists_html is None:
-        lists_html = _render_task_lists(request, type_labels)
+        lists_html = _render_task_lists(request, type_labels, filters)
         cache.set(key, lists_html, settings.SHEBAO_TASK_LIST_CACHE_SECONDS)
     return render(request, "web/home.html", {
         "lists_html": lists_html, "types": list(type_labels.items()), "filters": request.GET,
     })
+
+
+# The dates the task-list filters accept: every date a transaction can carry, far from the
+# ends of Python's calendar (0001-01-01 in Asia/Shanghai is before the first UTC datetime,
+# and the day after 9999-12-31 does not exist).
+FILTER_FIRST_DATE, FILTER_LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+
+
+def _list_filters(request) -> tuple[dict, list[str]]:
+    """The task lists' filters, and a message for each date that is not one the lists can hold."""
+    errors = []
+    dates = {}
+    for key, label in (("from", _("起始日期")), ("to", _("截止日期"))):
+        text = request.GET.get(key, "").strip()
+        value = parse_date(text) if text else None
+        if text and (value is None or not FILTER_FIRST_DATE <= value <= FILTER_LAST_DATE):
+            errors.append(_("「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。") % {
+                "label": label, "first": FILTER_FIRST_DATE.isoformat(), "last": FILTER_LAST_DATE.isoformat()})
+            value = None
+        dates[key] = value
+    filters = {
+        "business_type": request.GET.get("type", ""),
+        "serial": request.GET.get("serial", "")[:24],
+        "date_from": dates["from"],
+        "date_to": dates["to"],
+    }
+    return filters, errors
 
 
 def _task_lists_key(request) -> str:
@@ -90,13 +123,7 @@ def _task_lists_key(request) -> str:
     return f"tasklists:{request.employer.pk}:{version}:{get_language()}:{query}"
 
 
-def _render_task_lists(request, type_labels: dict) -> str:
-    filters = {
-        "business_type": request.GET.get("type", ""),
-        "serial": request.GET.get("serial", "")[:24],
-        "date_from": parse_date(request.GET.get("from", "")),
-        "date_to": parse_date(request.GET.get("to", "")),
-    }
+def _render_task_lists(request, type_labels: dict, filters: dict) -> str:
     lists = []
     url_prefix = reverse("web:tx_detail", kwargs={"pk": 0}).removesuffix("0/")
     labels = _RowLabels()

@@ -242,11 +242,13 @@ def acceptance_window_issue(params: ParamSnapshot, today: dt.date) -> Issue | No
 def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     """提交审批: saved/returned → auditing, and the audit job is queued in the same commit.
 
-    A repeated or stale submit (same version shown twice) changes nothing the second time.
+    The same submit again (a double click, a retried request) changes nothing and returns the
+    transaction as it is now, however far the audit has moved it since; a submit of a
+    version that someone else changed is a conflict.
     """
     business = registry.get(tx.business_type)
-    if tx.state in (State.AUDITING, State.REVIEW, State.FINISHED) and tx.version == version + 1:
-        return tx  # the same submit again (double click, retried request): already done
+    if (tx.state not in EDITABLE_STATES or tx.version != version) and _submitted_from(tx, version):
+        return tx
     if business.windowed and not Event.objects.filter(transaction=tx, action="submit").exists():
         issue = acceptance_window_issue(ParamSnapshot.load(), timezone.localdate())
         if issue:
@@ -254,18 +256,29 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     if not tx.items.filter(status=ItemStatus.IMPORTED).exists():
         raise ApplicationError(_("没有可提交的人员，请先添加或导入人员。"), code="NO_ROWS")
     now = timezone.now()
-    with transaction.atomic():
-        tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
-                        action="submit", submitted_at=now, touched_at=now, heartbeat_at=now,
-                        progress_done=0, progress_total=0)
-        # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
-        # for the audit anew; rows never audited are waiting already (a first submit of a
-        # 100,000-row batch rewrites nothing here).
-        Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).exclude(audit_status=NOT_AUDITED).update(
-            audit_status=AuditStatus.PENDING, audit_issues=[], clerk_reason=""
-        )
-        enqueue_audit(tx)
+    try:
+        with transaction.atomic():
+            tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
+                            action="submit", detail={"version": version}, submitted_at=now, touched_at=now,
+                            heartbeat_at=now, progress_done=0, progress_total=0)
+            # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
+            # for the audit anew; rows never audited are waiting already (a first submit of a
+            # 100,000-row batch rewrites nothing here).
+            Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).exclude(audit_status=NOT_AUDITED).update(
+                audit_status=AuditStatus.PENDING, audit_issues=[], clerk_reason=""
+            )
+            enqueue_audit(tx)
+    except Conflict:
+        if _submitted_from(tx, version):  # the same submit, committed while this one waited
+            tx.refresh_from_db()
+            return tx
+        raise
     return tx
+
+
+def _submitted_from(tx: Transaction, version: int) -> bool:
+    """Whether this version of tx was submitted already: its 提交审批 event records the version."""
+    return Event.objects.filter(transaction_id=tx.pk, action="submit", detail__version=version).exists()
 
 
 def enqueue_audit(tx: Transaction) -> None:
@@ -494,26 +507,47 @@ def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transa
 
 
 def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) -> Item:
-    """A clerk fails one row of a batch under review; the rest may still be approved."""
+    """A clerk fails one row of a batch under review; the rest may still be approved.
+
+    Only a row whose audit passed can be marked: the same mark posted twice (a double click,
+    a second clerk) is a conflict saying who marked it, and the counters move once.
+    """
     _check_clerk(tx, clerk)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写回退原因。"), code="REASON_REQUIRED")
     with transaction.atomic():
-        if not Transaction.objects.filter(pk=tx.pk, state=State.REVIEW).exists():
+        # Locked like clerk_approve locks it: a row is never marked while the batch is applied.
+        if not Transaction.objects.select_for_update().filter(pk=tx.pk, state=State.REVIEW).exists():
             raise stale_conflict(tx)
         item = Item.objects.filter(transaction=tx, pk=item_id, status=ItemStatus.IMPORTED).first()
         if item is None:
             raise NotFound(_("未找到该人员。"), code="NOT_FOUND")
-        item.audit_status = AuditStatus.FAILED
-        item.clerk_reason = reason[:500]
-        item.audit_issues = item.audit_issues + [Issue("CLERK_MARKED_FAILED", "", {"reason": reason[:500]}).as_dict()]
-        item.save(update_fields=["audit_status", "clerk_reason", "audit_issues"])
+        issues = item.audit_issues + [Issue("CLERK_MARKED_FAILED", "", {"reason": reason[:500]}).as_dict()]
+        marked = Item.objects.filter(pk=item.pk, audit_status=AuditStatus.PASSED).update(
+            audit_status=AuditStatus.FAILED, clerk_reason=reason[:500], audit_issues=issues)
+        if not marked:
+            raise _row_failed_already(tx, item)
+        item.audit_status, item.clerk_reason, item.audit_issues = AuditStatus.FAILED, reason[:500], issues
         log_event(tx, actor=clerk, action="mark_failed", from_state=tx.state, reason=reason,
                   detail={"row": item.row_no})
         Transaction.objects.filter(pk=tx.pk).update(audit_passed_count=F("audit_passed_count") - 1,
                                                     audit_failed_count=F("audit_failed_count") + 1)
     return item
+
+
+def _row_failed_already(tx: Transaction, item: Item) -> Conflict:
+    """Why a row cannot be marked failed: a clerk marked it (who, when), or its audit failed."""
+    marked = (Event.objects.filter(transaction_id=tx.pk, action="mark_failed", detail__row=item.row_no)
+              .select_related("actor").order_by("-at", "-id").first())
+    if marked is None:
+        return Conflict(_("第 %(row)d 行未通过自动审核，已是审核失败，无需标记。") % {"row": item.row_no},
+                        code="ROW_ALREADY_FAILED")
+    who = (marked.actor.get_full_name() or marked.actor.username) if marked.actor else _("系统")
+    when = timezone.localtime(marked.at).strftime("%Y-%m-%d %H:%M:%S")
+    return Conflict(_("第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。")
+                    % {"row": item.row_no, "when": when, "who": who}, code="ROW_ALREADY_FAILED",
+                    extra={"who": who, "when": when})
 
 
 def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = None) -> Transaction:

@@ -234,3 +234,40 @@ def test_transaction_view_page_shows_history_and_cannot_delete(sysadmin, sysadmi
     assert sysadmin_client.post(reverse("admin:workflow_transaction_delete", args=[tx.pk]),
                                 {"post": "yes"}).status_code == 403
     assert Transaction.objects.filter(pk=tx.pk).exists()
+
+
+@pytest.mark.parametrize("query", [
+    {"effective_from__year": "9" * 30},
+    {"effective_from__year": "9999", "effective_from__month": "12", "effective_from__day": "31"},
+    {"effective_from__year": "9999"},
+    {"effective_from__year": "2025", "effective_from__month": "9" * 30},
+    {"effective_from__year": "1", "effective_from__month": "1", "effective_from__day": "1"},
+])
+def test_a_date_hierarchy_no_datetime_holds_is_an_invalid_filter(sysadmin_client, query):
+    for url in (reverse("admin:params_baselimit_changelist"), reverse("admin:workflow_transaction_changelist")):
+        if url.endswith("transaction/"):
+            query = {k.replace("effective_from", "created_at"): v for k, v in query.items()}
+        response = sysadmin_client.get(url, query)
+        assert response.status_code == 302 and response["Location"].endswith("?e=1"), (url, response.status_code)
+
+
+def test_a_date_hierarchy_inside_the_calendar_still_filters(sysadmin_client):
+    response = sysadmin_client.get(reverse("admin:params_baselimit_changelist"),
+                                   {"effective_from__year": "9998", "effective_from__month": "12",
+                                    "effective_from__day": "31"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("ticked", ["9" * 30, "abc", "²", ""])
+def test_an_action_on_ids_that_cannot_exist_deletes_nothing(sysadmin_client, office, ticked):
+    response = sysadmin_client.post(reverse("admin:employers_office_changelist"),
+                                    {"action": "delete_selected", "_selected_action": [ticked, str(office.pk)]})
+    assert response.status_code == 200  # the confirmation page, for the one real office
+    assert "东区社保处" in response.content.decode()
+    assert Office.objects.filter(pk=office.pk).exists()
+
+
+def test_an_empty_to_field_means_the_key(sysadmin_client, office):
+    for name in ("admin:employers_office_change", "admin:employers_office_delete"):
+        response = sysadmin_client.get(reverse(name, args=[office.pk]), {"_to_field": ""})
+        assert response.status_code == 200, name

@@ -348,3 +348,37 @@ def test_batch_rows_filter_mark_failed_and_approve_only_passed(params, employer_
     assert applied == {1, 3}
     assert not Relation.objects.filter(person__id_key=victim.id_key).exists()
     assert Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).count() == 3
+
+
+def test_marking_a_row_failed_twice_is_a_conflict_and_counts_once(params, employer_a, operator_a, clerk_a, client_for):
+    tx = batch_in_review(employer_a, operator_a, 2)
+    client = client_for(clerk_a)
+    victim = tx.items.get(row_no=2)
+    url = reverse("backoffice:mark_failed", args=[tx.pk])
+    form = {"item": victim.pk, "reason": "身份证复印件不清", "result": "all", "page": "1"}
+    assert client.post(url, form).status_code == 302
+    again = client.post(url, {**form, "reason": "再点一次"})
+    assert again.status_code == 409
+    assert "第 2 行已于" in text(again) and "标记为审核失败，无需重复标记" in text(again)
+    tx.refresh_from_db()
+    assert (tx.audit_passed_count, tx.audit_failed_count) == (1, 1)
+    victim.refresh_from_db()
+    assert victim.clerk_reason == "身份证复印件不清"
+    assert [i["code"] for i in victim.audit_issues].count("CLERK_MARKED_FAILED") == 1
+    assert tx.events.filter(action="mark_failed").count() == 1
+    # The other row can still be marked, and then nothing is left to approve.
+    assert client.post(url, {**form, "item": tx.items.get(row_no=1).pk}).status_code == 302
+    tx.refresh_from_db()
+    assert (tx.audit_passed_count, tx.audit_failed_count) == (0, 2)
+
+
+def test_a_row_the_audit_failed_cannot_be_marked_failed(params, employer_a, operator_a, clerk_a, client_for):
+    tx = batch_in_review(employer_a, operator_a, 2)
+    failed = tx.items.get(row_no=1)
+    Item.objects.filter(pk=failed.pk).update(audit_status=AuditStatus.FAILED)
+    Transaction.objects.filter(pk=tx.pk).update(audit_passed_count=1, audit_failed_count=1)
+    response = client_for(clerk_a).post(reverse("backoffice:mark_failed", args=[tx.pk]),
+                                        {"item": failed.pk, "reason": "x"})
+    assert response.status_code == 409 and "第 1 行未通过自动审核" in text(response)
+    tx.refresh_from_db()
+    assert (tx.audit_passed_count, tx.audit_failed_count) == (1, 1)

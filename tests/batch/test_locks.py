@@ -188,3 +188,16 @@ def test_create_batch_helper_matches_upload(params, vip_employer, operator_clien
     client = operator_client(vip_employer)
     tx = create_batch(vip_employer, client.user, xlsx_bytes([enrol_row(person_id())]))
     assert tx.state == State.SAVED and tx.total_count == 1
+
+
+@pytest.mark.parametrize("hostile", ["9" * 30, "²", "-3", "1e3", ""])
+def test_a_ticked_id_that_cannot_exist_is_simply_not_found(vip_client, hostile):
+    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(person_id()), enrol_row(person_id())]))
+    url = reverse("batch:action", kwargs={"pk": tx.pk})
+    alone = vip_client.post(url, {"action": "delete", "version": tx.version, "items": [hostile]})
+    assert alone.status_code == 400 and "请先勾选要删除的人员" in alone.content.decode()
+    tx.refresh_from_db()
+    assert tx.total_count == 2
+    # Beside a real row, the real row is deleted.
+    vip_client.post(url, {"action": "delete", "version": tx.version, "items": [hostile, str(_row(tx, 2).pk)]})
+    assert _row(tx, 2).status == ItemStatus.DELETED and _row(tx, 3).status == ItemStatus.IMPORTED

@@ -49,3 +49,16 @@ def test_unknown_or_inactive_users_are_not_loaded():
     type(user).objects.filter(pk=user.pk).update(is_active=False)
     assert backend.get_user(user.pk) is None
     assert _active_employer(user.pk, "x") is None
+
+
+@pytest.mark.django_db
+def test_an_integer_in_ignores_numbers_its_column_cannot_hold():
+    from shebao.workflow.models import Transaction
+    from tests.workflow.helpers import make_employer, make_operator
+
+    employer = make_employer(vip=True)
+    tx = Transaction.objects.create(employer=employer, business_type="enrol", mode="single",
+                                    operator=make_operator(employer), state="saved")
+    assert list(Transaction.objects.filter(pk__in=[10**30, -(10**30), tx.pk])) == [tx]
+    assert not Transaction.objects.filter(pk__in=[10**30]).exists()
+    assert Transaction.objects.exclude(pk__in=[10**30]).count() == 1

@@ -103,3 +103,13 @@ def test_small_batch_pdf_is_direct(op_client, employer, operator, small_parts):
     tx = make_tx(employer, operator, rows=[enrol_data(n) for n in range(1, 21)])  # exactly SYNC_LIMIT
     response = op_client.get(f"/exports/tx/{tx.pk}/form.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_ids_too_big_for_the_database_are_not_found(op_client, employer, operator, clerk, client):
+    tx = make_tx(employer, operator, rows=[enrol_data(n) for n in range(1, 3)])
+    huge = "9" * 30
+    for url in (f"/exports/tx/{tx.pk}/parts/{huge}/1.pdf", f"/exports/tx/{tx.pk}/parts/1/{huge}.pdf",
+                f"/exports/tx/{huge}/parts/1/1.pdf", f"/exports/tx/{tx.pk}/parts/9223372036854775808/1.pdf"):
+        assert op_client.get(url).status_code == 404, url
+    clerk_client = login(client.__class__(), clerk)
+    assert clerk_client.get(f"/exports/tx/{tx.pk}/parts/{huge}/1.pdf").status_code == 404

@@ -63,26 +63,36 @@ def logged_in(user, employer=None, **client_kwargs) -> Client:
     return client
 
 
-def project_urls() -> list[tuple[str, str]]:
-    """(route, name) of every URL of the project except the admin site's."""
+def project_urls(*, admin: bool = False) -> list[tuple[str, str]]:
+    """(route, name) of every URL of the project; the administration's only with admin=True."""
     out = []
 
     def walk(patterns, prefix, namespace):
         for entry in patterns:
             if isinstance(entry, URLResolver):
-                if entry.namespace == "admin":
+                if entry.namespace == "admin" and not admin:
                     continue
                 walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
             elif isinstance(entry, URLPattern):
-                name = f"{namespace}:{entry.name}" if namespace else entry.name
+                name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
                 out.append(("/" + prefix + str(entry.pattern), name))
 
     walk(get_resolver().url_patterns, "", "")
     return out
 
 
-def fill(route: str, values: dict[str, str]) -> str:
-    """Replace <conv:name> parts of a route with values by name (default "1")."""
+def route_parameters(route: str) -> list[str]:
+    """The names of a route's parts: <conv:name> of a path, (?P<name>…) of a regex."""
     import re
 
+    return re.findall(r"<(?:\w+:)?(\w+)>", route.replace("(?P<", "(")) + re.findall(r"\(\?P<(\w+)>", route)
+
+
+def fill(route: str, values: dict[str, str]) -> str:
+    """Replace <conv:name> parts of a route (and a regex route's groups) with values by name
+    (default "1")."""
+    import re
+
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values.get(m.group(1), "1")), route)
+    route = route.replace("^", "").replace("$", "")
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values.get(m.group(1), "1")), route)

@@ -123,3 +123,66 @@ def test_a_superscript_digit_in_a_code_field_is_a_field_error_not_a_crash(client
     response = client.post("/business/enrol/single/", _form(raw))
     assert response.status_code == 422
     assert not Transaction.objects.exists()
+
+
+def test_a_double_clicked_submit_arriving_after_the_audit_shows_the_result(client, vip):
+    employer, user = vip
+    result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
+                                              raw=enrol_raw(make_id(dt.date(1991, 2, 3))))
+    tx = result.transaction
+    seen = tx.version
+    assert client.post(f"/tx/{tx.pk}/action/", {"action": "submit", "version": seen}).status_code == 302
+    assert services.run_audit(tx.pk) == "finished"
+    tx.refresh_from_db()
+    assert tx.version > seen + 1  # the audit moved it on
+    second = client.post(f"/tx/{tx.pk}/action/", {"action": "submit", "version": seen})
+    assert second.status_code == 302 and second["Location"] == f"/tx/{tx.pk}/"
+    page = client.get(second["Location"]).content.decode()
+    assert "结束" in page and "该业务已于" not in page
+    tx.refresh_from_db()
+    assert tx.state == State.FINISHED and tx.events.filter(action="submit").count() == 1
+
+
+def test_a_submit_of_a_version_someone_else_changed_is_a_conflict(client, vip):
+    employer, user = vip
+    colleague = make_operator(employer)
+    raw = enrol_raw(make_id(dt.date(1991, 2, 4)))
+    tx = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw).transaction
+    seen = tx.version
+    # A colleague saves and submits meanwhile, and the audit finishes.
+    services.transaction_save_single(employer=employer, actor=colleague, business_type="enrol",
+                                     raw={**raw, "phone": "13900000000"}, tx=tx, version=seen)
+    tx.refresh_from_db()
+    services.transaction_submit(tx=tx, actor=colleague, version=tx.version)
+    services.run_audit(tx.pk)
+    response = client.post(f"/tx/{tx.pk}/action/", {"action": "submit", "version": seen})
+    assert response.status_code == 409
+    assert "该业务已于" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", [{"from": "0001-01-01", "to": "9999-12-31"}, {"to": "9999-12-31"},
+                                   {"from": "0001-01-01"}, {"from": "1899-12-31"}, {"to": "2025-02-30"},
+                                   {"from": "昨天"}])
+def test_a_task_list_date_the_lists_cannot_hold_is_refused_with_a_message(client, vip, query):
+    response = client.get("/home/", query)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "应为 1900-01-01 至 2200-12-31 之间的日期" in body
+    assert "待办任务列表" not in body
+
+
+def test_the_date_message_is_in_the_pages_language(client, vip):
+    client.cookies["django_language"] = "en"
+    response = client.get("/home/", {"from": "0001-01-01", "to": "9999-12-31"})
+    assert response.status_code == 400
+    assert "between 1900-01-01 and 2200-12-31" in response.content.decode()
+
+
+def test_task_lists_filtered_by_dates_at_the_ends_of_the_range(client, vip):
+    employer, user = vip
+    tx = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
+                                          raw=enrol_raw(make_id(dt.date(1991, 2, 5)))).transaction
+    shown = client.get("/home/", {"from": "1900-01-01", "to": "2200-12-31"})
+    assert shown.status_code == 200 and tx.serial in shown.content.decode()
+    hidden = client.get("/home/", {"from": "2200-12-31"})
+    assert hidden.status_code == 200 and tx.serial not in hidden.content.decode()
