@@ -23,7 +23,7 @@ EN = {
     "解除登录锁定": "Unlock sign-in",
     "已解除 %(count)d 个用户的锁定。": "Unlocked %(count)d user(s).",
     "单位编号": "Employer no.",
-    "经办机构及系统管理员无需填写": "Not needed for agency clerks and administrators",
+    "经办机构人员及系统管理员不填": "Leave empty for agency clerks and administrators",
     "用户名": "User name",
     "密码": "Password",
     "原密码": "Current password",

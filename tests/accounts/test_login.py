@@ -260,7 +260,9 @@ def test_every_attempt_hashes_the_password_once_whatever_the_answer(client, oper
 
 
 def test_clerk_who_types_an_employer_number_is_refused(client):
+    """A typed number would be a fresh identity with five more tries at a clerk's password."""
     ClerkFactory(username="clerkli", office=OfficeFactory(code="420102"))
+    assert "经办机构人员及系统管理员不填" in client.get("/accounts/login/").content.decode()
     response = post_login(client, "clerkli", number="20260001")
     assert response.status_code == 401 and WRONG in response.content.decode()
     assert post_login(client, "clerkli").status_code == 302
