@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy
 
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",
+    "csp",
     "shebao.core",
     "shebao.accounts",
     "shebao.employers",
@@ -67,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shebao.core.middleware.LanguageMiddleware",
@@ -74,9 +78,11 @@ MIDDLEWARE = [
     "shebao.accounts.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shebao.accounts.middleware.NoStoreMiddleware",
     "shebao.accounts.middleware.IdleTimeoutMiddleware",
     "shebao.accounts.middleware.ForcePasswordChangeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -164,8 +170,28 @@ SESSION_IDLE_SECONDS = 30 * 60
 SESSION_TOUCH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
+# Login throttling (shebao.accounts.lockout, on django-axes' counters in the database, so
+# every web process counts the same failures): five failures lock the attempted
+# (单位编号, 用户名) for 15 minutes, existing or not; an address is refused after many failures
+# of any identities within a day (an office of many operators shares one address).
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCK_MINUTES = 15
+LOGIN_ADDRESS_MAX_FAILURES = env_int("LOGIN_ADDRESS_MAX_FAILURES", 100)
+LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 24 * 60)
+# Proxies in front of the web processes that append to X-Forwarded-For (production runs behind
+# one TLS-terminating proxy); 0 takes REMOTE_ADDR as the client's address.
+SHEBAO_PROXY_COUNT = env_int("SHEBAO_PROXY_COUNT", 1 if PRODUCTION else 0)
+AXES_HANDLER = "shebao.accounts.lockout.LoginAttemptHandler"
+AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = "shebao.accounts.lockout.lock_duration"
+AXES_LOCKOUT_PARAMETERS = "shebao.accounts.lockout.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "shebao.accounts.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "shebao.accounts.lockout.attempted_identity"
+AXES_CLIENT_IP_CALLABLE = "shebao.accounts.lockout.client_address"
+AXES_RESET_ON_SUCCESS = True  # a success clears its identity's failures (only its own)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt never prolongs a lock
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: what the address limit counts
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -259,6 +285,23 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every page may load only the product's own files: no inline script, event handler or style
+# attribute, nothing from elsewhere (a script sets a progress bar's width; the admin's pages
+# comply as well). The printable PDF forms are rendered by WeasyPrint, never served as HTML.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

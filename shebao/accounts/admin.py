@@ -9,9 +9,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
 
 
@@ -48,8 +50,7 @@ class ShebaoPasswordChangeForm(AdminPasswordChangeForm):
     def save(self, commit=True):
         user = self.user
         user.must_change_password = True
-        user.failed_logins = 0
-        user.locked_until = None
+        lockout.unlock([user.username])
         return super().save(commit=commit)
 
 
@@ -76,7 +77,7 @@ class UserAdmin(DjangoUserAdmin):
     add_form = ShebaoUserCreationForm
     change_password_form = ShebaoPasswordChangeForm
     inlines = [MembershipInline]
-    list_display = ("username", "get_full_name", "role", "office", "is_active", "must_change_password", "locked_until")
+    list_display = ("username", "get_full_name", "role", "office", "is_active", "must_change_password")
     list_filter = ("role", "office", "is_active", "must_change_password")
     list_select_related = ("office",)
     search_fields = ("username", "first_name", "last_name", "memberships__employer__number")
@@ -86,7 +87,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("last_name", "first_name", "email")}),
         (_("角色与机构"), {"fields": ("role", "office", "is_active")}),
-        (_("登录安全"), {"fields": ("must_change_password", "failed_logins", "locked_until")}),
+        (_("登录安全"), {"fields": ("must_change_password", "login_lock")}),
         (_("系统管理权限"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"),
                            "classes": ("collapse",)}),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
@@ -96,11 +97,18 @@ class UserAdmin(DjangoUserAdmin):
                 "fields": ("username", "last_name", "first_name", "role", "office", "usable_password",
                            "password1", "password2")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "login_lock")
 
     @admin.display(description=_("姓名"))
     def get_full_name(self, obj):
         return obj.get_full_name()
+
+    @admin.display(description=_("登录锁定"))
+    def login_lock(self, obj):
+        until = lockout.locked_until(obj.username) if obj is not None and obj.username else None
+        if until is None:
+            return gettext("未锁定")
+        return gettext("锁定至 %(until)s") % {"until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}
 
     def get_inlines(self, request, obj):
         return [MembershipInline] if obj is not None else []
@@ -120,16 +128,17 @@ class UserAdmin(DjangoUserAdmin):
             password = temporary_password()
             user.set_password(password)
             user.must_change_password = True
-            user.failed_logins = 0
-            user.locked_until = None
             user.save()
+            lockout.unlock([user.username])
             self.message_user(
                 request, gettext("用户 %(user)s 的临时密码：%(password)s（下次登录须修改）")
                 % {"user": user.username, "password": password}, messages.WARNING)
 
     @admin.action(description=_("解除登录锁定"))
     def unlock(self, request, queryset):
-        count = queryset.update(failed_logins=0, locked_until=None)
+        names = list(queryset.values_list("username", flat=True))
+        lockout.unlock(names)
+        count = len(names)
         self.message_user(request, gettext("已解除 %(count)d 个用户的锁定。") % {"count": count})
 
 

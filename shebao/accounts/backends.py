@@ -1,56 +1,57 @@
-"""Login: 单位编号 + 用户名 + 密码 for employer operators; 用户名 + 密码 for clerks and administrators.
+"""Login: 单位编号 + 用户名 + 密码 for employer operators; 用户名 + 密码 (no 单位编号) for clerks
+and administrators.
 
-Five failed attempts lock the account for 15 minutes.
+Every attempt costs one password hash, whether the account exists, is locked or not, and
+every failure reads the same; failures are counted per attempted (单位编号, 用户名) and per
+client address (shebao.accounts.lockout, on django-axes' counters).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.conf import settings
+from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
-from django.db.models import F
-from django.utils import timezone
 
+from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
 from shebao.core import rows
 
 
-class LockedOut(Exception):
-    def __init__(self, until: dt.datetime) -> None:
-        self.until = until
-
-
-class ShebaoBackend(ModelBackend):
+class ShebaoBackend(AxesStandaloneBackend, ModelBackend):
     def authenticate(self, request, username=None, password=None, employer_number=None, **kwargs):
         if not username or not password:
             return None
+        number = (employer_number or "").strip()
         user = User.objects.filter(username=username).first()
+        # The password is hashed before anything is decided, the same once for an unknown name
+        # (a throw-away hash) as for an account, locked or not: neither time nor answer tells.
         if user is None:
-            User().set_password(password)  # same work as a real check: no timing oracle
+            User().set_password(password)
+            ok = False
+        else:
+            ok = user.check_password(password) and self.user_can_authenticate(user)
+        if request is not None:
+            lock = lockout.current_lock(request, username=username, employer_number=number)
+            if lock is not None:
+                request.shebao_lock = lock
+                request.axes_locked_out = True  # axes counts no failure for a refused attempt
+                # Django's authenticate() takes PermissionDenied as "no one" and stops here.
+                raise AxesBackendPermissionDenied("locked out")
+        if not ok:
             return None
-        now = timezone.now()
-        if user.locked_until and user.locked_until > now:
-            raise LockedOut(user.locked_until)
         membership = None
         if user.role == Role.OPERATOR:
             membership = (
-                Membership.objects.filter(user=user, employer__number=(employer_number or "").strip(), active=True,
+                Membership.objects.filter(user=user, employer__number=number, active=True,
                                           employer__active=True).select_related("employer").first()
             )
-        ok = user.check_password(password) and self.user_can_authenticate(user)
-        ok = ok and (user.role != Role.OPERATOR or membership is not None)
-        if not ok:
-            failures = user.failed_logins + 1
-            if failures >= settings.LOGIN_MAX_FAILURES:
-                User.objects.filter(pk=user.pk).update(
-                    failed_logins=0, locked_until=now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES))
-            else:
-                User.objects.filter(pk=user.pk).update(failed_logins=F("failed_logins") + 1)
+            if membership is None:
+                return None
+        elif number:
+            # Clerks and administrators leave 单位编号 empty: a number typed does not make a
+            # fresh identity with five more tries at their password.
             return None
-        if user.failed_logins or user.locked_until:
-            User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
         user.membership = membership
         return user
 

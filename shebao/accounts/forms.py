@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class LoginForm(forms.Form):
     employer_number = forms.CharField(label=_("单位编号"), max_length=20, required=False,
-                                      help_text=_("经办机构及系统管理员无需填写"))
+                                      help_text=_("经办机构人员及系统管理员不填"))
     username = forms.CharField(label=_("用户名"), max_length=150)
     password = forms.CharField(label=_("密码"), widget=forms.PasswordInput, max_length=200)
 

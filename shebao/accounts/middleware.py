@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 
 class IdleTimeoutMiddleware:
@@ -73,3 +74,18 @@ class RejectNulMiddleware:
     @staticmethod
     def _has_nul(query) -> bool:
         return any("\x00" in key or any("\x00" in value for value in query.getlist(key)) for key in query)
+
+
+class NoStoreMiddleware:
+    """What a logged-in user was shown is never kept by the browser or a proxy: after logout,
+    Back shows the login page, not the last page. A view that chose its own caching (the
+    file downloads) keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Cache-Control" not in response and request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

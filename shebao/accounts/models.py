@@ -18,8 +18,6 @@ class User(AbstractUser):
         verbose_name=_("所属经办机构"), help_text=_("审核人员必填"),
     )
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=True)
-    failed_logins = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0)
-    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("用户")

@@ -4,7 +4,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shebao.accounts.backends import LockedOut
 from shebao.accounts.forms import LoginForm, PasswordChangeForm
 from shebao.accounts.models import Role
 from shebao.accounts.passwords import HistoryValidator
@@ -27,16 +26,17 @@ def login_view(request):
         error = _("您已超过 30 分钟未操作，请重新登录。")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            user = authenticate(request, username=data["username"], password=data["password"],
-                                employer_number=data["employer_number"])
-        except LockedOut as locked:
-            user = None
+        user = authenticate(request, username=data["username"], password=data["password"],
+                            employer_number=data["employer_number"])
+        lock = getattr(request, "shebao_lock", None)
+        if lock is not None and lock.by_address:
+            error = _("此网络地址登录失败次数过多，暂停登录至 %(until)s。") % {
+                "until": timezone.localtime(lock.until).strftime("%Y-%m-%d %H:%M")}
+        elif lock is not None:
             error = _("连续登录失败次数过多，账号已锁定至 %(until)s。") % {
-                "until": timezone.localtime(locked.until).strftime("%H:%M")}
-        else:
-            if user is None:
-                error = _("单位编号、用户名或密码不正确。")
+                "until": timezone.localtime(lock.until).strftime("%H:%M")}
+        elif user is None:
+            error = _("单位编号、用户名或密码不正确。")
         if user is not None:
             login(request, user)
             if user.membership is not None:

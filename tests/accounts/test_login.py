@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from shebao.accounts import lockout
 from shebao.accounts.models import Membership, User
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -109,44 +113,236 @@ def test_passwords_are_hashed_with_argon2(operator):
 # --- lockout ----------------------------------------------------------------------------
 
 
-def test_five_failures_lock_the_account_for_15_minutes(client, operator):
-    for _ in range(5):
-        assert post_login(client, "wangfang", password="Wrong#Pass2026", number="20260001").status_code == 401
-    operator.refresh_from_db()
-    assert operator.locked_until is not None
-    remaining = operator.locked_until - timezone.now()
-    assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
+LOCKED = "连续登录失败次数过多，账号已锁定至"
+ADDRESS_LOCKED = "此网络地址登录失败次数过多，暂停登录至"
 
-    # The 6th attempt, with the right password, is refused and says the account is locked.
+
+def time_passes(minutes: float) -> None:
+    """Every failure counted so far happened that many minutes earlier."""
+    delta = dt.timedelta(minutes=minutes)
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - delta)
+    AccessFailureLog.objects.update(attempt_time=F("attempt_time") - delta)
+
+
+def fail(client, username, number, times=1, **extra):
+    for _ in range(times):
+        response = client.post("/accounts/login/", {"employer_number": number, "username": username,
+                                                    "password": "Wrong#Pass2026"}, **extra)
+        assert response.status_code == 401
+    return response
+
+
+def test_five_failures_lock_the_attempted_identity_for_15_minutes(client, operator):
+    for _ in range(5):
+        assert WRONG in fail(client, "wangfang", "20260001").content.decode()
+    until = timezone.localtime(timezone.now() + dt.timedelta(minutes=15))
+
+    # The 6th attempt, with the right password, is refused and says until when.
     response = post_login(client, "wangfang", number="20260001")
     assert response.status_code == 401
     body = response.content.decode()
-    assert "连续登录失败次数过多，账号已锁定至" in body
-    assert timezone.localtime(operator.locked_until).strftime("%H:%M") in body
+    assert LOCKED in body
+    assert until.strftime("%H:%M") in body or (until - dt.timedelta(minutes=1)).strftime("%H:%M") in body
     assert "_auth_user_id" not in client.session
 
-    # 15 minutes later it works again, and the counter starts afresh.
-    User.objects.filter(pk=operator.pk).update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    # 15 minutes later it works again, and the count starts afresh.
+    time_passes(15.1)
     response = post_login(client, "wangfang", number="20260001")
     assert response.status_code == 302
-    operator.refresh_from_db()
-    assert operator.failed_logins == 0 and operator.locked_until is None
+    client.post("/accounts/logout/")
+    fail(client, "wangfang", "20260001", times=4)
+    assert post_login(client, "wangfang", number="20260001").status_code == 302
 
 
 def test_four_failures_do_not_lock_and_a_success_resets_the_count(client, operator):
-    for _ in range(4):
-        post_login(client, "wangfang", password="Wrong#Pass2026", number="20260001")
+    fail(client, "wangfang", "20260001", times=4)
     assert post_login(client, "wangfang", number="20260001").status_code == 302
-    operator.refresh_from_db()
-    assert operator.failed_logins == 0 and operator.locked_until is None
+    client.post("/accounts/logout/")
+    fail(client, "wangfang", "20260001", times=4)
+    assert post_login(client, "wangfang", number="20260001").status_code == 302
 
 
-def test_wrong_employer_number_counts_as_a_failure(client, operator):
-    for _ in range(5):
-        post_login(client, "wangfang", number="99999999")
-    response = post_login(client, "wangfang", number="20260001")
+def test_attempts_refused_during_a_lock_do_not_prolong_it(client, operator):
+    fail(client, "wangfang", "20260001", times=5)
+    time_passes(10)
+    for _ in range(3):  # someone keeps trying while it is locked
+        assert LOCKED in fail(client, "wangfang", "20260001").content.decode()
+    assert LOCKED in post_login(client, "wangfang", number="20260001").content.decode()
+    time_passes(5.1)  # 15 minutes after the 5th failure
+    assert post_login(client, "wangfang", number="20260001").status_code == 302
+
+
+def test_failures_are_counted_per_employer_number_and_user_name(client, operator):
+    """The identity is (单位编号, 用户名): five tries under another number lock that pair only."""
+    fail(client, "wangfang", "99999999", times=5)
+    assert LOCKED in post_login(client, "wangfang", number="99999999").content.decode()
+    assert post_login(client, "wangfang", number="20260001").status_code == 302
+
+
+@pytest.mark.parametrize("username,number,password", [
+    ("wangfang", "20260001", "Wrong#Pass2026"),  # an account, wrong password
+    ("wangfang", "20269999", DEFAULT_PASSWORD),  # an account, a number it does not act for
+    ("nobody", "20260001", "Wrong#Pass2026"),  # no such user
+    ("nobody", "", DEFAULT_PASSWORD),
+])
+def test_whether_an_account_exists_never_shows_before_or_after_the_lock(client, operator, username, number,
+                                                                       password):
+    """Every failure reads the same, and after five every identity reads locked, existing or not."""
+    answers = []
+    for _ in range(6):
+        response = client.post("/accounts/login/", {"employer_number": number, "username": username,
+                                                    "password": password})
+        body = response.content.decode()
+        answers.append((response.status_code, WRONG in body, LOCKED in body))
+    assert answers == [(401, True, False)] * 5 + [(401, False, True)]
+
+
+def test_an_existing_and_an_unknown_locked_identity_answer_alike(client, operator):
+    fail(client, "wangfang", "20260001", times=5)
+    fail(client, "nobody", "20260001", times=5)
+    existing = post_login(client, "wangfang", number="20260001")
+    unknown = post_login(client, "nobody", number="20260001")
+    assert existing.status_code == unknown.status_code == 401
+
+    def strip(response):  # the time and the form's CSRF token vary
+        body = re.sub(r"\d\d:\d\d", "hh:mm", response.content.decode())
+        return re.sub(r'value="[A-Za-z0-9]{64}"', 'value="token"', body)
+
+    assert LOCKED in strip(existing)
+    assert strip(existing).replace("wangfang", "USER") == strip(unknown).replace("nobody", "USER")
+
+
+@pytest.fixture
+def hasher(settings):
+    settings.PASSWORD_HASHERS = ["tests.accounts.hashers.CountingArgon2PasswordHasher"]
+    from tests.accounts.hashers import CountingArgon2PasswordHasher
+
+    CountingArgon2PasswordHasher.calls = 0
+    return CountingArgon2PasswordHasher
+
+
+def hashes_of(hasher, attempt) -> int:
+    before = hasher.calls
+    attempt()
+    return hasher.calls - before
+
+
+def test_every_attempt_hashes_the_password_once_whatever_the_answer(client, operator, hasher, settings):
+    """The same work for every answer: an account, an unknown name, a locked identity, a locked address."""
+    ClerkFactory(username="clerkli")
+    cases = {
+        "wrong password": lambda: fail(client, "wangfang", "20260001"),
+        "wrong number": lambda: post_login(client, "wangfang", number="20260002"),
+        "unknown name": lambda: fail(client, "nobody", "20260001"),
+        "clerk with a number": lambda: post_login(client, "clerkli", number="20260001"),
+    }
+    for name, attempt in cases.items():
+        assert hashes_of(hasher, attempt) == 1, name
+
+    fail(client, "wangfang", "20260001", times=4)
+    fail(client, "nobody", "20260001", times=4)
+    locked_account = lambda: post_login(client, "wangfang", number="20260001")  # noqa: E731
+    locked_unknown = lambda: post_login(client, "nobody", number="20260001")  # noqa: E731
+    assert LOCKED in locked_account().content.decode()
+    assert hashes_of(hasher, locked_account) == 1
+    assert hashes_of(hasher, locked_unknown) == 1
+
+    settings.LOGIN_ADDRESS_MAX_FAILURES = 1
+    blocked = lambda: client.post("/accounts/login/", {"employer_number": "20260001",  # noqa: E731
+                                                      "username": "someone", "password": "Wrong#Pass2026"})
+    assert ADDRESS_LOCKED in blocked().content.decode()
+    assert hashes_of(hasher, blocked) == 1
+
+    client.post("/accounts/logout/")
+    AccessAttempt.objects.all().delete()
+    AccessFailureLog.objects.all().delete()
+    assert hashes_of(hasher, lambda: post_login(client, "wangfang", number="20260001")) == 1
+
+
+def test_clerk_who_types_an_employer_number_is_refused(client):
+    """A typed number would be a fresh identity with five more tries at a clerk's password."""
+    ClerkFactory(username="clerkli", office=OfficeFactory(code="420102"))
+    assert "经办机构人员及系统管理员不填" in client.get("/accounts/login/").content.decode()
+    response = post_login(client, "clerkli", number="20260001")
+    assert response.status_code == 401 and WRONG in response.content.decode()
+    assert post_login(client, "clerkli").status_code == 302
+
+
+# --- the limit per client address --------------------------------------------------------
+
+
+OFFICE = {"REMOTE_ADDR": "10.1.2.3"}
+ELSEWHERE = {"REMOTE_ADDR": "10.9.9.9"}
+
+
+def test_many_failures_from_one_address_refuse_that_address_only(client, operator, settings):
+    settings.LOGIN_ADDRESS_MAX_FAILURES = 12
+    for n in range(11):  # eleven operators of one office mistype once each: nobody is refused
+        fail(client, f"clerk{n}", "20260001", **OFFICE)
+    assert post_login_from(client, OFFICE).status_code == 302
+    client.post("/accounts/logout/")
+
+    # A success does not reset the address (an attacker's own account would wipe the count).
+    fail(client, "someone", "20260001", **OFFICE)
+    response = post_login_from(client, OFFICE)
     assert response.status_code == 401
-    assert "账号已锁定" in response.content.decode()
+    assert ADDRESS_LOCKED in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The same user elsewhere logs in.
+    assert post_login_from(client, ELSEWHERE).status_code == 302
+    client.post("/accounts/logout/")
+
+    # A day later the address is free again.
+    time_passes(24 * 60 + 1)
+    assert post_login_from(client, OFFICE).status_code == 302
+
+
+def test_one_address_cannot_keep_an_account_locked_day_after_day(client, operator, settings):
+    """Five tries every 15 minutes would keep an identity locked for ever: the address stops first."""
+    settings.LOGIN_ADDRESS_MAX_FAILURES = 20
+    attacker = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(4):
+        fail(client, "wangfang", "20260001", times=5, **attacker)
+        assert LOCKED in post_login_from(client, OFFICE).content.decode()
+        time_passes(15.1)
+    # The attacker's address is refused now: its attempts no longer count, the clerk logs in.
+    assert ADDRESS_LOCKED in fail(client, "wangfang", "20260001", **attacker).content.decode()
+    fail(client, "wangfang", "20260001", times=5, **attacker)
+    assert post_login_from(client, OFFICE).status_code == 302
+
+
+def post_login_from(client, meta, username="wangfang", number="20260001"):
+    return client.post("/accounts/login/", {"employer_number": number, "username": username,
+                                            "password": DEFAULT_PASSWORD}, **meta)
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, operator, settings):
+    """X-Forwarded-For is believed only as far as the proxies the setting names."""
+    settings.SHEBAO_PROXY_COUNT = 1
+    settings.LOGIN_ADDRESS_MAX_FAILURES = 3
+    proxy = "172.16.0.1"
+    for spoofed in ("1.1.1.1", "2.2.2.2", "garbage"):  # what the client writes itself changes nothing
+        fail(client, f"x{spoofed}", "", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"{spoofed}, 198.51.100.7")
+    refused = post_login_from(client, {"REMOTE_ADDR": proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.7"})
+    assert ADDRESS_LOCKED in refused.content.decode()
+    # Another client behind the same proxy is not refused.
+    assert post_login_from(client, {"REMOTE_ADDR": proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.8"}).status_code == 302
+
+
+@pytest.mark.parametrize("count,remote,forwarded,expected", [
+    (0, "10.0.0.1", "1.2.3.4", "10.0.0.1"),  # no proxy: the header is the client's own text
+    (1, "10.0.0.1", "1.2.3.4", "1.2.3.4"),
+    (1, "10.0.0.1", "6.6.6.6, 1.2.3.4", "1.2.3.4"),
+    (2, "10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
+    (2, "10.0.0.1", "1.2.3.4", "1.2.3.4"),  # fewer entries than proxies: the outermost one's
+    (1, "10.0.0.1", "", "10.0.0.1"),
+    (1, "10.0.0.1", "not-an-address", "10.0.0.1"),
+    (1, "10.0.0.1", "2001:db8::1", "2001:db8::1"),
+])
+def test_client_address(settings, rf, count, remote, forwarded, expected):
+    settings.SHEBAO_PROXY_COUNT = count
+    request = rf.post("/accounts/login/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert lockout.client_address(request) == expected
 
 
 # --- forced password change and the policy ----------------------------------------------

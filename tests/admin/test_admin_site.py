@@ -7,12 +7,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.test import Client
 from django.urls import reverse
 
+from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.params.models import BaseLimit, Setting
 from shebao.register.models import Person
+from tests.factories import DEFAULT_PASSWORD
 
 from .conftest import make_uscc
 
@@ -121,14 +124,16 @@ def test_a_new_administrator_can_use_the_admin(sysadmin_client):
 
 def test_reset_password_forces_a_change_at_next_login(sysadmin_client, office):
     user = User.objects.create_user(username="op1", password="Oldpass!2345x", role=Role.OPERATOR,
-                                    must_change_password=False, failed_logins=5)
+                                    must_change_password=False)
+    lock_out("op1")
     # Django's UserAdmin names this URL auth_user_password_change whatever the user model.
     response = sysadmin_client.post(reverse("admin:auth_user_password_change", args=[user.pk]),
                                     {"password1": "Newpass!2345xy", "password2": "Newpass!2345xy",
                                      "usable_password": "true"})
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
-    assert user.must_change_password and user.check_password("Newpass!2345xy") and user.failed_logins == 0
+    assert user.must_change_password and user.check_password("Newpass!2345xy")
+    assert lockout.locked_until("op1") is None
 
     User.objects.filter(pk=user.pk).update(must_change_password=False)
     response = sysadmin_client.post(reverse("admin:accounts_user_changelist"),
@@ -147,7 +152,7 @@ def test_user_page_shows_memberships_inline(sysadmin_client, office):
     assert page.status_code == 200
     body = page.content.decode()
     assert "单位经办人" in body and "300002" in body
-    assert "下次登录须修改密码" in body and "锁定至" in body
+    assert "下次登录须修改密码" in body and "登录锁定" in body and "未锁定" in body
 
 
 def test_parameter_rows_start_on_the_first_of_a_month(sysadmin_client):
@@ -271,3 +276,28 @@ def test_an_empty_to_field_means_the_key(sysadmin_client, office):
     for name in ("admin:employers_office_change", "admin:employers_office_delete"):
         response = sysadmin_client.get(reverse(name, args=[office.pk]), {"_to_field": ""})
         assert response.status_code == 200, name
+
+
+def lock_out(username, number="20260001"):
+    for _ in range(5):
+        Client().post("/accounts/login/",
+                      {"employer_number": number, "username": username, "password": "Wrong!2345xyz"})
+    assert lockout.locked_until(username) is not None
+
+
+def test_unlock_lets_a_locked_out_user_log_in_at_once(sysadmin_client, office):
+    from tests.factories import EmployerFactory, OperatorFactory
+
+    employer = EmployerFactory(number="20260001")
+    OperatorFactory(username="op2", employer=employer)
+    lock_out("op2")
+    login = {"employer_number": "20260001", "username": "op2", "password": DEFAULT_PASSWORD}
+    assert "账号已锁定至" in Client().post("/accounts/login/", login).content.decode()
+    page = sysadmin_client.get(reverse("admin:accounts_user_change", args=[User.objects.get(username="op2").pk]))
+    assert "锁定至 20" in page.content.decode()  # the date and time it ends
+
+    response = sysadmin_client.post(reverse("admin:accounts_user_changelist"),
+                                    {"action": "unlock", "_selected_action": [User.objects.get(username="op2").pk]},
+                                    follow=True)
+    assert "已解除 1 个用户的锁定。" in response.content.decode()
+    assert Client().post("/accounts/login/", login).status_code == 302

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
 from shebao.business.contributions import clamped_base, compute_lines
 from shebao.core.choices import ALL_INSURANCE, EmploymentForm, Hukou, PersonIdentity, SuspendReason
@@ -131,11 +132,10 @@ class Command(BaseCommand):
             user.is_active = True
             # Demo users skip the forced first-login password change (README says so).
             user.must_change_password = False
-            user.failed_logins = 0
-            user.locked_until = None
             if not user.pk or not user.check_password(demo.DEMO_PASSWORD):
                 user.set_password(demo.DEMO_PASSWORD)
             user.save()
+            lockout.unlock([user.username])  # a demo login is never left locked
             if spec.employer_number:
                 Membership.objects.update_or_create(
                     user=user, employer=employers[spec.employer_number], defaults={"is_admin": True, "active": True}

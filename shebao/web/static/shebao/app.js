@@ -15,6 +15,21 @@
       ev.target.appendChild(hidden);
     }
   });
+  // A select with data-autosubmit submits its form when changed (no inline handlers: the
+  // Content-Security-Policy allows only these static scripts).
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) { el.form.submit(); }
+  });
+  // Progress bars carry their share as data-percent; the width is set here, not inline.
+  function bars(root) {
+    root.querySelectorAll(".progress > [data-percent]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, parseInt(bar.getAttribute("data-percent"), 10) || 0)) + "%";
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { bars(document); });
+  } else { bars(document); }
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-submitting]").forEach(function (f) { delete f.dataset.submitting; });
   });
