@@ -320,6 +320,11 @@ EN = {
     "照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。": (
         "The photo cannot be compressed to 60 KB or less. Please use an ID photo with a plain background."
     ),
+    # --- free text -----------------------------------------------------------------------------
+    "「%(label)s」含有不可见的控制字符 %(char)s（常见于复制粘贴的文字），请删除该字符后重新填写。": (
+        "%(label)s contains the invisible control character %(char)s (often carried over by copy and paste); "
+        "delete it and type the text again."
+    ),
     # --- employers ----------------------------------------------------------------------------
     "一类行业风险单位的工伤费率浮动档次只能为 100%、120% 或 150%。": (
         "For risk class 1 employers the work-injury rate adjustment level can only be 100%, 120% or 150%."

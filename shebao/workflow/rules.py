@@ -74,6 +74,10 @@ _RULES = [
     Rule("PHONE_FORMAT", E, "「联系电话」应为 11 位手机号或带区号的固定电话，如 13800000000 或 027-85551234。",
          "Phone must be an 11-digit mobile number or a landline with area code, e.g. 027-85551234."),
     Rule("TEXT_LENGTH", E, "「{label}」最多 {max} 个字符。", "{label} may have at most {max} characters."),
+    Rule("TEXT_CONTROL_CHARS", E,
+         "「{label}」含有不可见的控制字符 {char}（常见于复制粘贴的文字，如文字方向控制符），请删除该字符后重新填写。",
+         "{label} contains the invisible control character {char} (often carried over by copy and paste, such as a "
+         "text-direction control); delete it and type the text again."),
     Rule("ID_TYPE", E, "「证件类型」无效，请选择居民身份证、港澳台居民居住证或外国人永久居留身份证。",
          "ID type is invalid; choose a resident ID card, an HMT residence permit or a foreigner's permanent residence ID."),
     Rule("ID_FORMAT", E, "「证件号码」应为 18 位（末位可为 X）或 15 位数字的居民身份证号码。",

@@ -92,6 +92,25 @@ def test_office_with_materials_checklist_inline(sysadmin_client):
     assert checklist.item_list() == ["《企业参保人员增员表》加盖公章", "劳动合同复印件"]
 
 
+@pytest.mark.parametrize("field, label", [("address", "单位地址"), ("name", "单位名称"), ("contact_name", "联系人")])
+def test_employer_text_with_a_direction_control_is_refused(sysadmin_client, office, field, label):
+    response = sysadmin_client.post(reverse("admin:employers_employer_add"),
+                                    employer_form(office, **{field: "东区\u202e路3号"}))
+    assert response.status_code == 200
+    assert f"「{label}」含有不可见的控制字符 U+202E" in response.content.decode()
+    assert not Employer.objects.exists()
+
+
+def test_office_address_with_a_control_character_is_refused(sysadmin_client):
+    data = {"code": "C02", "name": "北区社保处", "address": "北区\x1b五路5号", "hours": "周一至周五 9:00-17:00",
+            "phone": "", "checklists-TOTAL_FORMS": "0", "checklists-INITIAL_FORMS": "0",
+            "checklists-MIN_NUM_FORMS": "0", "checklists-MAX_NUM_FORMS": "1000", "_save": "保存"}
+    response = sysadmin_client.post(reverse("admin:employers_office_add"), data)
+    assert response.status_code == 200
+    assert "「办公地址」含有不可见的控制字符 U+001B" in response.content.decode()
+    assert not Office.objects.filter(code="C02").exists()
+
+
 def user_form(**changes) -> dict:
     data = {"username": "clerk_new", "last_name": "王", "first_name": "芳", "role": Role.CLERK, "office": "",
             "usable_password": "true", "password1": "Tempo!rary2025x", "password2": "Tempo!rary2025x", "_save": "保存"}
