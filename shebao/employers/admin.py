@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shebao.core.identity import check_uscc
+from shebao.core.identity import check_uscc, uscc_issue_params
 from shebao.core.text import hidden_character
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.workflow import registry
@@ -87,7 +87,7 @@ class EmployerForm(NoHiddenCharacters, forms.ModelForm):
     def clean_credit_code(self) -> str:
         code, error = check_uscc(self.cleaned_data.get("credit_code", ""))
         if error:
-            raise forms.ValidationError(render(error), code=error)
+            raise forms.ValidationError(render(error, params=uscc_issue_params()), code=error)
         return code
 
     def clean(self):

@@ -100,8 +100,14 @@ _RULES = [
     Rule("SEX_MISMATCH", E, "「性别」与证件号码不一致：号码显示为{expected}。", "Sex does not match the ID number, which says {expected}."),
     Rule("BIRTH_MISMATCH", E, "「出生日期」与证件号码不一致：号码显示为 {expected}。",
          "Birth date does not match the ID number, which says {expected}."),
-    Rule("USCC_FORMAT", E, "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）。",
-         "Unified social credit code must be 18 digits or capital letters (no I, O, Z, S, V)."),
+    Rule("USCC_FORMAT", E,
+         "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）：第 1 位为登记管理部门代码（{authorities}），"
+         "第 2 位为机构类别代码，第 3–8 位为登记管理机关行政区划码（6 位数字），第 9–17 位为主体标识码（组织机构代码），"
+         "第 18 位为校验码。请对照营业执照或登记证书核对。",
+         "Unified social credit code must be 18 digits or capital letters (no I, O, Z, S, V): position 1 the "
+         "registration authority ({authorities}), 2 the organisation type, 3–8 the administrative division code "
+         "(six digits), 9–17 the organisation code, 18 the check character. Check it against the business licence "
+         "or registration certificate."),
     Rule("USCC_CHECKSUM", E, "「统一社会信用代码」校验位不正确，请核对。", "Unified social credit code: the check character is wrong."),
     Rule("INSURANCE_TYPES", E, "「{label}」含无法识别的险种“{value}”，可选：养老、医疗、失业、工伤、生育，用顿号分隔，留空表示全部。",
          "{label}: unknown insurance type '{value}'; use pension, medical, unemployment, injury, maternity separated by commas, blank for all."),

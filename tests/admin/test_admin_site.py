@@ -59,6 +59,20 @@ def test_bad_credit_code_is_refused(sysadmin_client, office, code, message):
     assert not Employer.objects.exists()
 
 
+@pytest.mark.parametrize("body", ["91MA4K0Y1Q2W3E4R5", "B1420100MA4K0Y1Q2"], ids=["division_letters", "authority"])
+def test_credit_code_with_a_fitting_check_character_but_wrong_parts_is_refused(sysadmin_client, office, body):
+    from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS
+
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
+    code = body + USCC_CHARS[(31 - total % 31) % 31]
+    response = sysadmin_client.post(reverse("admin:employers_employer_add"), employer_form(office, credit_code=code))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "第 1 位为登记管理部门代码（1–9、A、N、Y）" in page
+    assert "第 3–8 位为登记管理机关行政区划码（6 位数字）" in page
+    assert not Employer.objects.exists()
+
+
 def test_risk_class_1_allows_only_float_100_120_150(sysadmin_client, office):
     refused = sysadmin_client.post(reverse("admin:employers_employer_add"),
                                    employer_form(office, injury_float_percent="50"))
