@@ -101,8 +101,9 @@ _RULES = [
     Rule("BIRTH_MISMATCH", E, "「出生日期」与证件号码不一致：号码显示为 {expected}。",
          "Birth date does not match the ID number, which says {expected}."),
     Rule("USCC_FORMAT", E,
-         "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）：第 1 位为登记管理部门代码（{authorities}），"
-         "第 2 位为机构类别代码，第 3–8 位为登记管理机关行政区划码（6 位数字），第 9–17 位为主体标识码（组织机构代码），"
+         "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）："
+         "第 1 位为登记管理部门代码（{authorities}），第 2 位为机构类别代码，"
+         "第 3–8 位为登记管理机关行政区划码（6 位数字），第 9–17 位为主体标识码（组织机构代码），"
          "第 18 位为校验码。请对照营业执照或登记证书核对。",
          "Unified social credit code must be 18 digits or capital letters (no I, O, Z, S, V): position 1 the "
          "registration authority ({authorities}), 2 the organisation type, 3–8 the administrative division code "
