@@ -301,13 +301,31 @@ EN = {
     "照片文件为空，请重新选择。": "The photo file is empty. Please choose another.",
     "照片文件超过 %(mb)d MB，请压缩后上传。": "The photo file is larger than %(mb)d MB. Please compress it and upload again.",
     "照片须为 JPEG 或 PNG 格式的图片。": "The photo must be a JPEG or PNG image.",
-    "照片像素过大，请上传普通证件照。": "The photo has too many pixels. Please upload an ordinary ID photo.",
+    "照片像素过大（超过 4000 万像素），请缩小后上传普通证件照。": (
+        "The photo has too many pixels (more than 40 million). Please make it smaller and upload an ordinary ID photo."
+    ),
+    "照片的宽或高超过 %(max)d 像素（本照片为 %(width)d×%(height)d），请缩小后上传。": (
+        "The photo is wider or taller than %(max)d pixels (this one is %(width)d×%(height)d). Please make it smaller and upload it again."
+    ),
+    "照片的宽高比例不合适（本照片为 %(width)d×%(height)d）：宽度须为高度的 %(low)s–%(high)s 倍。请裁剪为竖版证件照后上传。": (
+        "The photo's proportions do not suit an ID photo (this one is %(width)d×%(height)d): the width must be "
+        "%(low)s–%(high)s times the height. Please crop it to an upright ID photo and upload it again."
+    ),
+    "照片文件不完整：图像数据没有填满文件声明的 %(width)d×%(height)d 像素，文件可能在传输中被截断或已损坏。请用原图重新导出后上传。": (
+        "The photo file is incomplete: its image data does not fill the %(width)d×%(height)d pixels the file declares; "
+        "it may have been cut off in transfer or damaged. Please export the original picture again and upload it."
+    ),
     "照片太小（至少 100×120 像素），请上传清晰的证件照。": (
         "The photo is too small (at least 100×120 pixels). Please upload a clear ID photo."
     ),
     "无法读取该照片文件，文件可能已损坏或不是图片。": "The photo cannot be read; the file may be damaged or not an image.",
     "照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。": (
         "The photo cannot be compressed to 60 KB or less. Please use an ID photo with a plain background."
+    ),
+    # --- free text -----------------------------------------------------------------------------
+    "「%(label)s」含有不可见的控制字符 %(char)s（常见于复制粘贴的文字），请删除该字符后重新填写。": (
+        "%(label)s contains the invisible control character %(char)s (often carried over by copy and paste); "
+        "delete it and type the text again."
     ),
     # --- employers ----------------------------------------------------------------------------
     "一类行业风险单位的工伤费率浮动档次只能为 100%、120% 或 150%。": (

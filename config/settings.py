@@ -219,6 +219,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SHEBAO_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 SHEBAO_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+# 统一社会信用代码 (GB 32100), position 1: the registration authority codes accepted.
+SHEBAO_USCC_AUTHORITIES = "".join(env("SHEBAO_USCC_AUTHORITIES", "123456789ANY").upper().split())
+if not SHEBAO_USCC_AUTHORITIES or set(SHEBAO_USCC_AUTHORITIES) - set("0123456789ABCDEFGHJKLMNPQRTUWXY"):
+    raise ImproperlyConfigured("SHEBAO_USCC_AUTHORITIES must be code characters of GB 32100, e.g. 123456789ANY.")
 
 # Background work: django-q2 with its ORM broker (see docs/operations.md).
 # "short" serves single audits; "long" serves batches, so a big batch never delays a single.

@@ -32,6 +32,7 @@ from shebao.core.errors import ApplicationError, NotFound
 from shebao.core.http import parse_ids
 from shebao.core.identity import id_key as make_id_key
 from shebao.core.identity import id_text
+from shebao.core.text import without_hidden_characters
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import registry
 from shebao.workflow.fields import FieldSpec, choice_value
@@ -80,6 +81,7 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
     (导入中) with the file and queue the import on the long queue in the same commit."""
     business = batch_business(business_type)
     layout = reader.inspect(data, business)  # FileRefused: nothing written
+    filename = without_hidden_characters(filename or "")[:255]  # stored and shown as it reads
     with transaction.atomic():
         tx = Transaction.objects.create(
             employer=employer, business_type=business.code, mode=Mode.BATCH, operator=actor,
@@ -89,13 +91,13 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
         tx.serial = make_serial(tx)
         tx.save(update_fields=["serial"])
         Upload.objects.create(
-            transaction=tx, filename=(filename or "")[:255], kind=layout.kind, size=len(data),
+            transaction=tx, filename=filename, kind=layout.kind, size=len(data),
             sha256=hashlib.sha256(data).hexdigest(), content=data, sheet_index=layout.sheet_index,
             sheet_name=layout.sheet_name[:100], header_row=layout.header_row, columns=layout.columns,
             data_rows=layout.data_rows, encoding=layout.encoding, delimiter=layout.delimiter,
         )
         log_event(tx, actor=actor, action="create", to_state=State.IMPORTING,
-                  detail={"filename": (filename or "")[:255], "row_count": layout.data_rows, "format": layout.kind})
+                  detail={"filename": filename, "row_count": layout.data_rows, "format": layout.kind})
         enqueue_import(tx)
     return tx
 

@@ -144,14 +144,44 @@ USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
-def check_uscc(value: object) -> tuple[str, str | None]:
+USCC_AUTHORITIES = "123456789ANY"  # the default of settings.SHEBAO_USCC_AUTHORITIES
+_USCC_PARTS = re.compile(f"([{USCC_CHARS}])[{USCC_CHARS}][0-9]{{6}}[{USCC_CHARS}]{{10}}")
+
+
+def uscc_authorities() -> str:
+    from django.conf import settings
+
+    return getattr(settings, "SHEBAO_USCC_AUTHORITIES", USCC_AUTHORITIES)
+
+
+def check_uscc(value: object, authorities: str | None = None) -> tuple[str, str | None]:
+    """GB 32100: position 1 the registration authority (one of `authorities`, by default the
+    setting), 2 the organisation type, 3–8 the administrative division (six digits), 9–17 the
+    organisation code, 18 the check character; all from the code alphabet (no I, O, Z, S, V)."""
     text = clean_text(value)
-    if not re.fullmatch(f"[{USCC_CHARS}]{{18}}", text):
+    parts = _USCC_PARTS.fullmatch(text)
+    if not parts or parts.group(1) not in (authorities or uscc_authorities()):
         return text, "USCC_FORMAT"
     total = sum(USCC_CHARS.index(c) * w for c, w in zip(text[:17], USCC_WEIGHTS, strict=True))
     if USCC_CHARS[(31 - total % 31) % 31] != text[17]:
         return text, "USCC_CHECKSUM"
     return text, None
+
+
+def uscc_issue_params(authorities: str | None = None) -> dict:
+    """The parameters of USCC_FORMAT's message: the accepted authority codes, runs of digits
+    written as ranges ("1–9、A、N、Y")."""
+    chosen = authorities or uscc_authorities()
+    digits = [int(c) for c in "0123456789" if c in chosen]
+    parts: list[str] = []
+    start = 0
+    for end in range(1, len(digits) + 1):
+        if end == len(digits) or digits[end] != digits[end - 1] + 1:
+            run = digits[start:end]
+            parts += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(d) for d in run]
+            start = end
+    parts += [c for c in USCC_CHARS if c.isalpha() and c in chosen]
+    return {"authorities": {"zh": "、".join(parts), "en": ", ".join(parts)}}
 
 
 # Separators people type for the 间隔号 in minority and foreign names. Applied before the

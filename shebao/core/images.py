@@ -1,18 +1,55 @@
-"""Photos for the social security card: checked, re-encoded, never stored as sent."""
+"""Photos for the social security card: checked, re-encoded, never stored as sent.
+
+Refused with a reason each: not JPEG/PNG, more than 40 million pixels (decompression bombs
+included), a side over 6,000 px, under 100×120 px, width/height (as shown, EXIF orientation
+applied) outside 0.5–1.5, or image data that does not fill the declared size.
+
+A photo is refused unless its image data fills the size its header declares. Pillow's own
+answer to that depends on its process-wide LOAD_TRUNCATED_IMAGES, which WeasyPrint (the PDF
+exports) switches on when it is imported and which must never be switched back and forth
+here (other threads decode images at the same time). So the check does not ask Pillow:
+- a file that ends before its image data does is seen by the file object handed to Pillow
+  (a read at the end of the data raises);
+- a JPEG whose header declares more pixels than its data holds decodes, whatever the flag,
+  with the rest filled grey: its scans are checked against what the header declares;
+- a PNG whose header declares more rows than its compressed data holds: the data is
+  inflated and counted against the size the header declares.
+"""
 
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zlib
 
 from django.utils.translation import gettext as _
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shebao.core.errors import ApplicationError
 
 PHOTO_SIZE = (358, 441)
 PHOTO_MAX_OUT = 60 * 1024
-MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded
+MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded (named in PHOTO_PIXELS)
+MAX_SIDE = 6000
+MIN_SIZE = (100, 120)
+ASPECT_RANGE = (0.5, 1.5)  # width / height, as the photo is shown (EXIF orientation applied)
+
+
+class _Incomplete(Exception):
+    """The image data ended before the image did."""
+
+
+class _StrictReader(io.BytesIO):
+    """Once armed, a read at the end of the data means the decoder wanted more than the file has."""
+
+    armed = False
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        if self.armed and not data and size != 0:
+            raise _Incomplete
+        return data
 
 
 def reencode_photo(data: bytes, max_bytes: int) -> bytes:
@@ -20,28 +57,35 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
     if not data:
         raise ApplicationError(_("照片文件为空，请重新选择。"), code="PHOTO_EMPTY")
     if len(data) > max_bytes:
-        raise ApplicationError(_("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": max_bytes // (1024 * 1024)},
-                               code="PHOTO_TOO_LARGE")
+        raise ApplicationError(
+            _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": max_bytes // (1024 * 1024)}, code="PHOTO_TOO_LARGE"
+        )
     if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
         raise ApplicationError(_("照片须为 JPEG 或 PNG 格式的图片。"), code="PHOTO_FORMAT")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
+            reader = _StrictReader(data)
+            with Image.open(reader) as probe:
                 if probe.format not in ("JPEG", "PNG"):
                     raise ApplicationError(_("照片须为 JPEG 或 PNG 格式的图片。"), code="PHOTO_FORMAT")
-                width, height = probe.size
-                if width * height > MAX_PIXELS:
-                    raise ApplicationError(_("照片像素过大，请上传普通证件照。"), code="PHOTO_PIXELS")
-                if width < 100 or height < 120:
-                    raise ApplicationError(_("照片太小（至少 100×120 像素），请上传清晰的证件照。"), code="PHOTO_SMALL")
-                _load_strict(probe)
+                _check_declared_size(*probe.size)
+                if probe.format == "PNG" and not _png_data_fills(data):
+                    raise _incomplete(*probe.size)
+                reader.armed = True
+                probe.load()
+                if probe.format == "JPEG" and not _jpeg_data_fills(data):
+                    raise _incomplete(*probe.size)
                 image = ImageOps.exif_transpose(probe).convert("RGB")
     except ApplicationError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, SyntaxError):
+    except _Incomplete:
+        raise _incomplete(*probe.size) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error):
         raise ApplicationError(_("无法读取该照片文件，文件可能已损坏或不是图片。"), code="PHOTO_UNREADABLE") from None
+    _check_aspect(*image.size)
     image = ImageOps.fit(image, PHOTO_SIZE, Image.Resampling.LANCZOS)
     for quality in (85, 75, 65, 55, 45, 35, 25):
         out = io.BytesIO()
@@ -51,12 +95,169 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
     raise ApplicationError(_("照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。"), code="PHOTO_TOO_COMPLEX")
 
 
-def _load_strict(image: Image.Image) -> None:
-    """Decode fully; a truncated file is an error even though WeasyPrint, once imported,
-    sets Pillow's process-wide LOAD_TRUNCATED_IMAGES (which would pad a cut-off photo grey)."""
-    previous = ImageFile.LOAD_TRUNCATED_IMAGES
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
+def _too_many_pixels() -> ApplicationError:
+    return ApplicationError(_("照片像素过大（超过 4000 万像素），请缩小后上传普通证件照。"), code="PHOTO_PIXELS")
+
+
+def _incomplete(width: int, height: int) -> ApplicationError:
+    return ApplicationError(
+        _(
+            "照片文件不完整：图像数据没有填满文件声明的 %(width)d×%(height)d 像素，文件可能在传输中被截断或已损坏。"
+            "请用原图重新导出后上传。"
+        )
+        % {"width": width, "height": height},
+        code="PHOTO_INCOMPLETE",
+    )
+
+
+def _check_declared_size(width: int, height: int) -> None:
+    """What the header says, checked before any pixel is decoded."""
+    if width * height > MAX_PIXELS:
+        raise _too_many_pixels()
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ApplicationError(
+            _("照片的宽或高超过 %(max)d 像素（本照片为 %(width)d×%(height)d），请缩小后上传。")
+            % {"max": MAX_SIDE, "width": width, "height": height},
+            code="PHOTO_SIDE",
+        )
+    if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+        raise ApplicationError(_("照片太小（至少 100×120 像素），请上传清晰的证件照。"), code="PHOTO_SMALL")
+
+
+def _check_aspect(width: int, height: int) -> None:
+    low, high = ASPECT_RANGE
+    if not low <= width / height <= high:
+        raise ApplicationError(
+            _(
+                "照片的宽高比例不合适（本照片为 %(width)d×%(height)d）：宽度须为高度的 %(low)s–%(high)s 倍。"
+                "请裁剪为竖版证件照后上传。"
+            )
+            % {"width": width, "height": height, "low": low, "high": high},
+            code="PHOTO_ASPECT",
+        )
+
+
+# --- JPEG ------------------------------------------------------------------------------------
+# libjpeg decodes a JPEG whose scans hold fewer blocks than the frame header declares without
+# an error: when a scan's data runs into the next marker, the missing blocks are mid-grey.
+# Two checks see it. A scan with restart markers must have one restart interval per
+# (restart interval) blocks it declares. And the end of every scan's data is given bytes that
+# are not a marker: a complete scan never reads them (the decoder skips them as extraneous
+# bytes before the next marker), a short one decodes them instead of the grey filler, so the
+# picture comes out different (compared at 1/8 scale, where the decoder does little more
+# than read the data).
+
+_SCAN_PADDING = b"\xff\x00" * 64  # stuffed 0xFF bytes: 512 one-bits, never a valid Huffman code
+_SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+
+
+def _jpeg_data_fills(data: bytes) -> bool:
+    ends, short_interval = _jpeg_scans(data)
+    if short_interval:
+        return False
+    padded = b"".join(data[start:end] + _SCAN_PADDING for start, end in zip([0, *ends], ends, strict=False))
+    return _jpeg_eighth(data) == _jpeg_eighth(padded + data[ends[-1] :]) if ends else False
+
+
+def _jpeg_eighth(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()
-    finally:
-        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+        return image.tobytes()
+
+
+def _jpeg_scans(data: bytes) -> tuple[list[int], bool]:
+    """Where each scan's entropy-coded data ends, and whether a scan with restart markers has
+    fewer restart intervals than the blocks it declares need."""
+    ends: list[int] = []
+    size, components, restart = (0, 0), {}, 0
+    offset = 2
+    while offset + 1 < len(data) and data[offset] == 0xFF:
+        marker = data[offset + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            offset += 1
+            continue
+        if marker == 0xD9:  # EOI
+            break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            offset += 2
+            continue
+        (length,) = struct.unpack(">H", data[offset + 2 : offset + 4])
+        segment = data[offset + 4 : offset + 2 + length]
+        offset += 2 + length
+        if marker in _SOF_MARKERS:
+            height, width, count = struct.unpack(">HHB", segment[1:6])
+            size = (width, height)
+            components = {segment[6 + 3 * i]: (segment[7 + 3 * i] >> 4, segment[7 + 3 * i] & 15) for i in range(count)}
+        elif marker == 0xDD:  # DRI
+            (restart,) = struct.unpack(">H", segment[:2])
+        elif marker == 0xDA:  # SOS: entropy-coded data follows, up to the next marker
+            in_scan = [segment[1 + 2 * i] for i in range(segment[0])]
+            restarts = 0
+            while True:
+                offset = data.find(b"\xff", offset)
+                if offset < 0 or offset + 1 >= len(data):
+                    return ends, False  # no marker after the data: Pillow has refused it already
+                following = data[offset + 1]
+                if following == 0x00:
+                    offset += 2
+                elif 0xD0 <= following <= 0xD7:
+                    restarts += 1
+                    offset += 2
+                else:
+                    break
+            ends.append(offset)
+            if restart and restarts + 1 < _ceil(_scan_units(size, components, in_scan), restart):
+                return ends, True
+    return ends, False
+
+
+def _scan_units(size: tuple[int, int], components: dict, in_scan: list[int]) -> int:
+    """The MCUs of a scan: of the interleaved components, or the blocks of the one component."""
+    width, height = size
+    h_max = max((h for h, _v in components.values()), default=1)
+    v_max = max((v for _h, v in components.values()), default=1)
+    if len(in_scan) == 1:
+        h, v = components.get(in_scan[0], (1, 1))
+        return _ceil(_ceil(width * h, h_max), 8) * _ceil(_ceil(height * v, v_max), 8)
+    return _ceil(width, 8 * h_max) * _ceil(height, 8 * v_max)
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+# --- PNG -------------------------------------------------------------------------------------
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _png_data_fills(data: bytes) -> bool:
+    """The inflated IDAT data holds every row (and its filter byte) that IHDR declares."""
+    width, height, depth, colour, _compression, _filter, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    bits = _PNG_CHANNELS.get(colour, 4) * depth
+
+    def size(w: int, h: int) -> int:
+        return h * (1 + (w * bits + 7) // 8) if w and h else 0
+
+    if interlace:
+        expected = sum(
+            size((width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy)
+            for x0, y0, dx, dy in _ADAM7
+            if width > x0 and height > y0
+        )
+    else:
+        expected = size(width, height)
+    inflater, got, offset = zlib.decompressobj(), 0, 8
+    while offset + 8 <= len(data) and got < expected:
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if kind == b"IDAT":
+            chunk = data[offset + 8 : offset + 8 + length]
+            while chunk and got < expected:
+                got += len(inflater.decompress(chunk, 1 << 20))
+                chunk = inflater.unconsumed_tail
+        elif kind == b"IEND":
+            break
+        offset += 12 + length
+    return got >= expected

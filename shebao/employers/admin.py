@@ -6,13 +6,40 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shebao.core.identity import check_uscc
+from shebao.core.identity import check_uscc, uscc_issue_params
+from shebao.core.text import hidden_character
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.workflow import registry
 from shebao.workflow.rules import render
 
 # Risk class 1 (the lowest) may only stay at or float above the base rate.
 RISK1_FLOATS = (100, 120, 150)
+
+
+class NoHiddenCharacters:
+    """The free-text fields of an administration form refuse bidi and control characters."""
+
+    text_fields: tuple[str, ...] = ()
+
+    def _refuse_hidden_characters(self) -> None:
+        for name in self.text_fields:
+            value = self.cleaned_data.get(name)
+            if isinstance(value, str) and (char := hidden_character(value)):
+                self.add_error(name, render("TEXT_CONTROL_CHARS", params={"label": str(self.fields[name].label),
+                                                                          "char": char}))
+
+
+class OfficeForm(NoHiddenCharacters, forms.ModelForm):
+    text_fields = ("name", "address", "hours", "phone")
+
+    class Meta:
+        model = Office
+        fields = ("code", "name", "address", "hours", "phone")
+
+    def clean(self):
+        data = super().clean()
+        self._refuse_hidden_characters()
+        return data
 
 
 class ChecklistForm(forms.ModelForm):
@@ -32,6 +59,7 @@ class MaterialsChecklistInline(admin.StackedInline):
 
 @admin.register(Office)
 class OfficeAdmin(admin.ModelAdmin):
+    form = OfficeForm
     list_display = ("code", "name", "address", "hours", "phone")
     search_fields = ("code", "name")
     inlines = [MaterialsChecklistInline]
@@ -45,7 +73,7 @@ class MaterialsChecklistAdmin(admin.ModelAdmin):
     list_select_related = ("office",)
 
 
-class EmployerForm(forms.ModelForm):
+class EmployerForm(NoHiddenCharacters, forms.ModelForm):
     # Longer than 18 on input: spaces and full-width characters are normalised away.
     credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=60)
 
@@ -54,14 +82,17 @@ class EmployerForm(forms.ModelForm):
         fields = ("number", "name", "credit_code", "office", "is_vip", "active", "risk_class", "injury_float_percent",
                   "contact_name", "contact_phone", "address")
 
+    text_fields = ("name", "contact_name", "contact_phone", "address")
+
     def clean_credit_code(self) -> str:
         code, error = check_uscc(self.cleaned_data.get("credit_code", ""))
         if error:
-            raise forms.ValidationError(render(error), code=error)
+            raise forms.ValidationError(render(error, params=uscc_issue_params()), code=error)
         return code
 
     def clean(self):
         data = super().clean()
+        self._refuse_hidden_characters()
         risk, grade = data.get("risk_class"), data.get("injury_float_percent")
         if risk == 1 and grade is not None and grade not in RISK1_FLOATS:
             self.add_error("injury_float_percent",

@@ -18,6 +18,7 @@ from shebao.core.choices import ALL_INSURANCE, InsuranceType
 from shebao.core.identity import check_id, check_name, clean_text
 from shebao.core.money import fen, parse_money
 from shebao.core.months import FULLWIDTH, format_month, parse_date, parse_month
+from shebao.core.text import hidden_character, one_line
 from shebao.workflow.rules import Issue
 
 
@@ -201,9 +202,11 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
             if not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8}", phone):
                 result.add("PHONE_FORMAT", spec)
         else:
-            text = str(value).strip()
+            text = one_line(str(value)).strip()
             result.data[spec.name] = text
-            if len(text) > spec.max_length:
+            if char := hidden_character(text):
+                result.add("TEXT_CONTROL_CHARS", spec, char=char)
+            elif len(text) > spec.max_length:
                 result.add("TEXT_LENGTH", spec, max=spec.max_length)
     return result
 

@@ -74,6 +74,10 @@ _RULES = [
     Rule("PHONE_FORMAT", E, "「联系电话」应为 11 位手机号或带区号的固定电话，如 13800000000 或 027-85551234。",
          "Phone must be an 11-digit mobile number or a landline with area code, e.g. 027-85551234."),
     Rule("TEXT_LENGTH", E, "「{label}」最多 {max} 个字符。", "{label} may have at most {max} characters."),
+    Rule("TEXT_CONTROL_CHARS", E,
+         "「{label}」含有不可见的控制字符 {char}（常见于复制粘贴的文字，如文字方向控制符），请删除该字符后重新填写。",
+         "{label} contains the invisible control character {char} (often carried over by copy and paste, such as a "
+         "text-direction control); delete it and type the text again."),
     Rule("ID_TYPE", E, "「证件类型」无效，请选择居民身份证、港澳台居民居住证或外国人永久居留身份证。",
          "ID type is invalid; choose a resident ID card, an HMT residence permit or a foreigner's permanent residence ID."),
     Rule("ID_FORMAT", E, "「证件号码」应为 18 位（末位可为 X）或 15 位数字的居民身份证号码。",
@@ -96,8 +100,15 @@ _RULES = [
     Rule("SEX_MISMATCH", E, "「性别」与证件号码不一致：号码显示为{expected}。", "Sex does not match the ID number, which says {expected}."),
     Rule("BIRTH_MISMATCH", E, "「出生日期」与证件号码不一致：号码显示为 {expected}。",
          "Birth date does not match the ID number, which says {expected}."),
-    Rule("USCC_FORMAT", E, "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）。",
-         "Unified social credit code must be 18 digits or capital letters (no I, O, Z, S, V)."),
+    Rule("USCC_FORMAT", E,
+         "「统一社会信用代码」应为 18 位数字或大写字母（不含 I、O、Z、S、V）："
+         "第 1 位为登记管理部门代码（{authorities}），第 2 位为机构类别代码，"
+         "第 3–8 位为登记管理机关行政区划码（6 位数字），第 9–17 位为主体标识码（组织机构代码），"
+         "第 18 位为校验码。请对照营业执照或登记证书核对。",
+         "Unified social credit code must be 18 digits or capital letters (no I, O, Z, S, V): position 1 the "
+         "registration authority ({authorities}), 2 the organisation type, 3–8 the administrative division code "
+         "(six digits), 9–17 the organisation code, 18 the check character. Check it against the business licence "
+         "or registration certificate."),
     Rule("USCC_CHECKSUM", E, "「统一社会信用代码」校验位不正确，请核对。", "Unified social credit code: the check character is wrong."),
     Rule("INSURANCE_TYPES", E, "「{label}」含无法识别的险种“{value}”，可选：养老、医疗、失业、工伤、生育，用顿号分隔，留空表示全部。",
          "{label}: unknown insurance type '{value}'; use pension, medical, unemployment, injury, maternity separated by commas, blank for all."),

@@ -24,6 +24,7 @@ from shebao.core import bulk
 from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
+from shebao.core.text import check_reason
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import registry
 from shebao.workflow.models import (
@@ -499,6 +500,7 @@ def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transa
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写回退原因。"), code="REASON_REQUIRED")
+    check_reason(reason, _("回退原因"))
     reasons = [Issue("CLERK_RETURNED", "", {"reason": reason[:500]}).as_dict()]
     with transaction.atomic():
         return transition(tx, from_states=(State.REVIEW,), to_state=State.RETURNED, version=version, actor=clerk,
@@ -516,6 +518,7 @@ def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) 
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写回退原因。"), code="REASON_REQUIRED")
+    check_reason(reason, _("失败原因"))
     with transaction.atomic():
         # Locked like clerk_approve locks it: a row is never marked while the batch is applied.
         if not Transaction.objects.select_for_update().filter(pk=tx.pk, state=State.REVIEW).exists():
@@ -555,6 +558,7 @@ def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = 
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(_("请填写退单原因。"), code="REASON_REQUIRED")
+    check_reason(reason, _("退单原因"))
     if actor.is_clerk:
         _check_clerk(tx, actor)
     reasons = [Issue("CANCELLED_BY_AGENCY", "", {"reason": reason[:500]}).as_dict()]

@@ -62,6 +62,20 @@ def test_bad_credit_code_is_refused(sysadmin_client, office, code, message):
     assert not Employer.objects.exists()
 
 
+@pytest.mark.parametrize("body", ["91MA4K0Y1Q2W3E4R5", "B1420100MA4K0Y1Q2"], ids=["division_letters", "authority"])
+def test_credit_code_with_a_fitting_check_character_but_wrong_parts_is_refused(sysadmin_client, office, body):
+    from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS
+
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
+    code = body + USCC_CHARS[(31 - total % 31) % 31]
+    response = sysadmin_client.post(reverse("admin:employers_employer_add"), employer_form(office, credit_code=code))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "第 1 位为登记管理部门代码（1–9、A、N、Y）" in page
+    assert "第 3–8 位为登记管理机关行政区划码（6 位数字）" in page
+    assert not Employer.objects.exists()
+
+
 def test_risk_class_1_allows_only_float_100_120_150(sysadmin_client, office):
     refused = sysadmin_client.post(reverse("admin:employers_employer_add"),
                                    employer_form(office, injury_float_percent="50"))
@@ -93,6 +107,25 @@ def test_office_with_materials_checklist_inline(sysadmin_client):
     office = Office.objects.get(code="C01")
     checklist = MaterialsChecklist.objects.get(office=office)
     assert checklist.item_list() == ["《企业参保人员增员表》加盖公章", "劳动合同复印件"]
+
+
+@pytest.mark.parametrize("field, label", [("address", "单位地址"), ("name", "单位名称"), ("contact_name", "联系人")])
+def test_employer_text_with_a_direction_control_is_refused(sysadmin_client, office, field, label):
+    response = sysadmin_client.post(reverse("admin:employers_employer_add"),
+                                    employer_form(office, **{field: "东区\u202e路3号"}))
+    assert response.status_code == 200
+    assert f"「{label}」含有不可见的控制字符 U+202E" in response.content.decode()
+    assert not Employer.objects.exists()
+
+
+def test_office_address_with_a_control_character_is_refused(sysadmin_client):
+    data = {"code": "C02", "name": "北区社保处", "address": "北区\x1b五路5号", "hours": "周一至周五 9:00-17:00",
+            "phone": "", "checklists-TOTAL_FORMS": "0", "checklists-INITIAL_FORMS": "0",
+            "checklists-MIN_NUM_FORMS": "0", "checklists-MAX_NUM_FORMS": "1000", "_save": "保存"}
+    response = sysadmin_client.post(reverse("admin:employers_office_add"), data)
+    assert response.status_code == 200
+    assert "「办公地址」含有不可见的控制字符 U+001B" in response.content.decode()
+    assert not Office.objects.filter(code="C02").exists()
 
 
 def user_form(**changes) -> dict:

@@ -212,6 +212,67 @@ def test_uscc_wrong_length_or_characters(value):
     assert check_uscc(value)[1] == "USCC_FORMAT"
 
 
+@pytest.mark.parametrize("division", ["MA4K0Y", "42Q100", "4201A0", "HHHHHH", "42010Y"])
+def test_uscc_division_code_must_be_six_digits_even_with_a_fitting_check_character(division):
+    """The outside audit: letters in positions 3–8 passed when the check character fitted."""
+    code = ref_uscc(f"91{division}MA4K0Y1Q2")
+    assert check_uscc(code) == (code, "USCC_FORMAT")
+
+
+@pytest.mark.parametrize("authority", list("123456789ANY"))
+def test_uscc_every_default_registration_authority_is_accepted(authority):
+    code = ref_uscc(f"{authority}1420100MA4K0Y1Q2")
+    assert check_uscc(code) == (code, None)
+
+
+@pytest.mark.parametrize("authority", list("0BCDEFGHJKLMPQRTUWX"))
+def test_uscc_other_registration_authorities_are_refused(authority):
+    code = ref_uscc(f"{authority}1420100MA4K0Y1Q2")
+    assert check_uscc(code) == (code, "USCC_FORMAT")
+
+
+@pytest.mark.parametrize("kind", list(USCC_CHARS))
+def test_uscc_organisation_type_may_be_any_code_character(kind):
+    code = ref_uscc(f"9{kind}420100MA4K0Y1Q2")
+    assert check_uscc(code)[1] is None
+
+
+def test_uscc_authorities_come_from_the_setting(settings):
+    code = ref_uscc("A1420100MA4K0Y1Q2")
+    settings.SHEBAO_USCC_AUTHORITIES = "9"
+    assert check_uscc(code)[1] == "USCC_FORMAT"
+    assert check_uscc(ref_uscc("91420100MA4K0Y1Q2"))[1] is None
+    settings.SHEBAO_USCC_AUTHORITIES = "9A"
+    assert check_uscc(code)[1] is None
+
+
+def test_uscc_format_message_says_what_each_part_must_be(settings):
+    from shebao.core.identity import uscc_issue_params
+    from shebao.workflow.rules import render
+
+    zh = render("USCC_FORMAT", params=uscc_issue_params(), language="zh-hans")
+    assert "第 1 位为登记管理部门代码（1–9、A、N、Y）" in zh
+    assert "第 2 位为机构类别代码" in zh and "第 3–8 位为登记管理机关行政区划码（6 位数字）" in zh
+    assert "第 9–17 位为主体标识码（组织机构代码）" in zh and "第 18 位为校验码" in zh
+    en = render("USCC_FORMAT", params=uscc_issue_params(), language="en")
+    assert "position 1 the registration authority (1–9, A, N, Y)" in en and "3–8 the administrative division" in en
+    settings.SHEBAO_USCC_AUTHORITIES = "159N"
+    assert "登记管理部门代码（1、5、9、N）" in render("USCC_FORMAT", params=uscc_issue_params(), language="zh-hans")
+
+
+def test_test_and_demo_credit_codes_are_valid():
+    from shebao.core.management.demo import credit_code
+    from tests.admin.conftest import make_uscc as admin_uscc
+    from tests.business.test_suspend import make_uscc as suspend_uscc
+    from tests.factories import make_credit_code
+    from tests.workflow.helpers import make_uscc as workflow_uscc
+
+    for n in (1, 7, 99, 12345, 99999):
+        for code in (admin_uscc(n), suspend_uscc(n), make_credit_code(n), workflow_uscc(n),
+                     credit_code("420102", n), credit_code("420106", n)):
+            assert check_uscc(code) == (code, None), code
+
+
 # --- names -------------------------------------------------------------------------------
 
 
