@@ -151,7 +151,8 @@ def _row_key(business, result) -> str:
         return ""
     type_spec = _spec_of_kind(business, "id_type")
     bad = {id_spec.name} | ({type_spec.name} if type_spec else set())
-    if any(i.field in bad and i.code in ID_FIELD_CODES for i in result.issues):
+    # A row whose check raised holds its cells as typed, not a checked number: no person key.
+    if any((i.field in bad and i.code in ID_FIELD_CODES) or i.code == "ROW_INTERNAL_ERROR" for i in result.issues):
         return ""
     number = result.data.get(id_spec.name, "")
     if not number:
@@ -218,7 +219,10 @@ def run_import(tx_id: int) -> str:
     rows_of: dict[str, list[int]] = defaultdict(list)
     id_names = [s.name for s in (_spec_of_kind(business, "id_type"), _spec_of_kind(business, "id_number")) if s]
     for row_no, raw in rows:
-        key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
+        try:
+            key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
+        except Exception:  # the row's own check fails it (and logs why); it pairs with no other row
+            key = ""
         if key:
             rows_of[key].append(row_no)
     duplicates = {key: numbers for key, numbers in rows_of.items() if len(numbers) > 1}
@@ -274,7 +278,9 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     id_name = _spec_of_kind(business, "id_number").name if _spec_of_kind(business, "id_number") else ""
     items = []
     for row_no, raw in chunk:
-        result = business.check_row(job.cook(raw), job.params, tx.employer)
+        # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
+        result = registry.check_row_safely(business, raw, job.params, tx.employer, prepare=job.cook,
+                                           where=f"import {tx.serial} row {row_no}")
         key = _row_key(business, result)
         issues = list(result.issues)
         if key in job.duplicates:

@@ -9,11 +9,13 @@ a job exists exactly when the state change that asks for it was committed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django_q.models import OrmQ
 
 from shebao.core import bulk
-from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.core.errors import ApplicationError, Conflict, NotFound, log_reference
 from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
 from shebao.params.services import ParamSnapshot
@@ -47,6 +49,8 @@ ACTION_LABELS = {
     "photo": gettext_lazy("上传照片"), "delete_rows": gettext_lazy("删除人员"), "import": gettext_lazy("导入"), "mark_failed": gettext_lazy("标记审核失败"),
     "requeue": gettext_lazy("重新排队审核"), "requeue_import": gettext_lazy("重新排队导入"),
 }
+
+log = logging.getLogger(__name__)
 
 
 def log_event(tx: Transaction, *, actor, action: str, from_state: str = "", to_state: str = "",
@@ -150,7 +154,7 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
     """
     business = registry.get(business_type)
     params = params or ParamSnapshot.load()
-    result = business.check_row(raw, params, employer)
+    result = registry.check_row_safely(business, raw, params, employer, where="save")
     if has_errors(result.issues):
         return SaveResult(None, result.issues)
     data = result.data
@@ -299,10 +303,12 @@ def run_audit(tx_id: int) -> str:
         if not chunk:
             break
         last_chunk = len(chunk) < settings.SHEBAO_AUDIT_CHUNK  # rows do not change while auditing
-        results = business.audit(tx, chunk, ctx)
+        results = audit_chunk_safely(business, tx, chunk, ctx)
         for item in chunk:
             # Row rules again (time passes: a start month may have aged), then the register's.
-            issues = business.check_row(item.data, ctx.params, tx.employer).issues + results.get(item.pk, [])
+            row = registry.check_row_safely(business, item.data, ctx.params, tx.employer,
+                                            where=f"audit {tx.serial} row {item.row_no}")
+            issues = row.issues + results.get(item.pk, [])
             item.audit_issues = [i.as_dict() for i in issues]
             item.audit_status = AuditStatus.FAILED if has_errors(issues) else AuditStatus.PASSED
         with transaction.atomic():
@@ -320,6 +326,36 @@ def run_audit(tx_id: int) -> str:
         # Every row was just rewritten: the result screen is read next (see bulk).
         bulk.refresh_statistics(Item, total)
     return finish_audit(tx, business, ctx)
+
+
+def audit_chunk_safely(business: registry.BusinessType, tx: Transaction, chunk: list[Item],
+                       ctx: registry.AuditContext) -> dict[int, list[Issue]]:
+    """`business.audit` of a chunk; if it raises, the chunk's rows one by one, so that only the
+    row it raises on fails (ROW_INTERNAL_ERROR with the reference of the logged traceback)
+    and the other rows of the batch are audited as ever."""
+    try:
+        with _savepoint():
+            return business.audit(tx, chunk, ctx)
+    except Exception:
+        log.warning("audit %s: the register rules raised on a chunk of %d rows; auditing them one by one",
+                    tx.serial, len(chunk), exc_info=True)
+    results: dict[int, list[Issue]] = {}
+    for item in chunk:
+        try:
+            with _savepoint():
+                results[item.pk] = business.audit(tx, [item], ctx).get(item.pk, [])
+        except Exception:
+            ref = log_reference(log, "audit %s row %s: the register rules of %s raised", tx.serial, item.row_no,
+                                business.code)
+            results[item.pk] = [Issue("ROW_INTERNAL_ERROR", "", {"ref": ref})]
+    return results
+
+
+def _savepoint():
+    """Inside a surrounding database transaction, a query that failed would leave it unusable
+    for the next row: a savepoint contains it. Outside one (the worker) nothing is needed, and
+    on SQLite an atomic block would take the write lock for a read."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 # The audit status of a row no audit has seen yet.
