@@ -46,7 +46,7 @@ from shebao.workflow.models import (
     Transaction,
 )
 from shebao.workflow.rules import Issue, has_errors
-from shebao.workflow.services import log_event, make_serial, requeue_silent, stale_conflict, transition
+from shebao.workflow.services import log_event, make_serial, requeue_silent, run_job, stale_conflict, transition
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,12 @@ def enqueue_import(tx: Transaction) -> None:
 
     async_task("shebao.batch.jobs.import_job", tx.pk, cluster=settings.Q_LONG, task_name=f"import-{tx.serial}",
                group="import")
+
+
+def run_import_job(tx_id: int) -> str:
+    """The import job as the worker runs it: attempts counted on the transaction, and an
+    import that fails its last attempt stays visible with its reason and can be cancelled."""
+    return run_job(tx_id, State.IMPORTING, run_import)
 
 
 def sweep_stuck_imports(now=None) -> int:
@@ -309,8 +315,14 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
                 return True
         _insert_items(tx, items)
         _take_locks(tx, business, items, holders)
-        Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(items),
-                                                    heartbeat_at=timezone.now())
+        # Conditional, and last: a 退单 of the import (allowed once its job was given up)
+        # committed meanwhile makes this chunk store nothing; one that comes later waits for
+        # this row lock and then releases the locks this chunk took. No lock is held from the
+        # start of the chunk, so the processes of a parallel import do not wait on each other.
+        if not Transaction.objects.filter(pk=tx.pk, state=State.IMPORTING).update(
+                progress_done=F("progress_done") + len(items), heartbeat_at=timezone.now()):
+            transaction.set_rollback(True)
+            return False
     return True
 
 
@@ -530,10 +542,13 @@ def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], row
         if holders != (upload.lock_holders or {}):
             Upload.objects.filter(pk=upload.pk).update(lock_holders=holders)
         try:
+            # A delivery still running when an earlier one was given up may finish after all:
+            # then the import did not fail, and its failure is no longer shown.
             transition(tx, from_states=(State.IMPORTING,), to_state=State.SAVED, version=None, actor=None,
                        action="import", detail={"total": counts["total"], "import_failed": counts["failed"]},
                        total_count=counts["total"], import_failed_count=counts["failed"],
-                       progress_done=F("progress_total"), saved_at=now, touched_at=now)
+                       progress_done=F("progress_total"), saved_at=now, touched_at=now,
+                       returned=False, return_reasons=[], job_failed_at=None)
         except ApplicationError:
             return "skipped"
     return "saved"
