@@ -9,6 +9,8 @@ import re
 
 import pytest
 from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shebao.business.enrol import Enrol
 from shebao.core.months import add_months, current_month, format_month
@@ -142,3 +144,61 @@ def test_register_rules_that_raise_on_one_row_fail_that_row_and_audit_the_rest_o
     assert set(Item.objects.filter(transaction=tx, applied=True).values_list("id_number", flat=True)) == set(ids) - {
         ids[1]
     }
+
+
+# What a spreadsheet cell can hold (openpyxl refuses the C0 control characters but TAB, LF, CR).
+_ILLEGAL = "".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r")
+sheet_cells = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e300, -1e300, 1e-300, 10**26, 1.101051966011026e17]),
+    st.dates(min_value=dt.date(1900, 1, 1)),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1)),
+    st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters=_ILLEGAL), max_size=30),
+    st.sampled_from(
+        [
+            "养老、工商",
+            "=1+1",
+            "9" * 400,
+            "1e300",
+            "\u202e城镇",
+            "８０００",
+            "２０２５年１３月",
+            "0000-01",
+            "99999-01",
+            "NaN",
+            "-0",
+            " ",
+            "'0123",
+        ]
+    ),
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(data=st.data())
+def test_any_cells_in_a_real_spreadsheet_import_every_row_and_the_audit_finishes(vip_client, data):
+    """Generated hostile rows beside a valid one, through the file, the import job and the
+    audit job: every row is stored, none by a rule raising, and the audit ends."""
+    from tests.batch.conftest import ENROL_HEADERS
+
+    rows = [enrol_row(person_id())]
+    for _n in range(2):
+        row = enrol_row(person_id())
+        for header in data.draw(st.lists(st.sampled_from(ENROL_HEADERS), min_size=1, max_size=6, unique=True)):
+            row[header] = data.draw(sheet_cells, label=header)
+        rows.append(row)
+    tx = upload_and_import(vip_client, xlsx_bytes(rows))
+    assert tx.state == State.SAVED and tx.total_count == 3
+    items = list(Item.objects.filter(transaction=tx))
+    assert not [i for i in items if "ROW_INTERNAL_ERROR" in {c for c, _f in _codes(i)}]
+    assert Item.objects.get(transaction=tx, row_no=2).status == ItemStatus.IMPORTED
+    tx = _submit_and_audit(vip_client, tx)
+    assert tx.state in (State.FINISHED, State.REVIEW, State.RETURNED)
+    audited = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
+    assert not [i for i in audited if "ROW_INTERNAL_ERROR" in {c for c, _f in _codes(i)}]
+    assert all(i.audit_status in (AuditStatus.PASSED, AuditStatus.FAILED) for i in audited)
