@@ -551,6 +551,13 @@ EN = {
     "标记审核失败": "Marked as failed",
     "重新排队审核": "Audit requeued",
     "重新排队导入": "Import requeued",
+    "导入失败（系统错误）": "Import failed (system error)",
+    "自动审核失败（系统错误）": "Automatic audit failed (system error)",
+    "后台任务次数": "Job attempts",
+    "后台任务失败时间": "Job failed at",
+    "后台任务错误": "Job error",
+    "重试中": "Being retried",
+    "导入失败原因": "Why the import failed",
     "该业务已被修改，请刷新后重试。": "This transaction has been changed. Please refresh and try again.",
     "该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。": (
         "%(who)s already did “%(what)s” on this transaction at %(when)s; it is now %(state)s. Please refresh to see it."

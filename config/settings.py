@@ -254,6 +254,10 @@ Q_CLUSTER = {
 # the conditional finish and the chunk-wise import make a duplicate job harmless, so this
 # can be much shorter than the broker's redelivery time.
 SHEBAO_AUDIT_STUCK_SECONDS = env_int("SHEBAO_AUDIT_STUCK_SECONDS", 300)
+# Deliveries of one import or audit job (counted on the transaction) before it is given up:
+# the import then shows its error and can be cancelled, the audit returns the transaction.
+# The queue's own max_attempts counts per queued task, and the sweepers queue new ones.
+SHEBAO_JOB_MAX_ATTEMPTS = env_int("SHEBAO_JOB_MAX_ATTEMPTS", 3)
 # The long cluster (batches, big exports) runs at a lower CPU priority, so that on a small
 # machine a big batch leaves the CPU to single audits (0 disables).
 SHEBAO_LONG_NICE = env_int("SHEBAO_LONG_NICE", 10)

@@ -4,7 +4,7 @@ from shebao.batch import services
 
 
 def import_job(tx_id: int) -> str:
-    return services.run_import(tx_id)
+    return services.run_import_job(tx_id)
 
 
 def sweep_stuck_imports_job() -> int:

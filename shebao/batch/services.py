@@ -48,7 +48,7 @@ from shebao.workflow.models import (
     Transaction,
 )
 from shebao.workflow.rules import Issue, has_errors
-from shebao.workflow.services import log_event, make_serial, requeue_silent, stale_conflict, transition
+from shebao.workflow.services import log_event, make_serial, requeue_silent, run_job, stale_conflict, transition
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,12 @@ def enqueue_import(tx: Transaction) -> None:
                group="import")
 
 
+def run_import_job(tx_id: int) -> str:
+    """The import job as the worker runs it: attempts counted on the transaction, and an
+    import that fails its last attempt stays visible with its reason and can be cancelled."""
+    return run_job(tx_id, State.IMPORTING, run_import)
+
+
 def sweep_stuck_imports(now=None) -> int:
     """Re-queue imports whose job went silent (a worker killed, a queue row lost) for
     SHEBAO_AUDIT_STUCK_SECONDS, sooner than the broker's redelivery. A live import beats
@@ -154,7 +160,8 @@ def _row_key(business, result) -> str:
         return ""
     type_spec = _spec_of_kind(business, "id_type")
     bad = {id_spec.name} | ({type_spec.name} if type_spec else set())
-    if any(i.field in bad and i.code in ID_FIELD_CODES for i in result.issues):
+    # A row whose check raised holds its cells as typed, not a checked number: no person key.
+    if any((i.field in bad and i.code in ID_FIELD_CODES) or i.code == "ROW_INTERNAL_ERROR" for i in result.issues):
         return ""
     number = result.data.get(id_spec.name, "")
     if not number:
@@ -221,7 +228,10 @@ def run_import(tx_id: int) -> str:
     rows_of: dict[str, list[int]] = defaultdict(list)
     id_names = [s.name for s in (_spec_of_kind(business, "id_type"), _spec_of_kind(business, "id_number")) if s]
     for row_no, raw in rows:
-        key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
+        try:
+            key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
+        except Exception:  # the row's own check fails it (and logs why); it pairs with no other row
+            key = ""
         if key:
             rows_of[key].append(row_no)
     duplicates = {key: numbers for key, numbers in rows_of.items() if len(numbers) > 1}
@@ -277,7 +287,9 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     id_name = _spec_of_kind(business, "id_number").name if _spec_of_kind(business, "id_number") else ""
     items = []
     for row_no, raw in chunk:
-        result = business.check_row(job.cook(raw), job.params, tx.employer)
+        # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
+        result = registry.check_row_safely(business, raw, job.params, tx.employer, prepare=job.cook,
+                                           where=f"import {tx.serial} row {row_no}")
         key = _row_key(business, result)
         issues = list(result.issues)
         if key in job.duplicates:
@@ -306,8 +318,14 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
                 return True
         _insert_items(tx, items)
         _take_locks(tx, business, items, holders)
-        Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(items),
-                                                    heartbeat_at=timezone.now())
+        # Conditional, and last: a 退单 of the import (allowed once its job was given up)
+        # committed meanwhile makes this chunk store nothing; one that comes later waits for
+        # this row lock and then releases the locks this chunk took. No lock is held from the
+        # start of the chunk, so the processes of a parallel import do not wait on each other.
+        if not Transaction.objects.filter(pk=tx.pk, state=State.IMPORTING).update(
+                progress_done=F("progress_done") + len(items), heartbeat_at=timezone.now()):
+            transaction.set_rollback(True)
+            return False
     return True
 
 
@@ -527,10 +545,13 @@ def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], row
         if holders != (upload.lock_holders or {}):
             Upload.objects.filter(pk=upload.pk).update(lock_holders=holders)
         try:
+            # A delivery still running when an earlier one was given up may finish after all:
+            # then the import did not fail, and its failure is no longer shown.
             transition(tx, from_states=(State.IMPORTING,), to_state=State.SAVED, version=None, actor=None,
                        action="import", detail={"total": counts["total"], "import_failed": counts["failed"]},
                        total_count=counts["total"], import_failed_count=counts["failed"],
-                       progress_done=F("progress_total"), saved_at=now, touched_at=now)
+                       progress_done=F("progress_total"), saved_at=now, touched_at=now,
+                       returned=False, return_reasons=[], job_failed_at=None)
         except ApplicationError:
             return "skipped"
     return "saved"

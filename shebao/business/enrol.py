@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from shebao.business.contributions import Line, clamp, compute_lines
 from shebao.core import bulk
 from shebao.core.choices import (
+    ALL_INSURANCE,
     TERMINATING_REASONS,
     EmploymentForm,
     Hukou,
@@ -89,7 +90,9 @@ def _reason_label(code: str) -> dict:
 
 
 def insurance_list(data: dict) -> list[str]:
-    return [v for v in (data.get("insurance_types") or "").split(",") if v]
+    """The insurance codes of a row. A value that failed its check (INSURANCE_TYPES) is kept as
+    typed, "养老、工商", and names no code: later rules see no type rather than a typo."""
+    return [v for v in (data.get("insurance_types") or "").split(",") if v in ALL_INSURANCE]
 
 
 def backpay_months(data: dict) -> list[dt.date]:

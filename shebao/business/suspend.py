@@ -64,7 +64,8 @@ def _itypes(codes: list[str]) -> dict:
 
 
 def stop_types(data: dict) -> list[str]:
-    return [v for v in (data.get("stop_types") or "").split(",") if v]
+    """The insurance codes of a row; a value that failed its check names none."""
+    return [v for v in (data.get("stop_types") or "").split(",") if v in ALL_INSURANCE]
 
 
 def means_all(types: list[str]) -> bool:

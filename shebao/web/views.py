@@ -234,7 +234,7 @@ def check_fields(request, code: str):
     business = _business_or_404(code)
     params = ParamSnapshot.load()
     raw = raw_from_form(business.fields, request.POST)
-    result = business.check_row(raw, params, request.employer)
+    result = registry.check_row_safely(business, raw, params, request.employer, where="live check")
     touched = set(request.POST.getlist("_touched"))
     fields: dict[str, list[dict]] = {}
     for issue in result.issues:

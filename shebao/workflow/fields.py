@@ -94,8 +94,9 @@ def _choice_of_text(choices: type[TextChoices], text: str) -> str | None:
     for value, zh, en in _choice_labels(choices):
         if text in (value, zh, en, f"{value} {zh}", f"{value}{zh}") or text.lower() == en.lower():
             return value
-    # Two-digit codes typed as numbers lose their leading zero ("1" for "01").
-    if text.isascii() and text.isdigit():  # not "¹" or "١": digits int() refuses or reads otherwise
+    # Two-digit codes typed as numbers lose their leading zero ("1" for "01"). Not "¹" or "١"
+    # (digits int() refuses or reads otherwise), nor thousands of digits (int() refuses those).
+    if text.isascii() and text.isdigit() and len(text) <= 18:
         for value, _label in choices.choices:
             if value.isdigit() and int(value) == int(text):
                 return value
@@ -122,6 +123,13 @@ def _insurance_of_text(text: str) -> tuple[tuple[str, ...], str | None]:
         if value not in values:
             values.append(value)
     return tuple(v for v in ALL_INSURANCE if v in values), None
+
+
+# The dates and months a row can hold: a person's life and contributions. Outside them a date
+# is not one the product can compute with (a birth in 9999 plus 16 years overflows the
+# calendar; a back payment from year 1 would be 24,000 months), so it fails its own format
+# check like any unreadable date. Text months were already limited to these years.
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 
 def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
@@ -159,14 +167,14 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
                 result.data[spec.name] = ",".join(values)
         elif kind == "month":
             month = parse_month(value)
-            if month is None:
+            if month is None or not FIRST_DATE <= month <= LAST_DATE:
                 result.add("MONTH_FORMAT", spec)
                 result.data[spec.name] = str(value)
             else:
                 result.data[spec.name] = format_month(month)
         elif kind == "date":
             date = parse_date(value)
-            if date is None:
+            if date is None or not FIRST_DATE <= date <= LAST_DATE:
                 result.add("DATE_FORMAT", spec)
                 result.data[spec.name] = str(value)
             else:

@@ -4,7 +4,7 @@ from shebao.workflow import services
 
 
 def audit_job(tx_id: int) -> str:
-    return services.run_audit(tx_id)
+    return services.run_audit_job(tx_id)
 
 
 def expire_drafts_job() -> int:

@@ -60,6 +60,14 @@ class Transaction(models.Model):
     # The background job's last sign of life: set when an import or audit is queued and at
     # every chunk it commits; the sweepers re-queue a job silent for too long.
     heartbeat_at = models.DateTimeField(null=True)
+    # The background job (import or audit) counts its deliveries here, so that a job that
+    # fails or dies on every delivery is given up after SHEBAO_JOB_MAX_ATTEMPTS instead of
+    # being re-queued for ever; reset when the transaction is submitted again. A job given
+    # up sets job_failed_at: an import stays 导入中 with its reason and can be cancelled, an
+    # audit returns the transaction. job_error is for the administrator (reference, error).
+    job_attempts = models.PositiveSmallIntegerField(_("后台任务次数"), default=0)
+    job_failed_at = models.DateTimeField(_("后台任务失败时间"), null=True, blank=True)
+    job_error = models.CharField(_("后台任务错误"), max_length=500, blank=True)
 
     objects = TransactionQuerySet.as_manager()
 
@@ -99,7 +107,8 @@ class Transaction(models.Model):
     @property
     def business_status_label(self) -> str:
         if self.state == State.IMPORTING:
-            return str(_("导入中"))
+            # An import is returned to the user only when its job failed for good.
+            return str(_("导入失败") if self.returned else _("导入中"))
         if self.state in (State.SAVED, State.RETURNED):
             return str(_("未提交"))
         if self.state == State.CANCELLED:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from shebao.core.errors import log_reference
 from shebao.workflow.fields import FieldSpec, RowResult, normalise_row
 from shebao.workflow.rules import Issue
 
@@ -60,6 +63,43 @@ class BusinessType:
         return None
 
     def summary(self, data: dict) -> str:
+        return ""
+
+
+log = logging.getLogger(__name__)
+
+
+def check_row_safely(
+    business: BusinessType,
+    raw: dict,
+    params: ParamSnapshot,
+    employer: object = None,
+    *,
+    prepare: Callable[[dict], dict] | None = None,
+    where: str = "",
+) -> RowResult:
+    """`business.check_row`, total: a rule that raises on a row makes that row fail with
+    ROW_INTERNAL_ERROR and the reference of the logged traceback, instead of taking the
+    form, the import or the audit it runs in down with it. `prepare` turns the cells into
+    what check_row reads (an import's cooking of a spreadsheet's cells), inside the guard."""
+    try:
+        return business.check_row(prepare(raw) if prepare else raw, params, employer)
+    except Exception:
+        ref = log_reference(log, "%s: the row check of %s raised", where or "row check", business.code)
+        return internal_error_row(raw, ref)
+
+
+def internal_error_row(raw: dict, ref: str) -> RowResult:
+    """A row whose check raised: its cells as text (for the lists that show it) and one issue."""
+    result = RowResult(data={str(name): _text(value) for name, value in raw.items()})
+    result.issues.append(Issue("ROW_INTERNAL_ERROR", "", {"ref": ref}))
+    return result
+
+
+def _text(value: object) -> str:
+    try:
+        return "" if value is None else str(value).replace("\x00", "")[:1000]
+    except Exception:  # str() itself can refuse (an int of more than 4,300 digits)
         return ""
 
 

@@ -68,8 +68,8 @@ _RULES = [
          "{label}: '{value}' is not allowed; choose one of: {choices}."),
     Rule("MONTH_FORMAT", E, "「{label}」应为年月，如 2025-03。", "{label} must be a month such as 2025-03."),
     Rule("DATE_FORMAT", E, "「{label}」应为日期，如 2025-03-01。", "{label} must be a date such as 2025-03-01."),
-    Rule("MONEY_FORMAT", E, "「{label}」应为金额（元，最多两位小数），如 6500.00。",
-         "{label} must be an amount in yuan with at most two decimals, such as 6500.00."),
+    Rule("MONEY_FORMAT", E, "「{label}」应为金额（元，最多两位小数，不超过 9999999999.99），如 6500.00。",
+         "{label} must be an amount in yuan with at most two decimals, up to 9999999999.99, such as 6500.00."),
     Rule("MONEY_POSITIVE", E, "「{label}」须大于 0。", "{label} must be greater than 0."),
     Rule("PHONE_FORMAT", E, "「联系电话」应为 11 位手机号或带区号的固定电话，如 13800000000 或 027-85551234。",
          "Phone must be an 11-digit mobile number or a landline with area code, e.g. 027-85551234."),
@@ -185,6 +185,21 @@ _RULES = [
     Rule("CLERK_RETURNED", E, "经办机构回退：{reason}", "Returned by the agency office: {reason}"),
     Rule("EXPIRED", E, "草稿超过 {days} 天未处理，系统自动退单。", "Draft untouched for {days} days; cancelled automatically."),
     Rule("CANCELLED_BY_AGENCY", E, "经办机构退单：{reason}", "Cancelled by the agency office: {reason}"),
+    # System errors: a check or a background job raised. The reference finds the logged traceback.
+    Rule("ROW_INTERNAL_ERROR", E,
+         "检查本行时发生系统错误（参考号 {ref}），本行未能导入或审核。请核对本行各项内容后重新办理；"
+         "如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
+         "A system error stopped the check of this row (reference {ref}); the row was not imported or audited. "
+         "Check the row's values and try again; if this message comes back, contact the agency office quoting "
+         "reference {ref}."),
+    Rule("IMPORT_JOB_FAILED", E,
+         "文件导入因系统错误未能完成（参考号 {ref}）。请点击「退单」后重新上传；如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
+         "A system error stopped the import of the file (reference {ref}). Click Cancel and upload the file again; "
+         "if this message comes back, contact the agency office quoting reference {ref}."),
+    Rule("AUDIT_JOB_FAILED", E,
+         "自动审核因系统错误未能完成（参考号 {ref}），业务已回退。请重新提交审批或退单；如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
+         "A system error stopped the automatic audit (reference {ref}); the transaction was returned. Submit it "
+         "again or cancel it; if this message comes back, contact the agency office quoting reference {ref}."),
 ]
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

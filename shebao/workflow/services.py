@@ -9,11 +9,14 @@ a job exists exactly when the state change that asks for it was committed.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django_q.models import OrmQ
 
 from shebao.core import bulk
-from shebao.core.errors import ApplicationError, Conflict, NotFound
+from shebao.core.errors import ApplicationError, Conflict, NotFound, log_reference
 from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
 from shebao.core.text import check_reason
@@ -47,7 +50,14 @@ ACTION_LABELS = {
     "return": gettext_lazy("回退"), "expire": gettext_lazy("超期自动退单"), "agency_cancel": gettext_lazy("经办机构退单"), "finish": gettext_lazy("结束"),
     "photo": gettext_lazy("上传照片"), "delete_rows": gettext_lazy("删除人员"), "import": gettext_lazy("导入"), "mark_failed": gettext_lazy("标记审核失败"),
     "requeue": gettext_lazy("重新排队审核"), "requeue_import": gettext_lazy("重新排队导入"),
+    "import_failed": gettext_lazy("导入失败（系统错误）"), "audit_failed": gettext_lazy("自动审核失败（系统错误）"),
 }
+
+log = logging.getLogger(__name__)
+
+# What 退单 may leave: a draft, or an import whose job was given up (its only way out; a
+# live import is left alone, it becomes a draft within minutes).
+CANCELLABLE = Q(state__in=EDITABLE_STATES) | Q(state=State.IMPORTING, job_failed_at__isnull=False)
 
 
 def log_event(tx: Transaction, *, actor, action: str, from_state: str = "", to_state: str = "",
@@ -62,9 +72,11 @@ def make_serial(tx: Transaction) -> str:
 
 
 def transition(tx: Transaction, *, from_states: tuple, to_state: str, version: int | None, actor, action: str,
-               reason: str = "", detail: dict | None = None, **changes) -> Transaction:
-    """Move tx from one of from_states to to_state iff nobody changed it meanwhile."""
+               reason: str = "", detail: dict | None = None, where: Q | None = None, **changes) -> Transaction:
+    """Move tx from one of from_states (and matching `where`) to to_state iff nobody changed it meanwhile."""
     query = Transaction.objects.filter(pk=tx.pk, state__in=from_states)
+    if where is not None:
+        query = query.filter(where)
     if version is not None:
         query = query.filter(version=version)
     updated = query.update(state=to_state, version=F("version") + 1, **changes)
@@ -151,7 +163,7 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
     """
     business = registry.get(business_type)
     params = params or ParamSnapshot.load()
-    result = business.check_row(raw, params, employer)
+    result = registry.check_row_safely(business, raw, params, employer, where="save")
     if has_errors(result.issues):
         return SaveResult(None, result.issues)
     data = result.data
@@ -207,11 +219,11 @@ def _jsonable(raw: dict) -> dict:
 
 
 def transaction_cancel(*, tx: Transaction, actor, version: int | None, reason: str = "",
-                       action: str = "cancel", from_states: tuple = EDITABLE_STATES) -> Transaction:
-    """退单: the transaction is kept in history; its person locks are released."""
+                       action: str = "cancel") -> Transaction:
+    """退单 of a draft or of an import given up: kept in history; its person locks are released."""
     with transaction.atomic():
-        tx = transition(tx, from_states=from_states, to_state=State.CANCELLED, version=version, actor=actor,
-                        action=action, reason=reason)
+        tx = transition(tx, from_states=(*EDITABLE_STATES, State.IMPORTING), where=CANCELLABLE,
+                        to_state=State.CANCELLED, version=version, actor=actor, action=action, reason=reason)
         release_locks(tx)
     return tx
 
@@ -261,7 +273,8 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
         with transaction.atomic():
             tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
                             action="submit", detail={"version": version}, submitted_at=now, touched_at=now,
-                            heartbeat_at=now, progress_done=0, progress_total=0)
+                            heartbeat_at=now, progress_done=0, progress_total=0, job_attempts=0,
+                            job_failed_at=None, job_error="")
             # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
             # for the audit anew; rows never audited are waiting already (a first submit of a
             # 100,000-row batch rewrites nothing here).
@@ -313,10 +326,12 @@ def run_audit(tx_id: int) -> str:
         if not chunk:
             break
         last_chunk = len(chunk) < settings.SHEBAO_AUDIT_CHUNK  # rows do not change while auditing
-        results = business.audit(tx, chunk, ctx)
+        results = audit_chunk_safely(business, tx, chunk, ctx)
         for item in chunk:
             # Row rules again (time passes: a start month may have aged), then the register's.
-            issues = business.check_row(item.data, ctx.params, tx.employer).issues + results.get(item.pk, [])
+            row = registry.check_row_safely(business, item.data, ctx.params, tx.employer,
+                                            where=f"audit {tx.serial} row {item.row_no}")
+            issues = row.issues + results.get(item.pk, [])
             item.audit_issues = [i.as_dict() for i in issues]
             item.audit_status = AuditStatus.FAILED if has_errors(issues) else AuditStatus.PASSED
         with transaction.atomic():
@@ -334,6 +349,117 @@ def run_audit(tx_id: int) -> str:
         # Every row was just rewritten: the result screen is read next (see bulk).
         bulk.refresh_statistics(Item, total)
     return finish_audit(tx, business, ctx)
+
+
+def audit_chunk_safely(business: registry.BusinessType, tx: Transaction, chunk: list[Item],
+                       ctx: registry.AuditContext) -> dict[int, list[Issue]]:
+    """`business.audit` of a chunk; if it raises, the chunk's rows one by one, so that only the
+    row it raises on fails (ROW_INTERNAL_ERROR with the reference of the logged traceback)
+    and the other rows of the batch are audited as ever."""
+    try:
+        with _savepoint():
+            return business.audit(tx, chunk, ctx)
+    except Exception:
+        log.warning("audit %s: the register rules raised on a chunk of %d rows; auditing them one by one",
+                    tx.serial, len(chunk), exc_info=True)
+    results: dict[int, list[Issue]] = {}
+    for item in chunk:
+        try:
+            with _savepoint():
+                results[item.pk] = business.audit(tx, [item], ctx).get(item.pk, [])
+        except Exception:
+            ref = log_reference(log, "audit %s row %s: the register rules of %s raised", tx.serial, item.row_no,
+                                business.code)
+            results[item.pk] = [Issue("ROW_INTERNAL_ERROR", "", {"ref": ref})]
+    return results
+
+
+def _savepoint():
+    """Inside a surrounding database transaction, a query that failed would leave it unusable
+    for the next row: a savepoint contains it. Outside one (the worker) nothing is needed, and
+    on SQLite an atomic block would take the write lock for a read."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
+# --- the background jobs' attempts ------------------------------------------------------------
+
+def run_audit_job(tx_id: int) -> str:
+    """The audit job as the worker runs it (see run_job)."""
+    return run_job(tx_id, State.AUDITING, run_audit)
+
+
+def run_job(tx_id: int, state: str, work: Callable[[int], str]) -> str:
+    """Run the background job of a transaction in `state` (导入中 or 自动审核中), counting its
+    attempts on the transaction.
+
+    The queue does not retry a job that raised (failures are acknowledged); the sweepers
+    re-queue a job whose heartbeat went silent, which is also what a failed delivery looks
+    like. Counting on our own row is what lets that stop: the attempt that fails with
+    attempts = SHEBAO_JOB_MAX_ATTEMPTS, or a delivery past it (earlier ones killed without a
+    word, by a timeout or the kernel), gives the job up (job_fail). The error is raised on,
+    so the queue's failure list has it too.
+    """
+    attempt = _count_attempt(tx_id, state)
+    if attempt is None:
+        return "skipped"
+    limit = settings.SHEBAO_JOB_MAX_ATTEMPTS
+    if attempt > limit:
+        ref = log_reference(log, "job of transaction %s: delivery %d, the earlier ones ended without an answer; "
+                            "given up", tx_id, attempt, exc_info=False)
+        job_fail(tx_id, state, ref=ref, error=f"[{ref}] {attempt - 1} attempts ended without an answer",
+                 attempts=attempt - 1)
+        return "failed"
+    try:
+        return work(tx_id)
+    except Exception as error:
+        ref = log_reference(log, "job of transaction %s failed (attempt %d of %d)", tx_id, attempt, limit)
+        text = f"[{ref}] {type(error).__name__}: {error}"[:500]
+        if attempt >= limit:
+            job_fail(tx_id, state, ref=ref, error=text, attempts=attempt)
+        else:
+            Transaction.objects.filter(pk=tx_id).update(job_error=text)
+        raise
+
+
+def _count_attempt(tx_id: int, state: str) -> int | None:
+    """One more delivery of the job, committed before any work; None if there is nothing to do."""
+    with transaction.atomic():
+        if not Transaction.objects.filter(pk=tx_id, state=state, job_failed_at__isnull=True).update(
+                job_attempts=F("job_attempts") + 1):
+            return None
+        return Transaction.objects.filter(pk=tx_id).values_list("job_attempts", flat=True).first()
+
+
+def job_fail(tx_id: int, state: str, *, ref: str, error: str, attempts: int) -> bool:
+    """Give a transaction's job up, in a state the user sees and can leave.
+
+    An import stays 导入中, returned to the user with IMPORT_JOB_FAILED (shown on the batch page
+    and in the task list, 业务状态 导入失败): 退单 cancels it and releases the persons it
+    locked; its rows are not worth keeping, the file is uploaded again. An audit returns
+    the transaction (已回退) with AUDIT_JOB_FAILED, like an audit every row of which failed:
+    the user submits it again or cancels it. False if it had left `state` meanwhile.
+    """
+    tx = Transaction.objects.filter(pk=tx_id).first()
+    if tx is None:
+        return False
+    now = timezone.now()
+    detail = {"ref": ref, "attempts": attempts}
+    with transaction.atomic():
+        if state == State.IMPORTING:
+            reasons = [Issue("IMPORT_JOB_FAILED", "", {"ref": ref}).as_dict()]
+            if not Transaction.objects.filter(pk=tx_id, state=State.IMPORTING, job_failed_at__isnull=True).update(
+                    job_failed_at=now, job_error=error, returned=True, return_reasons=reasons, touched_at=now):
+                return False
+            log_event(tx, actor=None, action="import_failed", from_state=State.IMPORTING, detail=detail)
+            return True
+        reasons = [Issue("AUDIT_JOB_FAILED", "", {"ref": ref}).as_dict()]
+        try:
+            transition(tx, from_states=(state,), to_state=State.RETURNED, version=None, actor=None,
+                       action="audit_failed", detail=detail, returned=True, return_reasons=reasons,
+                       job_failed_at=now, job_error=error, touched_at=now)
+        except Conflict:
+            return False
+    return True
 
 
 # The audit status of a row no audit has seen yet.
@@ -578,11 +704,13 @@ def expire_drafts(now: dt.datetime | None = None) -> int:
     days = ParamSnapshot.load().setting_int("draft_expiry_days", timezone.localdate())
     cutoff = now - dt.timedelta(days=days)
     count = 0
-    for tx in Transaction.objects.filter(state__in=EDITABLE_STATES, touched_at__lt=cutoff).only("pk", "state"):
+    # An import given up and left alone holds the persons it locked like a draft: it expires too.
+    for tx in Transaction.objects.filter(CANCELLABLE, touched_at__lt=cutoff).only("pk", "state"):
         reasons = [Issue("EXPIRED", "", {"days": days}).as_dict()]
         try:
             with transaction.atomic():
-                transition(tx, from_states=EDITABLE_STATES, to_state=State.CANCELLED, version=None, actor=None,
+                transition(tx, from_states=(*EDITABLE_STATES, State.IMPORTING), where=CANCELLABLE,
+                           to_state=State.CANCELLED, version=None, actor=None,
                            action="expire", reason=f"{days}", return_reasons=reasons)
                 release_locks(tx)
             count += 1
@@ -598,11 +726,21 @@ def sweep_stuck_audits(now: dt.datetime | None = None) -> int:
 
 def requeue_silent(state: str, enqueue, action: str, now: dt.datetime | None = None) -> int:
     """Queue the job of every transaction in `state` whose heartbeat is older than
-    SHEBAO_AUDIT_STUCK_SECONDS again, once: the heartbeat is reset in the same commit."""
+    SHEBAO_AUDIT_STUCK_SECONDS again, once: the heartbeat is reset in the same commit.
+
+    A job that has had its SHEBAO_JOB_MAX_ATTEMPTS deliveries (each failed, or was killed) is
+    not queued again but given up (job_fail): a poison job is never re-queued for ever."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.SHEBAO_AUDIT_STUCK_SECONDS)
     count = 0
-    for tx in Transaction.objects.filter(state=state, heartbeat_at__lt=cutoff):
+    for tx in Transaction.objects.filter(state=state, heartbeat_at__lt=cutoff, job_failed_at__isnull=True):
+        if tx.job_attempts >= settings.SHEBAO_JOB_MAX_ATTEMPTS:
+            ref = log_reference(log, "job of transaction %s silent after %d attempts; given up", tx.pk,
+                                tx.job_attempts, exc_info=False)
+            error = f"[{ref}] silent after {tx.job_attempts} attempts" + (f"; last: {tx.job_error}" if tx.job_error
+                                                                          else "")
+            job_fail(tx.pk, state, ref=ref, error=error[:500], attempts=tx.job_attempts)
+            continue
         with transaction.atomic():
             if Transaction.objects.filter(pk=tx.pk, state=state, heartbeat_at__lt=cutoff).update(heartbeat_at=now):
                 log_event(tx, actor=None, action=action, from_state=state)

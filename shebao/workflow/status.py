@@ -20,5 +20,6 @@ def status_payload(tx: Transaction) -> dict:
         "business_status": tx.business_status_label, "approval": tx.approval_label,
         "returned": tx.returned_flag_label, "reasons": messages(tx.return_reasons),
         "progress_done": tx.progress_done, "progress_total": tx.progress_total,
-        "counts": counts(tx), "final": tx.state not in (State.AUDITING, State.IMPORTING),
+        "counts": counts(tx),
+        "final": tx.state not in (State.AUDITING, State.IMPORTING) or tx.job_failed_at is not None,
     }
