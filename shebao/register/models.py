@@ -91,6 +91,11 @@ class ContributionBase(TimeStampedModel):
     declared_wage = models.DecimalField(_("申报工资"), max_digits=12, decimal_places=2)
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    # The base limits row the base was clamped to, and whether it is another year's, applied
+    # until this year's limits are published (re-based then).
+    limits = models.ForeignKey("params.BaseLimit", verbose_name=_("缴费基数上下限"), on_delete=models.PROTECT,
+                               null=True, blank=True, related_name="+", db_index=False)
+    provisional = models.BooleanField(_("暂按上年度标准"), default=False)
 
     class Meta:
         verbose_name = _("缴费基数")
@@ -115,6 +120,17 @@ class ContributionLine(models.Model):
     employer_amount = models.DecimalField(_("单位应缴"), max_digits=12, decimal_places=2)
     personal_amount = models.DecimalField(_("个人应缴"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    # The parameter rows the line was computed from (rate: a Rate, or an InjuryRate for work
+    # injury), and whether its limits are another year's, applied until the month's year has
+    # limits of its own (re-based then). Not indexed: written by the hundred thousand, read
+    # only when a year is re-based.
+    limits = models.ForeignKey("params.BaseLimit", verbose_name=_("缴费基数上下限"), on_delete=models.PROTECT,
+                               null=True, blank=True, related_name="+", db_index=False)
+    rate = models.ForeignKey("params.Rate", verbose_name=_("费率"), on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", db_index=False)
+    injury_rate = models.ForeignKey("params.InjuryRate", verbose_name=_("工伤保险基准费率"), on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+", db_index=False)
+    provisional = models.BooleanField(_("暂按上年度标准"), default=False)
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(
         "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

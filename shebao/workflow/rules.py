@@ -128,9 +128,17 @@ _RULES = [
          "Declared wage {wage} is above the {year} ceiling {ceiling}; the base is set to {ceiling}."),
     Rule("WAGE_OUT_OF_RANGE", E, "「申报月工资」{wage} 元超出 {year} 年缴费基数范围 {floor}–{ceiling} 元，请核对。",
          "Declared wage {wage} is outside the {year} range {floor}–{ceiling}."),
-    Rule("NO_BASE_LIMITS", E, "{year} 年度缴费基数上下限尚未公布，暂不能办理，请联系经办机构。",
-         "The {year} contribution base limits are not published yet; please contact the agency office."),
-    Rule("NO_RATE", E, "{month} 的{insurance}费率尚未设置，请联系经办机构。", "No {insurance} rate is set for {month}."),
+    Rule("NO_BASE_LIMITS", E,
+         "{year} 年度缴费基数上下限尚未设置，也没有可暂按执行的往年标准，暂不能办理，请联系经办机构。",
+         "No contribution base limits are set for {year} nor for any earlier year to apply provisionally; "
+         "please contact the agency office."),
+    Rule("LIMITS_PROVISIONAL", W,
+         "{years} 年度缴费基数上下限尚未公布，暂按 {used} 年度标准（下限 {floor} 元、上限 {ceiling} 元）"
+         "核定缴费基数；新标准公布后将重新核定，无需重新办理。",
+         "The {years} contribution base limits are not published yet: the {used} limits ({floor}–{ceiling}) apply "
+         "provisionally, and the base is re-assessed when they are published; nothing to do."),
+    Rule("NO_RATE", E, "{month} 的{insurance}费率尚未设置，暂不能办理，请联系经办机构。",
+         "No {insurance} rate is in force for {month}; please contact the agency office."),
     Rule("PHOTO_REQUIRED", E, "选择“是否制卡”为“是”时须上传照片，请点击「直接上传」。",
          "A photo is required when a social security card is wanted; use Upload."),
     # Rules that need the register (run at the audit).
