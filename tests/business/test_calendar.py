@@ -247,3 +247,16 @@ def test_work_injury_rate_is_checked_for_the_employers_risk_class():
     assert result.issues[0].message("en") == (
         "No work injury rate is in force for 2026-06; please contact the agency office.")
     assert codes(check(enrol_raw(make_id(dt.date(1980, 1, 1))), make_employer(vip=True))) == []
+
+
+def test_a_parameter_row_a_line_was_computed_from_cannot_be_deleted():
+    from django.db.models import ProtectedError
+
+    employer = make_employer(vip=True)
+    enrol_and_finish(enrol_raw(make_id(dt.date(1990, 5, 17)), insurance_types="养老"), employer)
+    line = ContributionLine.objects.get(employer=employer)
+    with pytest.raises(ProtectedError):
+        BaseLimit.objects.get(pk=line.limits_id).delete()
+    with pytest.raises(ProtectedError):
+        Rate.objects.get(pk=line.rate_id).delete()
+    assert BaseLimit.objects.filter(pk=line.limits_id).exists()
