@@ -19,8 +19,8 @@ China), with time running on from there (``time_machine``), so that no test depe
 day it runs. ``@pytest.mark.clock("2026-12-31T16:30:00Z")`` pins another instant (an ISO
 time with its offset); ``pinned_clock`` is the traveller, for ``pinned_clock.move_to(...)``.
 ``@pytest.mark.real_clock`` leaves the clock alone, for tests whose child processes read it
-(a real worker started with ``manage.py qcluster``): they must pass on any date, which the
-suite's second run under ``faketime`` checks.
+(a real worker started with ``manage.py qcluster``; every browser test): they must pass on
+any date, which the suite's second run under ``faketime`` checks.
 
 Markers: ``browser`` (added automatically to tests in tests/browser/) and ``postgres``
 (skipped unless the database is PostgreSQL).
@@ -56,6 +56,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.real_clock)  # its audits run in real worker processes
         if not on_postgres and item.get_closest_marker("postgres"):
             item.add_marker(skip_pg)
 
