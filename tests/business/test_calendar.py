@@ -260,3 +260,20 @@ def test_a_parameter_row_a_line_was_computed_from_cannot_be_deleted():
     with pytest.raises(ProtectedError):
         Rate.objects.get(pk=line.rate_id).delete()
     assert BaseLimit.objects.filter(pk=line.limits_id).exists()
+
+
+@pytest.mark.clock("2026-12-31T16:30:00Z")
+def test_a_returned_enrolment_says_its_limits_are_provisional_in_the_return_reasons(client):
+    from tests.workflow.helpers import login
+
+    employer = make_employer(vip=True)
+    user = make_operator(employer)
+    raw = enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-01", make_card="是")  # no photo: PHOTO_REQUIRED
+    saved = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw)
+    tx = saved.transaction
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    assert services.run_audit(tx.pk) == "returned"
+    tx.refresh_from_db()
+    assert [r["code"] for r in tx.return_reasons] == ["LIMITS_PROVISIONAL", "PHOTO_REQUIRED"]
+    page = login(client, user, employer).get(f"/tx/{tx.pk}/").content.decode()
+    assert "2027 年度缴费基数上下限尚未公布，暂按 2026 年度标准" in page
