@@ -57,8 +57,19 @@ def compute_lines(
             if limits is None or rate is None:
                 continue
             base = fen(clamp(wage, limits.floor, limits.ceiling))
-            out.append(Line(month, itype, base, fen(base * rate.employer), fen(base * rate.personal),
-                            limits.row_id, rate.rate_id, rate.injury_rate_id, limits.provisional))
+            out.append(
+                Line(
+                    month,
+                    itype,
+                    base,
+                    fen(base * rate.employer),
+                    fen(base * rate.personal),
+                    limits.row_id,
+                    rate.rate_id,
+                    rate.injury_rate_id,
+                    limits.provisional,
+                )
+            )
     return out
 
 

@@ -44,27 +44,55 @@ def gap_messages(snapshot: ParamSnapshot) -> list[tuple[int, str]]:
     for (kind, whens, detail), types in by_key.items():
         names = _join(InsuranceType(t).label for t in types)
         if kind == "rate":
-            out.append((messages.ERROR, gettext(
-                "%(month)s 没有生效的%(types)s费率：该月的增员将被拒绝（NO_RATE）。"
-                "请在「费率」中添加生效年月不晚于 %(first)s 的费率。"
-            ) % {"month": _join(map(format_month, whens)), "types": names, "first": format_month(whens[0])}))
+            out.append(
+                (
+                    messages.ERROR,
+                    gettext(
+                        "%(month)s 没有生效的%(types)s费率：该月的增员将被拒绝（NO_RATE）。"
+                        "请在「费率」中添加生效年月不晚于 %(first)s 的费率。"
+                    )
+                    % {"month": _join(map(format_month, whens)), "types": names, "first": format_month(whens[0])},
+                )
+            )
         elif kind == "injury_rate":
-            out.append((messages.ERROR, gettext(
-                "%(month)s 没有生效的工伤保险基准费率（行业风险类别 %(classes)s）：这些单位该月的增员将被拒绝"
-                "（NO_RATE）。请在「工伤保险基准费率」中添加生效年月不晚于 %(first)s 的费率。"
-            ) % {"month": _join(map(format_month, whens)), "classes": _join(detail),
-                 "first": format_month(whens[0])}))
+            out.append(
+                (
+                    messages.ERROR,
+                    gettext(
+                        "%(month)s 没有生效的工伤保险基准费率（行业风险类别 %(classes)s）：这些单位该月的增员将被拒绝"
+                        "（NO_RATE）。请在「工伤保险基准费率」中添加生效年月不晚于 %(first)s 的费率。"
+                    )
+                    % {
+                        "month": _join(map(format_month, whens)),
+                        "classes": _join(detail),
+                        "first": format_month(whens[0]),
+                    },
+                )
+            )
         elif kind == "limits":
-            out.append((messages.ERROR, gettext(
-                "没有任何年度的%(types)s缴费基数上下限：增员将被拒绝（NO_BASE_LIMITS）。"
-                "请在「缴费基数上下限」中录入 %(year)s 年度的标准。"
-            ) % {"types": names, "year": whens[0]}))
+            out.append(
+                (
+                    messages.ERROR,
+                    gettext(
+                        "没有任何年度的%(types)s缴费基数上下限：增员将被拒绝（NO_BASE_LIMITS）。"
+                        "请在「缴费基数上下限」中录入 %(year)s 年度的标准。"
+                    )
+                    % {"types": names, "year": whens[0]},
+                )
+            )
         else:
             for year in whens:
-                out.append((messages.WARNING, gettext(
-                    "%(year)s 年度%(types)s缴费基数上下限尚未录入，暂按 %(used)s 年度标准执行（LIMITS_PROVISIONAL）。"
-                    "省级标准公布后，请录入 %(year)s 年度的标准。"
-                ) % {"year": year, "types": names, "used": detail[0]}))
+                out.append(
+                    (
+                        messages.WARNING,
+                        gettext(
+                            "%(year)s 年度%(types)s缴费基数上下限尚未录入，"
+                            "暂按 %(used)s 年度标准执行（LIMITS_PROVISIONAL）。"
+                            "省级标准公布后，请录入 %(year)s 年度的标准。"
+                        )
+                        % {"year": year, "types": names, "used": detail[0]},
+                    )
+                )
     return out
 
 

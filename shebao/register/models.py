@@ -94,8 +94,16 @@ class ContributionBase(TimeStampedModel):
     # The base limits row the base was clamped to, and whether it is another year's, applied
     # until this year's limits are published (re-based then). Unchecked by the database, as
     # on ContributionLine.
-    limits = models.ForeignKey("params.BaseLimit", verbose_name=_("缴费基数上下限"), on_delete=models.PROTECT,
-                               null=True, blank=True, related_name="+", db_index=False, db_constraint=False)
+    limits = models.ForeignKey(
+        "params.BaseLimit",
+        verbose_name=_("缴费基数上下限"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
 
     class Meta:
@@ -127,12 +135,36 @@ class ContributionLine(models.Model):
     # year is re-based: no index, and no database constraint (its check per row cost a third
     # more per COPY of lines); the rows come from the parameter snapshot, and deleting a
     # parameter row still used is refused by the ORM (PROTECT), as in the admin.
-    limits = models.ForeignKey("params.BaseLimit", verbose_name=_("缴费基数上下限"), on_delete=models.PROTECT,
-                               null=True, blank=True, related_name="+", db_index=False, db_constraint=False)
-    rate = models.ForeignKey("params.Rate", verbose_name=_("费率"), on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+", db_index=False, db_constraint=False)
-    injury_rate = models.ForeignKey("params.InjuryRate", verbose_name=_("工伤保险基准费率"), on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+", db_index=False, db_constraint=False)
+    limits = models.ForeignKey(
+        "params.BaseLimit",
+        verbose_name=_("缴费基数上下限"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    rate = models.ForeignKey(
+        "params.Rate",
+        verbose_name=_("费率"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    injury_rate = models.ForeignKey(
+        "params.InjuryRate",
+        verbose_name=_("工伤保险基准费率"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(

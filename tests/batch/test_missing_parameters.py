@@ -18,9 +18,18 @@ from tests.batch.conftest import enrol_row, person_id, upload_and_import, xlsx_b
 
 pytestmark = pytest.mark.django_db
 
-FORM = {"id_type": "01", "name": "张三", "hukou": "urban", "identity": "worker", "employment_form": "contract",
-        "first_work_date": "2012-07-01", "start_month": "2026-06", "wage": "6500", "phone": "13800000000",
-        "make_card": "0"}
+FORM = {
+    "id_type": "01",
+    "name": "张三",
+    "hukou": "urban",
+    "identity": "worker",
+    "employment_form": "contract",
+    "first_work_date": "2012-07-01",
+    "start_month": "2026-06",
+    "wage": "6500",
+    "phone": "13800000000",
+    "make_card": "0",
+}
 
 
 def _no_rates():
@@ -32,14 +41,16 @@ def _messages(payload: dict) -> set[str]:
     return {issue["code"] for issues in payload["fields"].values() for issue in issues}
 
 
-@pytest.mark.parametrize("remove, code", [(_no_rates, "NO_RATE"),
-                                          (lambda: BaseLimit.objects.all().delete(), "NO_BASE_LIMITS")])
+@pytest.mark.parametrize(
+    "remove, code", [(_no_rates, "NO_RATE"), (lambda: BaseLimit.objects.all().delete(), "NO_BASE_LIMITS")]
+)
 def test_form_live_check_and_preview_answer_with_the_rule(vip_client, remove, code):
     remove()
     pid = person_id()
-    check = vip_client.post(reverse("web:check_fields", kwargs={"code": "enrol"}),
-                            {**FORM, "id_number": pid, "backpay_from": "2026-01", "backpay_base": "5000",
-                             "start_month": "2026-05"})
+    check = vip_client.post(
+        reverse("web:check_fields", kwargs={"code": "enrol"}),
+        {**FORM, "id_number": pid, "backpay_from": "2026-01", "backpay_base": "5000", "start_month": "2026-05"},
+    )
     assert check.status_code == 200
     payload = json.loads(check.content)
     assert code in _messages(payload)
@@ -80,9 +91,10 @@ def test_suspension_needs_no_rate_or_limit(vip_client, vip_employer):
     engine.run_audit(tx.pk)
     BaseLimit.objects.exclude(year=2026).delete()
     InjuryRate.objects.exclude(risk_class=vip_employer.risk_class).delete()
-    response = vip_client.post(reverse("web:single_new", kwargs={"code": "suspend"}),
-                               {"id_type": "01", "id_number": pid, "name": "张三", "stop_month": "2026-07",
-                                "reason": "01"})
+    response = vip_client.post(
+        reverse("web:single_new", kwargs={"code": "suspend"}),
+        {"id_type": "01", "id_number": pid, "name": "张三", "stop_month": "2026-07", "reason": "01"},
+    )
     assert response.status_code == 302
     stop = Transaction.objects.get(business_type="suspend")
     vip_client.post(reverse("web:tx_action", kwargs={"pk": stop.pk}), {"action": "submit", "version": stop.version})

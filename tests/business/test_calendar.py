@@ -116,8 +116,15 @@ def test_surcharge_estimate_counts_days_to_chinas_today():
     from shebao.business.enrol import backpay_preview
 
     employer = make_employer(vip=True)
-    data = check(enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2027-01", backpay_from="2026-12",
-                           backpay_base="5000", insurance_types="养老")).data
+    data = check(
+        enrol_raw(
+            make_id(dt.date(1980, 1, 1)),
+            start_month="2027-01",
+            backpay_from="2026-12",
+            backpay_base="5000",
+            insurance_types="养老",
+        )
+    ).data
     preview = backpay_preview(ParamSnapshot.load(), data, employer)
     # 2026-12 is due on 2027-01-15: five days late on 20 January; (800 + 400) × 0.05 % × 5.
     assert preview["surcharge"] == Decimal("3.00")
@@ -137,7 +144,8 @@ def test_new_year_enrolment_uses_last_years_limits_provisionally_and_records_the
     assert not warning.is_error
     assert warning.message("zh-hans") == (
         "2027 年度缴费基数上下限尚未公布，暂按 2026 年度标准（下限 4498.00 元、上限 22488.00 元）核定缴费基数；"
-        "新标准公布后将重新核定，无需重新办理。")
+        "新标准公布后将重新核定，无需重新办理。"
+    )
     assert warning.message("en").startswith("The 2027 contribution base limits are not published yet: the 2026 limits")
 
     tx = enrol_and_finish(enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-01", wage="3000"), employer)
@@ -145,11 +153,16 @@ def test_new_year_enrolment_uses_last_years_limits_provisionally_and_records_the
     assert "LIMITS_PROVISIONAL" in {i["code"] for i in item.audit_issues}
     limits_2026 = {row.insurance_type: row.pk for row in BaseLimit.objects.filter(year=2026)}
     base = ContributionBase.objects.get(employer=employer)
-    assert (base.year, base.base, base.limits_id, base.provisional) == (2027, Decimal("4498.00"),
-                                                                         limits_2026["pension"], True)
+    assert (base.year, base.base, base.limits_id, base.provisional) == (
+        2027,
+        Decimal("4498.00"),
+        limits_2026["pension"],
+        True,
+    )
     lines = ContributionLine.objects.filter(employer=employer)
     assert {(line.month, line.insurance_type) for line in lines} == {
-        (dt.date(2027, 1, 1), t) for t in ("pension", "medical", "unemployment", "injury", "maternity")}
+        (dt.date(2027, 1, 1), t) for t in ("pension", "medical", "unemployment", "injury", "maternity")
+    }
     rates = {row.insurance_type: row.pk for row in Rate.objects.all()}
     injury_row = InjuryRate.objects.get(risk_class=employer.risk_class).pk
     for line in lines:
@@ -164,8 +177,14 @@ def test_new_year_enrolment_uses_last_years_limits_provisionally_and_records_the
 @pytest.mark.clock("2027-03-10T02:00:00Z")
 def test_once_the_years_limits_are_published_they_apply_and_nothing_is_provisional():
     for itype in ("pension", "medical", "unemployment", "injury", "maternity"):
-        BaseLimit.objects.create(year=2027, insurance_type=itype, effective_from=dt.date(2027, 1, 1),
-                                 average_wage=Decimal("7800"), floor=Decimal("4680"), ceiling=Decimal("23400"))
+        BaseLimit.objects.create(
+            year=2027,
+            insurance_type=itype,
+            effective_from=dt.date(2027, 1, 1),
+            average_wage=Decimal("7800"),
+            floor=Decimal("4680"),
+            ceiling=Decimal("23400"),
+        )
     employer = make_employer(vip=True)
     raw = enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-03", wage="3000")
     assert codes(check(raw, employer)) == [("WAGE_BELOW_FLOOR", "wage")]
@@ -179,8 +198,13 @@ def test_once_the_years_limits_are_published_they_apply_and_nothing_is_provision
 @pytest.mark.clock("2027-01-15T02:00:00Z")
 def test_back_payment_across_the_new_year_records_each_years_own_row():
     employer = make_employer(vip=True)
-    raw = enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2027-01", backpay_from="2026-11",
-                    backpay_base="5000", insurance_types="养老")
+    raw = enrol_raw(
+        make_id(dt.date(1980, 1, 1)),
+        start_month="2027-01",
+        backpay_from="2026-11",
+        backpay_base="5000",
+        insurance_types="养老",
+    )
     assert codes(check(raw, employer)) == [("LIMITS_PROVISIONAL", "wage")]
     enrol_and_finish(raw, employer)
     row_2026 = BaseLimit.objects.get(year=2026, insurance_type="pension").pk
@@ -213,11 +237,24 @@ def test_no_limits_at_all_is_the_only_refusal_for_limits():
 @pytest.mark.clock("2027-02-10T02:00:00Z")
 def test_the_newest_rate_row_in_force_applies_to_each_month():
     old = Rate.objects.get(insurance_type="pension")
-    new = Rate.objects.create(insurance_type="pension", effective_from=dt.date(2027, 1, 1),
-                              employer_rate=Decimal("0.15"), personal_rate=Decimal("0.08"))
+    new = Rate.objects.create(
+        insurance_type="pension",
+        effective_from=dt.date(2027, 1, 1),
+        employer_rate=Decimal("0.15"),
+        personal_rate=Decimal("0.08"),
+    )
     employer = make_employer(vip=True)
-    enrol_and_finish(enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2027-01", backpay_from="2026-12",
-                               backpay_base="5000", wage="5000", insurance_types="养老"), employer)
+    enrol_and_finish(
+        enrol_raw(
+            make_id(dt.date(1980, 1, 1)),
+            start_month="2027-01",
+            backpay_from="2026-12",
+            backpay_base="5000",
+            wage="5000",
+            insurance_types="养老",
+        ),
+        employer,
+    )
     lines = ContributionLine.objects.filter(employer=employer).order_by("month")
     assert [(line.month, line.rate_id, line.employer_amount) for line in lines] == [
         (dt.date(2026, 12, 1), old.pk, Decimal("800.00")),
@@ -231,8 +268,9 @@ def test_a_month_without_any_rate_is_no_rate_for_every_month_the_enrolment_compu
     Rate.objects.filter(insurance_type="medical").update(effective_from=dt.date(2026, 5, 1))
     ok = check(enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2026-06"))
     assert codes(ok) == []
-    back = check(enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2026-06", backpay_from="2026-03",
-                           backpay_base="5000"))
+    back = check(
+        enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2026-06", backpay_from="2026-03", backpay_base="5000")
+    )
     assert codes(back) == [("NO_RATE", "insurance_types")]
     assert back.issues[0].message("zh-hans") == "2026-03 的医疗费率尚未设置，暂不能办理，请联系经办机构。"
 
@@ -245,7 +283,8 @@ def test_work_injury_rate_is_checked_for_the_employers_risk_class():
     result = check(enrol_raw(make_id(dt.date(1980, 1, 1))), employer)
     assert codes(result) == [("NO_RATE", "insurance_types")]
     assert result.issues[0].message("en") == (
-        "No work injury rate is in force for 2026-06; please contact the agency office.")
+        "No work injury rate is in force for 2026-06; please contact the agency office."
+    )
     assert codes(check(enrol_raw(make_id(dt.date(1980, 1, 1))), make_employer(vip=True))) == []
 
 

@@ -23,8 +23,11 @@ CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 def _instants() -> list[dt.datetime]:
     utc = dt.UTC
     instants = []
-    for month_end in (dt.datetime(2025, 12, 31, tzinfo=utc), dt.datetime(2026, 2, 28, tzinfo=utc),
-                      dt.datetime(2028, 2, 29, tzinfo=utc)):
+    for month_end in (
+        dt.datetime(2025, 12, 31, tzinfo=utc),
+        dt.datetime(2026, 2, 28, tzinfo=utc),
+        dt.datetime(2028, 2, 29, tzinfo=utc),
+    ):
         for hours in range(-60, 61, 5):  # 2.5 days either side of the month's last midnight
             instants.append(month_end + dt.timedelta(hours=hours))
     return instants + list(reversed(instants))  # time going backwards too (a test, a clock fix)
@@ -41,18 +44,21 @@ def test_the_month_of_today_in_china_at_every_instant_whatever_zone_is_active(pi
             assert months.current_month() == china.replace(day=1), instant
 
 
-@pytest.mark.parametrize("instant, today, month, next_month", [
-    # 16:30 UTC on 31 December is 00:30 on 1 January in China: already the new year.
-    ("2026-12-31T16:30:00Z", dt.date(2027, 1, 1), dt.date(2027, 1, 1), dt.date(2027, 2, 1)),
-    ("2026-12-31T15:59:59Z", dt.date(2026, 12, 31), dt.date(2026, 12, 1), dt.date(2027, 1, 1)),
-    ("2027-01-01T00:00:00+08:00", dt.date(2027, 1, 1), dt.date(2027, 1, 1), dt.date(2027, 2, 1)),
-    # 29 February, and the day after it (China already on 1 March at 16:00 UTC).
-    ("2028-02-29T04:00:00Z", dt.date(2028, 2, 29), dt.date(2028, 2, 1), dt.date(2028, 3, 1)),
-    ("2028-02-29T16:00:00Z", dt.date(2028, 3, 1), dt.date(2028, 3, 1), dt.date(2028, 4, 1)),
-    # The first and the last day of a month.
-    ("2026-07-01T00:00:00+08:00", dt.date(2026, 7, 1), dt.date(2026, 7, 1), dt.date(2026, 8, 1)),
-    ("2026-06-30T23:59:59+08:00", dt.date(2026, 6, 30), dt.date(2026, 6, 1), dt.date(2026, 7, 1)),
-])
+@pytest.mark.parametrize(
+    "instant, today, month, next_month",
+    [
+        # 16:30 UTC on 31 December is 00:30 on 1 January in China: already the new year.
+        ("2026-12-31T16:30:00Z", dt.date(2027, 1, 1), dt.date(2027, 1, 1), dt.date(2027, 2, 1)),
+        ("2026-12-31T15:59:59Z", dt.date(2026, 12, 31), dt.date(2026, 12, 1), dt.date(2027, 1, 1)),
+        ("2027-01-01T00:00:00+08:00", dt.date(2027, 1, 1), dt.date(2027, 1, 1), dt.date(2027, 2, 1)),
+        # 29 February, and the day after it (China already on 1 March at 16:00 UTC).
+        ("2028-02-29T04:00:00Z", dt.date(2028, 2, 29), dt.date(2028, 2, 1), dt.date(2028, 3, 1)),
+        ("2028-02-29T16:00:00Z", dt.date(2028, 3, 1), dt.date(2028, 3, 1), dt.date(2028, 4, 1)),
+        # The first and the last day of a month.
+        ("2026-07-01T00:00:00+08:00", dt.date(2026, 7, 1), dt.date(2026, 7, 1), dt.date(2026, 8, 1)),
+        ("2026-06-30T23:59:59+08:00", dt.date(2026, 6, 30), dt.date(2026, 6, 1), dt.date(2026, 7, 1)),
+    ],
+)
 def test_boundaries(pinned_clock, instant, today, month, next_month):
     pinned_clock.move_to(dt.datetime.fromisoformat(instant), tick=False)
     assert (clock.today(), clock.current_month(), clock.next_month()) == (today, month, next_month)
