@@ -13,7 +13,12 @@ XDIST ?= -n 2
 PG_TEST_DB ?= $(or $(TEST_DATABASE_NAME),test_shebao)
 VAR_DIR := $(or $(SHEBAO_VAR_DIR),var)
 
-.PHONY: help venv system-deps fonts demo test test-sqlite test-postgres test-browser migrations-check lint
+# The instant of the suite's second run on SQLite (UTC): 00:30 on 1 January in China while
+# UTC is still in December, the hours a server in UTC gets the year wrong.
+MOVED_CLOCK ?= 2026-12-31 16:30:00
+
+.PHONY: help venv system-deps fonts demo test test-sqlite test-sqlite-moved-clock test-postgres test-browser \
+	migrations-check lint
 
 help:
 	@echo "make demo   - install, migrate, load demo data and run http://127.0.0.1:8000 (web + workers)"
@@ -37,7 +42,7 @@ demo: venv fonts
 	$(PY) manage.py seed_demo --quiet-logins
 	$(PY) manage.py rundemo
 
-test: venv system-deps migrations-check test-sqlite test-postgres test-browser
+test: venv system-deps migrations-check test-sqlite test-sqlite-moved-clock test-postgres test-browser
 
 migrations-check: venv
 	@mkdir -p "$(VAR_DIR)"
@@ -47,6 +52,16 @@ migrations-check: venv
 test-sqlite: venv
 	@echo "== unit suite on SQLite"
 	env -u DATABASE_URL $(PY) -m pytest -m "not browser" $(XDIST)
+
+# (1b) The same suite again with the clock of the whole process (and of every process it
+# starts) moved by libfaketime, not only in the tests that pin it: nothing may depend on the
+# day the suite runs. libfaketime moves the monotonic clocks by the same offset: with
+# FAKETIME_DONT_FAKE_MONOTONIC=1 its clock_nanosleep turned the absolute deadlines of
+# time.sleep into invalid times (EINVAL from subprocess.run(timeout=...)).
+test-sqlite-moved-clock: venv system-deps
+	@echo "== unit suite on SQLite at $(MOVED_CLOCK) UTC (faketime, TZ=UTC)"
+	env -u DATABASE_URL TZ=UTC faketime '$(MOVED_CLOCK)' \
+		$(PY) -m pytest -m "not browser" $(XDIST)
 
 # (2) The same suite on PostgreSQL: DATABASE_URL, or a server on 127.0.0.1:5432 (started if
 # installed). Without one the stage is skipped, except with CI=true where it fails.

@@ -443,6 +443,10 @@ EN = {
     "参数": "Parameter",
     "取值": "Value",
     "业务参数": "Business parameters",
+    "%(month)s 没有生效的%(types)s费率：该月的增员将被拒绝（NO_RATE）。请在「费率」中添加生效年月不晚于 %(first)s 的费率。": "No %(types)s rate is in force for %(month)s: enrolments of those months are refused (NO_RATE). Add a rate effective no later than %(first)s under Rates.",
+    "%(month)s 没有生效的工伤保险基准费率（行业风险类别 %(classes)s）：这些单位该月的增员将被拒绝（NO_RATE）。请在「工伤保险基准费率」中添加生效年月不晚于 %(first)s 的费率。": "No work-injury base rate is in force for %(month)s (industry risk classes %(classes)s): enrolments of those months at those employers are refused (NO_RATE). Add a rate effective no later than %(first)s under Work-injury insurance base rates.",
+    "没有任何年度的%(types)s缴费基数上下限：增员将被拒绝（NO_BASE_LIMITS）。请在「缴费基数上下限」中录入 %(year)s 年度的标准。": "No year has %(types)s contribution base limits: enrolments are refused (NO_BASE_LIMITS). Enter the %(year)s limits under Contribution base limits.",
+    "%(year)s 年度%(types)s缴费基数上下限尚未录入，暂按 %(used)s 年度标准执行（LIMITS_PROVISIONAL）。省级标准公布后，请录入 %(year)s 年度的标准。": "The %(year)s %(types)s contribution base limits are not entered yet; the %(used)s limits apply provisionally (LIMITS_PROVISIONAL). Enter the %(year)s limits once the province publishes them.",
     # --- register -----------------------------------------------------------------------------
     "证件类型": "ID type",
     "民族": "Ethnicity",
@@ -466,6 +470,7 @@ EN = {
     "单位应缴": "Employer amount",
     "个人应缴": "Personal amount",
     "应缴明细": "Contribution lines",
+    "暂按上年度标准": "Provisional (previous year's limits)",
     # --- web (employer pages) -----------------------------------------------------------------
     "打开流水号 %(serial)s（可在该业务中退单）": "Open serial no. %(serial)s (it can be cancelled there)",
     "个人信息录入": "Personal information",

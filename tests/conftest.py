@@ -14,15 +14,25 @@ Fixtures (all need the database):
 - ``admin_user`` / ``admin_client`` (pytest-django's): a system administrator and their Client.
 - ``login_client(user, employer=None)``: the same for any user.
 
+The clock: every test runs at a pinned instant, ``PINNED_NOW`` (10:00 on 15 June 2026 in
+China), with time running on from there (``time_machine``), so that no test depends on the
+day it runs. ``@pytest.mark.clock("2026-12-31T16:30:00Z")`` pins another instant (an ISO
+time with its offset); ``pinned_clock`` is the traveller, for ``pinned_clock.move_to(...)``.
+``@pytest.mark.real_clock`` leaves the clock alone, for tests whose child processes read it
+(a real worker started with ``manage.py qcluster``; every browser test): they must pass on
+any date, which the suite's second run under ``faketime`` checks.
+
 Markers: ``browser`` (added automatically to tests in tests/browser/) and ``postgres``
 (skipped unless the database is PostgreSQL).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 
@@ -36,6 +46,9 @@ from tests.factories import (
 
 BROWSER_DIR = Path(__file__).parent / "browser"
 
+# Mid-month, mid-year, mid-morning in China: far from every boundary the calendar tests pin.
+PINNED_NOW = dt.datetime(2026, 6, 15, 2, 0, tzinfo=dt.UTC)
+
 
 def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -43,8 +56,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if BROWSER_DIR in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.real_clock)  # its audits run in real worker processes
         if not on_postgres and item.get_closest_marker("postgres"):
             item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request):
+    """The whole process's clock moved to PINNED_NOW or the test's ``clock`` marker, ticking."""
+    if request.node.get_closest_marker("real_clock") is not None:
+        yield None
+        return
+    marker = request.node.get_closest_marker("clock")
+    instant = dt.datetime.fromisoformat(marker.args[0]) if marker else PINNED_NOW
+    if instant.tzinfo is None:
+        raise ValueError("a pinned instant names its offset, e.g. 2026-12-31T16:30:00Z")
+    # An aware instant in UTC, so that time_machine leaves the process's time zone alone.
+    with time_machine.travel(instant.astimezone(dt.UTC), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,10 @@ import tempfile
 from collections.abc import Iterable
 
 import xlsxwriter
-from django.utils import timezone, translation
+from django.utils import translation
 
 from shebao.batch.reader import INSTRUCTIONS_SHEET, required_specs, template_specs
+from shebao.core import clock
 from shebao.core.identity import id_check_char
 from shebao.core.months import format_month
 from shebao.workflow.fields import FieldSpec
@@ -74,12 +75,12 @@ def example_value(spec: FieldSpec) -> str:
     if kind == "month":
         if "backpay" in name:
             return ""
-        return format_month(timezone.localdate().replace(day=1))
+        return format_month(clock.current_month())
     if kind == "date":
         if "birth" in name:
             return "1990-03-07"
         if "retire" in name:
-            return f"{timezone.localdate().year}-01-01"
+            return f"{clock.today().year}-01-01"
         return "2012-07-01"
     if kind == "money":
         return "" if "backpay" in name else "6500.00"

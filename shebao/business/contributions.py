@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shebao.core.money import fen
-from shebao.params.services import ParamSnapshot
+from shebao.params.services import Limits, ParamSnapshot
 
 
 @dataclass(frozen=True)
@@ -17,17 +17,21 @@ class Line:
     base: Decimal
     employer_amount: Decimal
     personal_amount: Decimal
+    # The parameter rows the line was computed from, so that a year computed on provisional
+    # limits can be re-based when its own limits are published.
+    limits_id: int | None = None
+    rate_id: int | None = None
+    injury_rate_id: int | None = None
+    provisional: bool = False
 
 
 def clamp(wage: Decimal, floor: Decimal, ceiling: Decimal) -> Decimal:
     return min(max(wage, floor), ceiling)
 
 
-def clamped_base(params: ParamSnapshot, year: int, insurance_type: str, wage: Decimal) -> Decimal | None:
-    limits = params.base_limits(year, insurance_type)
-    if limits is None:
-        return None
-    return fen(clamp(wage, limits.floor, limits.ceiling))
+def base_for(limits: Limits | None, wage: Decimal) -> Decimal:
+    """The contribution base of a declared wage: clamped to the limits, the wage itself without any."""
+    return fen(clamp(wage, limits.floor, limits.ceiling)) if limits is not None else fen(wage)
 
 
 def compute_lines(
@@ -41,16 +45,31 @@ def compute_lines(
 ) -> list[Line]:
     """One line per month and insurance type, each with that month's year's clamp and rates.
 
-    Months or types without published parameters are skipped; the row rules report them.
+    A year without limits of its own uses the latest published year's, and its lines say so
+    (``provisional``). Months or types without any limits or rate in force are skipped; the
+    row rules report them (NO_BASE_LIMITS, NO_RATE) before anything is applied.
     """
     out = []
     for month in months:
         for itype in insurance_types:
-            base = clamped_base(params, month.year, itype, wage)
+            limits = params.base_limits(month.year, itype)
             rate = params.rate(itype, month, risk_class, float_percent)
-            if base is None or rate is None:
+            if limits is None or rate is None:
                 continue
-            out.append(Line(month, itype, base, fen(base * rate.employer), fen(base * rate.personal)))
+            base = fen(clamp(wage, limits.floor, limits.ceiling))
+            out.append(
+                Line(
+                    month,
+                    itype,
+                    base,
+                    fen(base * rate.employer),
+                    fen(base * rate.personal),
+                    limits.row_id,
+                    rate.rate_id,
+                    rate.injury_rate_id,
+                    limits.provisional,
+                )
+            )
     return out
 
 

@@ -6,11 +6,10 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shebao.business.contributions import Line, clamp, compute_lines
-from shebao.core import bulk
+from shebao.business.contributions import Line, base_for, compute_lines
+from shebao.core import bulk, clock
 from shebao.core.choices import (
     ALL_INSURANCE,
     TERMINATING_REASONS,
@@ -23,7 +22,6 @@ from shebao.core.choices import (
     SuspendReason,
     YesNo,
 )
-from shebao.core.money import fen
 from shebao.core.months import (
     add_months,
     anniversary,
@@ -163,7 +161,49 @@ class Enrol(BusinessType):
                 if not data.get(name) and not result.field_has_issue(name):
                     result.add("REQUIRED", F[name])
         self._check_dates(result, params)
+        self._check_parameters(result, params, employer)
         return result
+
+    def _check_parameters(self, result: RowResult, params: ParamSnapshot, employer: object = None) -> None:
+        """Rates and limits for every month the enrolment will compute lines for (DOMAIN §7).
+
+        A month with no rate in force is an error (NO_RATE: an administrator must add one).
+        A year without base limits of its own is not: the latest published year's limits
+        apply provisionally, and LIMITS_PROVISIONAL says which (re-based when published).
+        """
+        data = result.data
+        ok = lambda name: data.get(name) and not result.field_has_issue(name)  # noqa: E731
+        start = as_month(data["start_month"]) if ok("start_month") else None
+        types = insurance_list(data) if not result.field_has_issue("insurance_types") else []
+        if not start or not types:
+            return
+        since = as_month(data["backpay_from"]) if ok("backpay_from") else None
+        first = since if since and since < start else start
+        last = max(start, clock.current_month())  # regular lines run from the start to this month
+        # A rate row applies from its month on, so a rate in force at the first month is in
+        # force at every later one.
+        risk_class = getattr(employer, "risk_class", None) or 1
+        float_percent = getattr(employer, "injury_float_percent", None) or 100
+        for itype in types:
+            if params.rate(itype, first, risk_class, float_percent) is None:
+                result.add("NO_RATE", F["insurance_types"], month=format_month(first), insurance=_itype(itype))
+        # Provisional limits, one issue per year whose limits are borrowed from the same year.
+        borrowed: dict[int, tuple] = {}
+        for year in range(first.year, last.year + 1):
+            for itype in types:
+                limits = params.base_limits(year, itype)
+                if limits is None:
+                    if itype != types[0] and not any(i.code == "NO_BASE_LIMITS" for i in result.issues):
+                        result.add("NO_BASE_LIMITS", F["insurance_types"], year=year)
+                elif limits.provisional:
+                    years, _limits = borrowed.setdefault(limits.row_year, ([], limits))
+                    if year not in years:
+                        years.append(year)
+        for row_year, (years, limits) in sorted(borrowed.items()):
+            spec = F["wage"] if years[-1] >= start.year else F["backpay_base"]
+            result.add("LIMITS_PROVISIONAL", spec, years={"zh": "、".join(map(str, years)),
+                                                          "en": ", ".join(map(str, years))},
+                       used=row_year, floor=str(limits.floor), ceiling=str(limits.ceiling))
 
     def _check_dates(self, result: RowResult, params: ParamSnapshot) -> None:
         data = result.data
@@ -207,9 +247,6 @@ class Enrol(BusinessType):
                 result.add("NO_BASE_LIMITS", F["wage"], year=start.year)
             else:
                 _check_against_limits(result, F["wage"], wage, start.year, limits, params, now)
-            for itype in types:
-                if params.rate(itype, start) is None:
-                    result.add("NO_RATE", F["insurance_types"], month=format_month(start), insurance=_itype(itype))
         # 追溯补缴: both fields or neither; the months before the start, within working age.
         has_from, has_base = bool(data.get("backpay_from")), bool(data.get("backpay_base"))
         if has_from != has_base:
@@ -314,8 +351,8 @@ class Enrol(BusinessType):
         PostgreSQL, bulk_create elsewhere: shebao.core.bulk); bases are upserted.
         """
         employer = tx.employer
-        now = current_month()
-        stamp = timezone.now()
+        now = clock.current_month()
+        stamp = clock.now()
         persons = {p.id_key: p for p in Person.objects.filter(id_key__in=[item.id_key for item in items])}
         new_persons, changed_persons = {}, []
         for item in items:
@@ -351,8 +388,8 @@ class Enrol(BusinessType):
                 relations.append((person_id, employer.pk, itype, RelationStatus.CONTRIBUTING.value, start, "",
                                   tx.pk, stamp, stamp))
             limits = ctx.params.base_limits(start.year, types[0]) if types else None
-            base = fen(clamp(wage, limits.floor, limits.ceiling)) if limits else fen(wage)
-            bases.append((person_id, employer.pk, start.year, wage, base, tx.pk, stamp, stamp))
+            bases.append((person_id, employer.pk, start.year, wage, base_for(limits, wage), tx.pk,
+                          limits.row_id if limits else None, bool(limits and limits.provisional), stamp, stamp))
             regular = compute_lines(ctx.params, months=month_range(start, add_months(now, 1)), insurance_types=types,
                                     wage=wage, risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
             lines += _line_rows(regular, person_id, employer, tx, LineKind.REGULAR)
@@ -363,7 +400,8 @@ class Enrol(BusinessType):
                                      float_percent=employer.injury_float_percent)
                 lines += _line_rows(back, person_id, employer, tx, LineKind.BACKPAY)
         bulk.upsert_rows(ContributionBase, BASE_COLUMNS, bases, unique_fields=["person_id", "employer_id", "year"],
-                         update_fields=["declared_wage", "base", "transaction_id", "updated_at"])
+                         update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional",
+                                        "updated_at"])
         bulk.insert_rows(Relation, RELATION_COLUMNS, relations, batch_size=2000)
         bulk.insert_rows(ContributionLine, LINE_COLUMNS, lines, batch_size=2000)
 
@@ -389,16 +427,17 @@ def _person_fields(item) -> dict:
 
 RELATION_COLUMNS = ["person_id", "employer_id", "insurance_type", "status", "start_month", "end_reason",
                     "started_by_id", "created_at", "updated_at"]
-BASE_COLUMNS = ["person_id", "employer_id", "year", "declared_wage", "base", "transaction_id", "created_at",
-                "updated_at"]
+BASE_COLUMNS = ["person_id", "employer_id", "year", "declared_wage", "base", "transaction_id", "limits_id",
+                "provisional", "created_at", "updated_at"]
 LINE_COLUMNS = ["person_id", "employer_id", "month", "insurance_type", "kind", "base", "employer_amount",
-                "personal_amount", "transaction_id"]
+                "personal_amount", "transaction_id", "limits_id", "rate_id", "injury_rate_id", "provisional"]
 
 
 def _line_rows(lines: list[Line], person_id: int, employer, tx, kind: str) -> list[tuple]:
     """ContributionLine rows in LINE_COLUMNS order."""
     return [(person_id, employer.pk, line.month, line.insurance_type, kind, line.base, line.employer_amount,
-             line.personal_amount, tx.pk) for line in lines]
+             line.personal_amount, tx.pk, line.limits_id, line.rate_id, line.injury_rate_id, line.provisional)
+            for line in lines]
 
 
 def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date | None = None) -> dict:
@@ -421,5 +460,5 @@ def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date 
         "lines": lines,
         "total_employer": sum((l.employer_amount for l in lines), Decimal(0)),
         "total_personal": sum((l.personal_amount for l in lines), Decimal(0)),
-        "surcharge": surcharge_estimate(params, lines, today or timezone.localdate()),
+        "surcharge": surcharge_estimate(params, lines, today or clock.today()),
     }

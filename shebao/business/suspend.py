@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE, TERMINATING_REASONS, IdType, InsuranceType, SuspendReason
-from shebao.core.months import add_months, current_month, format_month
+from shebao.core.months import format_month
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionLine, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_month, normalise_row
@@ -73,7 +74,7 @@ def means_all(types: list[str]) -> bool:
 
 
 def latest_stop_month():
-    return add_months(current_month(), 1)
+    return clock.next_month()
 
 
 @register
@@ -150,7 +151,7 @@ class Suspend(BusinessType):
 
     def review_reasons(self, tx, items, ctx: AuditContext) -> list[str]:
         """03/04 and backdated suspensions go to a clerk even for a VIP employer (DOMAIN §2)."""
-        now = current_month()
+        now = clock.current_month()
         reasons = []
         if any(item.data.get("reason") in REVIEW_REASONS for item in items):
             reasons.append(_("减员原因为退休或死亡，须经经办机构审核"))
@@ -181,7 +182,7 @@ class Suspend(BusinessType):
                 changed.append(rel)
             if types:
                 stops[(stop, tuple(types))].append(person.pk)
-        now = timezone.now()
+        now = clock.now()
         for rel in changed:
             rel.updated_at = now  # bulk_update does not touch auto_now fields
         Relation.objects.bulk_update(changed, ["status", "end_month", "end_reason", "ended_by", "updated_at"],

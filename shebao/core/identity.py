@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from shebao.core import clock
 from shebao.core.months import FULLWIDTH
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -97,7 +98,7 @@ def check_resident_id(value: object) -> IdCheck:
         birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         return IdCheck(text, "ID_BIRTH_DATE")
-    if birth.year < 1900 or birth > dt.date.today():
+    if birth.year < 1900 or birth > clock.today():
         return IdCheck(text, "ID_BIRTH_DATE")
     if id_check_char(text[:17]) != text[17]:
         return IdCheck(text, "ID_CHECKSUM")

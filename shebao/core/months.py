@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.utils import timezone
-
 _MONTH_PATTERNS = [
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$"),
     re.compile(r"^(\d{4})(\d{2})$"),
@@ -48,24 +46,11 @@ def month_range(start: dt.date, stop: dt.date) -> list[dt.date]:
     return out
 
 
-# (from, until, month): a batch asks for the current month once per row, and the answer only
-# changes at a month's end. Remembered from two days after the month's start to two days
-# before its end, in UTC: within that window the date is in the month in every time zone
-# (offsets stay within a day of UTC), so the answer holds whichever zone is active.
-_current: tuple | None = None
-
-
 def current_month() -> dt.date:
-    global _current
-    now = timezone.now()
-    cached = _current
-    if cached is not None and now.tzinfo is not None and cached[0] <= now < cached[1]:
-        return cached[2]
-    month = month_start(timezone.localdate(now))
-    first = dt.datetime.combine(month, dt.time(), tzinfo=dt.UTC) + dt.timedelta(days=2)
-    until = dt.datetime.combine(add_months(month, 1), dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=2)
-    _current = (first, until, month)
-    return month
+    """The current month in China: see shebao.core.clock (kept here for the callers of months)."""
+    from shebao.core import clock
+
+    return clock.current_month()
 
 
 def parse_month(value: object) -> dt.date | None:

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE, InsuranceType, Sex, SuspendReason
 from shebao.workflow.models import Item, ItemStatus, Transaction
 
@@ -201,7 +201,7 @@ class Totals:
 
 
 def print_date() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def filename(form: FormSpec, tx: Transaction, ext: str, part: int | None = None) -> str:

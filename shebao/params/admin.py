@@ -2,17 +2,110 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from shebao.core import clock
+from shebao.core.choices import InsuranceType
+from shebao.core.months import format_month
 from shebao.params.models import BaseLimit, InjuryRate, Rate, RetirementRule, Setting
+from shebao.params.services import ParamSnapshot, parameter_gaps
+
+
+def _join(items) -> str:
+    return (", " if (get_language() or "").startswith("en") else "、").join(str(i) for i in items)
+
+
+def gap_messages(snapshot: ParamSnapshot) -> list[tuple[int, str]]:
+    """(message level, text) for every rate or limit missing in the current or next month.
+
+    A month without a rate in force refuses that month's enrolments (NO_RATE) and a type
+    without any limits refuses all (NO_BASE_LIMITS): errors the administrator must fix. A
+    year whose limits are borrowed from an earlier one is a warning (LIMITS_PROVISIONAL).
+    """
+    this_month = clock.current_month()
+    months = [this_month, clock.next_month()]
+    # What is missing, per insurance type: the months (rates), or the years and the year used.
+    missing: dict[tuple, list] = defaultdict(list)  # (kind, insurance type, detail) -> months/years
+    for gap in parameter_gaps(snapshot, months):
+        when = gap.month.year if gap.kind in ("limits", "provisional") else gap.month
+        entry = missing[(gap.kind, gap.insurance_type, gap.detail)]
+        if when not in entry:
+            entry.append(when)
+    # One message per kind and the same months: "2026-12、2027-01 没有生效的医疗、生育费率".
+    by_key: dict[tuple, list[str]] = defaultdict(list)
+    for (kind, itype, detail), whens in missing.items():
+        by_key[(kind, tuple(whens), detail)].append(itype)
+    out = []
+    for (kind, whens, detail), types in by_key.items():
+        names = _join(InsuranceType(t).label for t in types)
+        if kind == "rate":
+            out.append(
+                (
+                    messages.ERROR,
+                    gettext(
+                        "%(month)s 没有生效的%(types)s费率：该月的增员将被拒绝（NO_RATE）。"
+                        "请在「费率」中添加生效年月不晚于 %(first)s 的费率。"
+                    )
+                    % {"month": _join(map(format_month, whens)), "types": names, "first": format_month(whens[0])},
+                )
+            )
+        elif kind == "injury_rate":
+            out.append(
+                (
+                    messages.ERROR,
+                    gettext(
+                        "%(month)s 没有生效的工伤保险基准费率（行业风险类别 %(classes)s）：这些单位该月的增员将被拒绝"
+                        "（NO_RATE）。请在「工伤保险基准费率」中添加生效年月不晚于 %(first)s 的费率。"
+                    )
+                    % {
+                        "month": _join(map(format_month, whens)),
+                        "classes": _join(detail),
+                        "first": format_month(whens[0]),
+                    },
+                )
+            )
+        elif kind == "limits":
+            out.append(
+                (
+                    messages.ERROR,
+                    gettext(
+                        "没有任何年度的%(types)s缴费基数上下限：增员将被拒绝（NO_BASE_LIMITS）。"
+                        "请在「缴费基数上下限」中录入 %(year)s 年度的标准。"
+                    )
+                    % {"types": names, "year": whens[0]},
+                )
+            )
+        else:
+            for year in whens:
+                out.append(
+                    (
+                        messages.WARNING,
+                        gettext(
+                            "%(year)s 年度%(types)s缴费基数上下限尚未录入，"
+                            "暂按 %(used)s 年度标准执行（LIMITS_PROVISIONAL）。"
+                            "省级标准公布后，请录入 %(year)s 年度的标准。"
+                        )
+                        % {"year": year, "types": names, "used": detail[0]},
+                    )
+                )
+    return out
 
 
 class EffectiveRowAdmin(admin.ModelAdmin):
     ordering = ("-effective_from",)
     date_hierarchy = "effective_from"
     save_as = True  # a new row for a new month starts as a copy of the current one
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "GET":
+            for level, text in gap_messages(ParamSnapshot.load()):
+                messages.add_message(request, level, text)
+        return super().changelist_view(request, extra_context)
 
 
 class BaseLimitForm(forms.ModelForm):

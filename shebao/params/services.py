@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.db import connection
 
+from shebao.core import clock
+from shebao.core.choices import InsuranceType
 from shebao.core.months import add_months, month_start
 from shebao.params.models import (
     SETTING_DEFAULTS,
@@ -22,15 +24,43 @@ from shebao.params.models import (
 
 @dataclass(frozen=True)
 class Limits:
+    """A year's contribution base limits, and the parameter row they come from.
+
+    ``year`` is the year the limits were asked for, ``row_year`` the year of the row used:
+    until a year's limits are published, the latest published year's apply provisionally
+    (新的缴费基数上下限公布前，暂按上年度标准执行), and what is computed from them is marked so
+    that the year can be re-based when its own limits are published.
+    """
+
     floor: Decimal
     ceiling: Decimal
     average: Decimal
+    row_id: int | None = None
+    year: int = 0
+    row_year: int = 0
+
+    @property
+    def provisional(self) -> bool:
+        return self.year != self.row_year
 
 
 @dataclass(frozen=True)
 class RatePair:
+    """Employer and personal rate, and the row in force they come from (a ``Rate``, or an
+    ``InjuryRate`` for work injury)."""
+
     employer: Decimal
     personal: Decimal
+    row_id: int | None = None
+    injury: bool = False
+
+    @property
+    def rate_id(self) -> int | None:
+        return None if self.injury else self.row_id
+
+    @property
+    def injury_rate_id(self) -> int | None:
+        return self.row_id if self.injury else None
 
 
 def _latest(rows: list, month: dt.date):
@@ -87,7 +117,7 @@ class ParamSnapshot:
         return snap
 
     def setting(self, key: str, month: dt.date | None = None) -> Decimal:
-        month = month_start(month or dt.date.today())
+        month = month_start(month or clock.today())
         memo = ("setting", key, month)
         if memo not in self._memo:
             row = _latest(self.settings.get(key, []), month)
@@ -95,24 +125,34 @@ class ParamSnapshot:
         return self._memo[memo]
 
     def setting_int(self, key: str, month: dt.date | None = None) -> int:
-        memo = ("setting_int", key, month_start(month or dt.date.today()))
+        memo = ("setting_int", key, month_start(month or clock.today()))
         if memo not in self._memo:
             self._memo[memo] = int(self.setting(key, month))
         return self._memo[memo]
 
     def base_limits(self, year: int, insurance_type: str, as_of: dt.date | None = None) -> Limits | None:
-        """The year's published limits; the newest row in force (notices apply retroactively)."""
+        """The year's limits: the newest row in force (notices apply retroactively).
+
+        A year without a row of its own takes the latest published year before it,
+        provisionally (``Limits.provisional``); a year before every published one, the
+        earliest published. None only when no year at all has limits for the insurance type.
+        """
         memo = ("limits", year, insurance_type, as_of)
         if memo not in self._memo:
             self._memo[memo] = self._base_limits(year, insurance_type, as_of)
         return self._memo[memo]
 
     def _base_limits(self, year: int, insurance_type: str, as_of: dt.date | None) -> Limits | None:
-        rows = self.limits.get((year, insurance_type), [])
-        row = _latest(rows, as_of or dt.date(9999, 12, 1)) if rows else None
-        if row is None:
-            return None
-        return Limits(row.floor, row.ceiling, row.average_wage)
+        in_force = as_of or dt.date(9999, 12, 1)
+        published = sorted(
+            (y for (y, itype) in self.limits if itype == insurance_type), key=lambda y: (y > year, abs(y - year))
+        )
+        # The year itself first, then the years before it (the latest first), then after it.
+        for candidate in published:
+            row = _latest(self.limits[(candidate, insurance_type)], in_force)
+            if row is not None:
+                return Limits(row.floor, row.ceiling, row.average_wage, row.pk, year, candidate)
+        return None
 
     def rate(self, insurance_type: str, month: dt.date, risk_class: int = 1, float_percent: int = 100) -> RatePair | None:
         memo = ("rate", insurance_type, month, risk_class, float_percent)
@@ -126,9 +166,9 @@ class ParamSnapshot:
             row = _latest(self.injury.get(risk_class, []), month)
             if row is None:
                 return None
-            return RatePair(row.rate * Decimal(float_percent) / Decimal(100), Decimal(0))
+            return RatePair(row.rate * Decimal(float_percent) / Decimal(100), Decimal(0), row.pk, injury=True)
         row = _latest(self.rates.get(insurance_type, []), month)
-        return RatePair(row.employer_rate, row.personal_rate) if row else None
+        return RatePair(row.employer_rate, row.personal_rate, row.pk) if row else None
 
     def retirement_month(self, *, sex: str, identity: str, birth_date: dt.date) -> dt.date | None:
         """First month at or past the statutory retirement age."""
@@ -178,3 +218,42 @@ def _signature() -> tuple:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts))
         return (connection.alias, connection.settings_dict["NAME"], *cursor.fetchone())
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A parameter an administrator must add: business of that month cannot be computed.
+
+    kind: "rate" (no Rate in force for the month), "injury_rate" (no InjuryRate in force for
+    the risk classes in ``detail``), "limits" (no year at all has limits for the type) or
+    "provisional" (the month's year has no limits yet: ``detail`` is the year used). All but
+    "provisional" make enrolments of that month fail (NO_RATE, NO_BASE_LIMITS).
+    """
+
+    kind: str
+    insurance_type: str
+    month: dt.date
+    detail: tuple = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind != "provisional"
+
+
+def parameter_gaps(snapshot: ParamSnapshot, months: list[dt.date]) -> list[Gap]:
+    """What is missing for the given months (the current and next month on the admin pages)."""
+    gaps: list[Gap] = []
+    for month in months:
+        for itype in InsuranceType.values:
+            if itype == "injury":
+                missing = tuple(c for c in range(1, 9) if _latest(snapshot.injury.get(c, []), month) is None)
+                if missing:
+                    gaps.append(Gap("injury_rate", itype, month, missing))
+            elif _latest(snapshot.rates.get(itype, []), month) is None:
+                gaps.append(Gap("rate", itype, month))
+            limits = snapshot.base_limits(month.year, itype)
+            if limits is None:
+                gaps.append(Gap("limits", itype, month))
+            elif limits.provisional:
+                gaps.append(Gap("provisional", itype, month, (limits.row_year,)))
+    return gaps

@@ -91,6 +91,20 @@ class ContributionBase(TimeStampedModel):
     declared_wage = models.DecimalField(_("申报工资"), max_digits=12, decimal_places=2)
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    # The base limits row the base was clamped to, and whether it is another year's, applied
+    # until this year's limits are published (re-based then). Unchecked by the database, as
+    # on ContributionLine.
+    limits = models.ForeignKey(
+        "params.BaseLimit",
+        verbose_name=_("缴费基数上下限"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    provisional = models.BooleanField(_("暂按上年度标准"), default=False)
 
     class Meta:
         verbose_name = _("缴费基数")
@@ -115,6 +129,43 @@ class ContributionLine(models.Model):
     employer_amount = models.DecimalField(_("单位应缴"), max_digits=12, decimal_places=2)
     personal_amount = models.DecimalField(_("个人应缴"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    # The parameter rows the line was computed from (rate: a Rate, or an InjuryRate for work
+    # injury), and whether its limits are another year's, applied until the month's year has
+    # limits of its own (re-based then). Written by the hundred thousand and read only when a
+    # year is re-based: no index, and no database constraint (its check per row cost a third
+    # more per COPY of lines); the rows come from the parameter snapshot, and deleting a
+    # parameter row still used is refused by the ORM (PROTECT), as in the admin.
+    limits = models.ForeignKey(
+        "params.BaseLimit",
+        verbose_name=_("缴费基数上下限"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    rate = models.ForeignKey(
+        "params.Rate",
+        verbose_name=_("费率"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    injury_rate = models.ForeignKey(
+        "params.InjuryRate",
+        verbose_name=_("工伤保险基准费率"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    provisional = models.BooleanField(_("暂按上年度标准"), default=False)
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(
         "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

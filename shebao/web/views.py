@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shebao.accounts.scoping import employer_required
 from shebao.batch.views import results_title
 from shebao.business.enrol import backpay_preview
+from shebao.core import clock
 from shebao.core.errors import ApplicationError, Conflict
 from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
@@ -387,6 +388,6 @@ def persons(request):
     query = selectors.contributing_persons(request.employer, request.GET.get("q", "")[:50])
     page = Paginator(query, 50).get_page(request.GET.get("page", "1"))
     return render(request, "web/persons.html", {"page": page, "q": request.GET.get("q", ""),
-                                                "year": timezone.localdate().year})
+                                                "year": clock.today().year})
 
 

@@ -142,9 +142,17 @@ _RULES = [
          "{label} {wage} is above the {year} ceiling {ceiling}; the base is set to {ceiling}."),
     Rule("WAGE_OUT_OF_RANGE", E, "「{label}」{wage} 元超出 {year} 年缴费基数范围 {floor}–{ceiling} 元，请核对。",
          "{label} {wage} is outside the {year} range {floor}–{ceiling}; please check."),
-    Rule("NO_BASE_LIMITS", E, "{year} 年度缴费基数上下限尚未公布，暂不能办理，请联系经办机构。",
-         "The {year} contribution base limits are not published yet; please contact the agency office."),
-    Rule("NO_RATE", E, "{month} 的{insurance}费率尚未设置，请联系经办机构。", "No {insurance} rate is set for {month}."),
+    Rule("NO_BASE_LIMITS", E,
+         "{year} 年度缴费基数上下限尚未设置，也没有可暂按执行的往年标准，暂不能办理，请联系经办机构。",
+         "No contribution base limits are set for {year} nor for any earlier year to apply provisionally; "
+         "please contact the agency office."),
+    Rule("LIMITS_PROVISIONAL", W,
+         "{years} 年度缴费基数上下限尚未公布，暂按 {used} 年度标准（下限 {floor} 元、上限 {ceiling} 元）"
+         "核定缴费基数；新标准公布后将重新核定，无需重新办理。",
+         "The {years} contribution base limits are not published yet: the {used} limits ({floor}–{ceiling}) apply "
+         "provisionally, and the base is re-assessed when they are published; nothing to do."),
+    Rule("NO_RATE", E, "{month} 的{insurance}费率尚未设置，暂不能办理，请联系经办机构。",
+         "No {insurance} rate is in force for {month}; please contact the agency office."),
     Rule("INJURY_BACKPAY_EXCLUDED", W,
          "工伤保险不能追溯补缴（不能覆盖已发生的事故）：补缴只含其他险种，工伤保险自「参保起始年月」起参保。",
          "Work-injury insurance cannot be paid back (it cannot cover accidents that already happened): "

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_q.models import OrmQ
 
-from shebao.core import bulk
+from shebao.core import bulk, clock
 from shebao.core.errors import ApplicationError, Conflict, NotFound, log_reference
 from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
@@ -68,7 +68,7 @@ def log_event(tx: Transaction, *, actor, action: str, from_state: str = "", to_s
 
 def make_serial(tx: Transaction) -> str:
     """Date + database id: unique, readable, time ordered, and no counter row to contend on."""
-    return f"{timezone.localtime(tx.created_at):%Y%m%d}{tx.pk:08d}"
+    return f"{clock.date_of(tx.created_at):%Y%m%d}{tx.pk:08d}"
 
 
 def transition(tx: Transaction, *, from_states: tuple, to_state: str, version: int | None, actor, action: str,
@@ -263,7 +263,7 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     if (tx.state not in EDITABLE_STATES or tx.version != version) and _submitted_from(tx, version):
         return tx
     if business.windowed and not Event.objects.filter(transaction=tx, action="submit").exists():
-        issue = acceptance_window_issue(ParamSnapshot.load(), timezone.localdate())
+        issue = acceptance_window_issue(ParamSnapshot.load(), clock.today())
         if issue:
             raise ApplicationError(issue.message(), code=issue.code)
     if not tx.items.filter(status=ItemStatus.IMPORTED).exists():
@@ -313,7 +313,7 @@ def run_audit(tx_id: int) -> str:
     if tx is None or tx.state != State.AUDITING:
         return "skipped"
     business = registry.get(tx.business_type)
-    ctx = registry.AuditContext(params=ParamSnapshot.load(), today=timezone.localdate())
+    ctx = registry.AuditContext(params=ParamSnapshot.load(), today=clock.today())
     pending = (Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED,
                                    audit_status__in=(NOT_AUDITED, AuditStatus.PENDING))
                .defer(*UNUSED_BY_RULES))
@@ -605,7 +605,7 @@ def _check_clerk(tx: Transaction, clerk) -> None:
 def clerk_approve(*, tx: Transaction, clerk, version: int) -> Transaction:
     _check_clerk(tx, clerk)
     business = registry.get(tx.business_type)
-    ctx = registry.AuditContext(params=ParamSnapshot.load(), today=timezone.localdate())
+    ctx = registry.AuditContext(params=ParamSnapshot.load(), today=clock.today())
     with transaction.atomic():
         locked = Transaction.objects.select_for_update(of=("self",)).select_related("employer").get(pk=tx.pk)
         if locked.state != State.REVIEW or locked.version != version:
@@ -701,7 +701,7 @@ def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = 
 def expire_drafts(now: dt.datetime | None = None) -> int:
     """Cancel drafts untouched for the expiry parameter, so none blocks a person for ever."""
     now = now or timezone.now()
-    days = ParamSnapshot.load().setting_int("draft_expiry_days", timezone.localdate())
+    days = ParamSnapshot.load().setting_int("draft_expiry_days", clock.today())
     cutoff = now - dt.timedelta(days=days)
     count = 0
     # An import given up and left alone holds the persons it locked like a draft: it expires too.

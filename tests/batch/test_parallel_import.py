@@ -192,6 +192,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.real_clock  # a real worker process reads the real clock
 def test_a_killed_worker_takes_its_helper_with_it_and_the_next_delivery_imports_the_rest(params, vip_employer):
     """kill -9 of a real worker while it and its helper import: the helper dies too (no writer
     left behind), and the redelivered job imports every row exactly once."""

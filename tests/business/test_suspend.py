@@ -27,12 +27,16 @@ from tests.workflow.helpers import seed_params
 pytestmark = pytest.mark.django_db
 
 _seq = itertools.count(1)
-NOW = current_month()
+
+
+def now():
+    """The current month at the test's pinned clock (read when the test runs, never at import)."""
+    return current_month()
 
 
 def month(n: int) -> str:
     """The current month shifted by n months, as the form takes it."""
-    return format_month(add_months(NOW, n))
+    return format_month(add_months(now(), n))
 
 
 # --- set-up ----------------------------------------------------------------------------------
@@ -40,7 +44,7 @@ def month(n: int) -> str:
 @pytest.fixture(autouse=True)
 def params(db):
     """Published parameters for every year the tests touch (missing rows only)."""
-    seed_params(sorted({NOW.year - 1, NOW.year, add_months(NOW, 1).year}))
+    seed_params(sorted({now().year - 1, now().year, add_months(now(), 1).year}))
 
 
 @pytest.fixture
@@ -192,9 +196,9 @@ def test_vip_suspension_finishes_and_suspends_every_relation(enrolled):
     assert rels.count() == 5
     for rel in rels:
         assert (rel.status, rel.end_month, rel.end_reason, rel.ended_by_id) == (
-            RelationStatus.SUSPENDED, NOW, "01", tx.pk)
+            RelationStatus.SUSPENDED, now(), "01", tx.pk)
     # The last contributing month is the one before the stop month.
-    assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(NOW, -2), add_months(NOW, -1)}
+    assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(now(), -2), add_months(now(), -1)}
     assert not PersonLock.objects.exists()
 
 
@@ -204,7 +208,7 @@ def test_next_month_stop_keeps_this_months_lines(enrolled):
     assert outcome == "finished"
     rels = {r.insurance_type: r for r in Relation.objects.filter(employer=employer)}
     assert rels["pension"].status == rels["medical"].status == RelationStatus.SUSPENDED
-    assert rels["pension"].end_month == add_months(NOW, 1)
+    assert rels["pension"].end_month == add_months(now(), 1)
     assert rels["injury"].status == RelationStatus.CONTRIBUTING and rels["injury"].end_month is None
     assert len(line_months(id_key("01", pid))) == 3 * 5
 
@@ -275,7 +279,7 @@ def test_retirement_goes_to_a_clerk_even_for_vip_and_terminates(enrolled, office
     tx.refresh_from_db()
     assert tx.state == State.FINISHED
     rels = Relation.objects.filter(employer=employer)
-    assert {(r.status, r.end_reason, r.end_month) for r in rels} == {(RelationStatus.TERMINATED, "03", NOW)}
+    assert {(r.status, r.end_reason, r.end_month) for r in rels} == {(RelationStatus.TERMINATED, "03", now())}
 
 
 def test_death_goes_to_a_clerk(enrolled):
@@ -290,9 +294,9 @@ def test_backdated_stop_goes_to_a_clerk_and_removes_the_lines_after_it(enrolled,
     assert outcome == "review"
     assert "停保年月早于当前月份" in tx.events.get(action="to_review").reason
     services.clerk_approve(tx=tx, clerk=make_clerk(office), version=tx.version)
-    assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(NOW, -2)}
+    assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(now(), -2)}
     assert set(Relation.objects.values_list("status", "end_month")) == {
-        (RelationStatus.SUSPENDED, add_months(NOW, -1))}
+        (RelationStatus.SUSPENDED, add_months(now(), -1))}
 
 
 def test_ordinary_employer_goes_to_a_clerk(office):
@@ -324,11 +328,11 @@ def test_transfer_has_no_month_twice_and_none_missing(enrolled, office):
     tx_b = enrol(employer_b, user_b, pid, start=month(0))
     assert tx_b.state == State.FINISHED, tx_b.return_reasons
     after = line_months(key)
-    expected = {(t, add_months(NOW, n)) for t in ALL_INSURANCE for n in (-2, -1, 0)}
+    expected = {(t, add_months(now(), n)) for t in ALL_INSURANCE for n in (-2, -1, 0)}
     assert set(after) == expected == set(before)
     assert max(after.values()) == 1  # no month paid twice
-    assert {m for _t, m in line_months(key, employer_a)} == {add_months(NOW, -2), add_months(NOW, -1)}
-    assert {m for _t, m in line_months(key, employer_b)} == {NOW}
+    assert {m for _t, m in line_months(key, employer_a)} == {add_months(now(), -2), add_months(now(), -1)}
+    assert {m for _t, m in line_months(key, employer_b)} == {now()}
     assert Relation.objects.get(employer=employer_b, insurance_type="pension").status == RelationStatus.CONTRIBUTING
 
 
@@ -348,7 +352,7 @@ def test_suspended_person_resumes_at_the_same_employer(enrolled):
     assert tx.state == State.FINISHED, tx.return_reasons
     rels = Relation.objects.filter(employer=employer, insurance_type="pension").order_by("id")
     assert [(r.status, r.start_month) for r in rels] == [
-        (RelationStatus.SUSPENDED, add_months(NOW, -2)), (RelationStatus.CONTRIBUTING, NOW)]
+        (RelationStatus.SUSPENDED, add_months(now(), -2)), (RelationStatus.CONTRIBUTING, now())]
     assert max(line_months(id_key("01", pid)).values()) == 1
     # And can be suspended again.
     outcome, again = suspend(employer, user, pid, stop=month(1))
@@ -397,4 +401,4 @@ def test_batch_audits_each_row_and_applies_the_passing_ones(vip):
     failed = tx.items.get(audit_status=AuditStatus.FAILED)
     assert failed.id_number == ids[2] and codes(failed.audit_issues) == {"NOT_CONTRIBUTING_HERE"}
     assert Relation.objects.filter(status=RelationStatus.SUSPENDED, ended_by=tx).count() == 10
-    assert not ContributionLine.objects.filter(voided_by__isnull=True, month__gte=NOW).exists()
+    assert not ContributionLine.objects.filter(voided_by__isnull=True, month__gte=now()).exists()

@@ -177,7 +177,15 @@ def test_retirement_month(sex, identity, birth, retire):
 # --- start month and back payment -------------------------------------------------------
 
 
-def test_start_month_in_the_future():
+@pytest.mark.parametrize("instant", [
+    pytest.param(None, id="pinned"),
+    # December: next month is in a year whose limits are not seeded (once NO_BASE_LIMITS joined).
+    pytest.param("2026-12-15T02:00:00Z", id="december"),
+    pytest.param("2026-12-31T16:30:00Z", id="new-year-in-china"),
+])
+def test_start_month_in_the_future(pinned_clock, instant):
+    if instant:
+        pinned_clock.move_to(dt.datetime.fromisoformat(instant))
     result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(1)))
     assert codes(result) == [("START_IN_FUTURE", "start_month")]
     assert result.issues[0].message("zh-hans") == f"「参保起始年月」不能晚于当前月份 {month(0)}。"

@@ -20,7 +20,8 @@ from shebao.workflow import services
 from shebao.workflow.models import Item, Mode, State, Transaction
 from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Real worker processes read the real clock: the test's own clock is left alone to match.
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
 
 ROOT = Path(__file__).resolve().parents[2]
 

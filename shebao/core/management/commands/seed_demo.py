@@ -15,15 +15,15 @@ from decimal import Decimal
 from django.apps import apps as django_apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
-from shebao.business.contributions import clamped_base, compute_lines
+from shebao.business.contributions import base_for, compute_lines
+from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE, EmploymentForm, Hukou, PersonIdentity, SuspendReason
 from shebao.core.identity import id_key
 from shebao.core.management import demo
-from shebao.core.months import add_months, current_month, month_range
+from shebao.core.months import add_months, month_range
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the logins table")
 
     def handle(self, *args, seed: int, quiet_logins: bool, **options):
-        today = timezone.localdate()
+        today = clock.today()
         with transaction.atomic():
             seed_published_parameters()
             limits = seed_illustrative_limits(list(range(FIRST_DEMO_YEAR, today.year + 1)))
@@ -154,7 +154,7 @@ class Command(BaseCommand):
         who = random.Random(seed)
         when = random.Random(seed + 1)
         params = ParamSnapshot.load()
-        this_month = current_month()
+        this_month = clock.current_month()
         first_line_month = add_months(this_month, -11)
         earliest_start = dt.date(FIRST_DEMO_YEAR, 1, 1)
         people = []  # (person kwargs, employer, start month, end month or None, wage)
@@ -213,17 +213,19 @@ class Command(BaseCommand):
                 ))
             last_year = (end - dt.timedelta(days=1)).year if end else this_month.year
             for year in range(start.year, last_year + 1):
-                base = clamped_base(params, year, "pension", wage)
-                if base is not None:
+                limits = params.base_limits(year, "pension")
+                if limits is not None:
                     bases.append(ContributionBase(person_id=person_id, employer=employer, year=year,
-                                                  declared_wage=wage, base=base))
+                                                  declared_wage=wage, base=base_for(limits, wage),
+                                                  limits_id=limits.row_id, provisional=limits.provisional))
             months = month_range(max(start, first_line_month), end or add_months(this_month, 1))
             for line in compute_lines(params, months=months, insurance_types=ALL_INSURANCE, wage=wage,
                                       risk_class=employer.risk_class, float_percent=employer.injury_float_percent):
                 lines.append(ContributionLine(
                     person_id=person_id, employer=employer, month=line.month, insurance_type=line.insurance_type,
                     kind=LineKind.REGULAR, base=line.base, employer_amount=line.employer_amount,
-                    personal_amount=line.personal_amount,
+                    personal_amount=line.personal_amount, limits_id=line.limits_id, rate_id=line.rate_id,
+                    injury_rate_id=line.injury_rate_id, provisional=line.provisional,
                 ))
         Relation.objects.bulk_create(relations, batch_size=1000)
         ContributionBase.objects.bulk_create(bases, batch_size=1000, ignore_conflicts=True)
