@@ -84,6 +84,15 @@ class Relation(TimeStampedModel):
         ]
 
 
+def parameter_row(model: str, label) -> models.ForeignKey:
+    """A link to the parameter row a base or line was computed from. Written by the hundred
+    thousand and read only when a year is re-based: no index and no database constraint (its
+    check per row cost a third more per COPY of lines); deleting a row still used is refused
+    by the ORM (PROTECT), as in the admin."""
+    return models.ForeignKey(model, verbose_name=label, on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", db_index=False, db_constraint=False)
+
+
 class ContributionBase(TimeStampedModel):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bases")
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="bases")
@@ -92,18 +101,8 @@ class ContributionBase(TimeStampedModel):
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
     # The base limits row the base was clamped to, and whether it is another year's, applied
-    # until this year's limits are published (re-based then). Unchecked by the database, as
-    # on ContributionLine.
-    limits = models.ForeignKey(
-        "params.BaseLimit",
-        verbose_name=_("缴费基数上下限"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    # until this year's limits are published (re-based then).
+    limits = parameter_row("params.BaseLimit", _("缴费基数上下限"))
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
 
     class Meta:
@@ -131,40 +130,10 @@ class ContributionLine(models.Model):
     transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
     # The parameter rows the line was computed from (rate: a Rate, or an InjuryRate for work
     # injury), and whether its limits are another year's, applied until the month's year has
-    # limits of its own (re-based then). Written by the hundred thousand and read only when a
-    # year is re-based: no index, and no database constraint (its check per row cost a third
-    # more per COPY of lines); the rows come from the parameter snapshot, and deleting a
-    # parameter row still used is refused by the ORM (PROTECT), as in the admin.
-    limits = models.ForeignKey(
-        "params.BaseLimit",
-        verbose_name=_("缴费基数上下限"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    rate = models.ForeignKey(
-        "params.Rate",
-        verbose_name=_("费率"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    injury_rate = models.ForeignKey(
-        "params.InjuryRate",
-        verbose_name=_("工伤保险基准费率"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    # limits of its own (re-based then).
+    limits = parameter_row("params.BaseLimit", _("缴费基数上下限"))
+    rate = parameter_row("params.Rate", _("费率"))
+    injury_rate = parameter_row("params.InjuryRate", _("工伤保险基准费率"))
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(
