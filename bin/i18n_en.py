@@ -594,7 +594,7 @@ EN.update({
 
 EN.update({
     # --- no 500 anywhere: refusals of input no page can produce ------------------------------
-    "「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。": "“%(label)s” must be a date between %(first)s and %(last)s (year-month-day). Please correct it and search again.",
+    "「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。": "%(label)s must be a date between %(first)s and %(last)s (year-month-day). Please correct it and search again.",
     "第 %(row)d 行未通过自动审核，已是审核失败，无需标记。": "Row %(row)d did not pass the automatic audit: it has already failed and need not be marked.",
     "第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。": "Row %(row)d was marked as failed by %(who)s at %(when)s; it need not be marked again.",
     "未找到": "Not found",

@@ -24,6 +24,7 @@ from shebao.accounts.scoping import employer_required
 from shebao.batch.views import results_title
 from shebao.business.enrol import backpay_preview
 from shebao.core import clock
+from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict
 from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
@@ -247,7 +248,7 @@ def check_fields(request, code: str):
     if code == "enrol" and not has_errors([i for i in result.issues if i.field in ("backpay_from", "backpay_base", "start_month")]):
         preview = backpay_preview(params, result.data, request.employer)
         payload["backpay"] = {
-            "lines": [{"month": l.month.strftime("%Y-%m"), "insurance": l.insurance_type, "base": str(l.base),
+            "lines": [{"month": l.month.strftime("%Y-%m"), "insurance": str(InsuranceType(l.insurance_type).label), "base": str(l.base),
                        "employer": str(l.employer_amount), "personal": str(l.personal_amount)} for l in preview["lines"]],
             "total_employer": str(preview["total_employer"]), "total_personal": str(preview["total_personal"]),
             "surcharge": str(preview["surcharge"]),

@@ -5,6 +5,8 @@ Screenshots of each go to test-artifacts/browser/<test>/."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
@@ -15,6 +17,7 @@ from shebao.params.models import BaseLimit
 from shebao.workflow import services
 from shebao.workflow.models import Mode, State, Transaction
 from tests.browser.conftest import PASSWORD
+from tests.workflow.helpers import make_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,17 +29,19 @@ TEXT = {
         "given_up_reason": "文件导入因系统错误未能完成",
         "cancel": "退单",
         "preview": "追溯月份应缴金额",
-        "bad_date": "9999-12-31",
+        "bad_date": "2200-12-31",
         "provisional": "暂按",
+        "pension": "养老",
     },
     "en": {
         "login_help": "Leave empty for agency clerks and administrators",
         "given_up": "Why the import failed",
         "given_up_reason": "A system error stopped the import of the file",
-        "cancel": "Cancel",
+        "cancel": "Cancel transaction",
         "preview": "Amounts due for past months",
-        "bad_date": "9999-12-31",
+        "bad_date": "2200-12-31",
         "provisional": "apply provisionally",
+        "pension": "Pension",
     },
 }
 
@@ -90,7 +95,7 @@ def test_changed_pages_in_both_languages_and_sizes(site, browser, browser_contex
 
         # A start two months back: the months up to now are shown with their surcharge.
         page.goto(f"{site.url}/business/enrol/single/")
-        page.locator("input[name=id_number]").fill("420102199005170011")
+        page.locator("input[name=id_number]").fill(make_id(dt.date(1990, 5, 17), seq=11))
         page.locator("input[name=name]").fill("张三")
         page.locator("input[name=start_month]").fill(format_month(add_months(clock.current_month(), -2)))
         page.locator("input[name=wage]").fill("6500")
@@ -99,6 +104,10 @@ def test_changed_pages_in_both_languages_and_sizes(site, browser, browser_contex
         expect(preview).to_be_visible()
         expect(preview).to_contain_text(text["preview"])
         expect(preview.locator("tbody tr")).to_have_count(2 * 5)
+        expect(preview.locator("tbody")).to_contain_text(text["pension"])  # labels, not codes
+        # The table scrolls inside its card on a phone instead of widening the page.
+        assert preview.evaluate("box => box.scrollWidth <= box.clientWidth"), "the preview overflows its card"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, f"{language}-{viewport}-retroactive-preview")
 
         response = page.goto(f"{site.url}/home/?from=0001-01-01&to=9999-12-31")
