@@ -248,8 +248,9 @@ def check_fields(request, code: str):
     if code == "enrol" and not has_errors([i for i in result.issues if i.field in ("backpay_from", "backpay_base", "start_month")]):
         preview = backpay_preview(params, result.data, request.employer)
         payload["backpay"] = {
-            "lines": [{"month": l.month.strftime("%Y-%m"), "insurance": str(InsuranceType(l.insurance_type).label), "base": str(l.base),
-                       "employer": str(l.employer_amount), "personal": str(l.personal_amount)} for l in preview["lines"]],
+            "lines": [{"month": l.month.strftime("%Y-%m"), "insurance": str(InsuranceType(l.insurance_type).label),
+                       "base": str(l.base), "employer": str(l.employer_amount), "personal": str(l.personal_amount)}
+                      for l in preview["lines"]],
             "total_employer": str(preview["total_employer"]), "total_personal": str(preview["total_personal"]),
             "surcharge": str(preview["surcharge"]),
         }

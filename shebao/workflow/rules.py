@@ -201,11 +201,13 @@ _RULES = [
          "Check the row's values and try again; if this message comes back, contact the agency office quoting "
          "reference {ref}."),
     Rule("IMPORT_JOB_FAILED", E,
-         "文件导入因系统错误未能完成（参考号 {ref}）。请点击「退单」后重新上传；如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
+         "文件导入因系统错误未能完成（参考号 {ref}）。请点击「退单」后重新上传；"
+         "如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
          "A system error stopped the import of the file (reference {ref}). Click Cancel and upload the file again; "
          "if this message comes back, contact the agency office quoting reference {ref}."),
     Rule("AUDIT_JOB_FAILED", E,
-         "自动审核因系统错误未能完成（参考号 {ref}），业务已回退。请重新提交审批或退单；如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
+         "自动审核因系统错误未能完成（参考号 {ref}），业务已回退。请重新提交审批或退单；"
+         "如仍出现此提示，请联系经办机构并提供参考号 {ref}。",
          "A system error stopped the automatic audit (reference {ref}); the transaction was returned. Submit it "
          "again or cancel it; if this message comes back, contact the agency office quoting reference {ref}."),
 ]

@@ -13,8 +13,9 @@ from shebao.core.months import add_months, anniversary, current_month, format_mo
 from shebao.params.models import Setting
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionLine, LineKind, Person
-from shebao.workflow import registry, services
+from shebao.workflow import services
 from shebao.workflow.models import Event, State
+from tests.core.test_enrol_rules import check, codes, month
 from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
 
 pytestmark = pytest.mark.django_db
@@ -23,18 +24,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _params():
     seed_params()
-
-
-def check(raw: dict):
-    return registry.get("enrol").check_row(raw, ParamSnapshot.load())
-
-
-def codes(result) -> list[tuple[str, str]]:
-    return [(i.code, i.field) for i in result.issues]
-
-
-def month(offset: int) -> str:
-    return format_month(add_months(current_month(), offset))
 
 
 def submit_vip(raw: dict):

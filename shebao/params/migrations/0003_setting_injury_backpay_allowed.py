@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('params', '0002_seed_published_parameters'),
+        ("params", "0002_seed_published_parameters"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='setting',
-            name='key',
-            field=models.CharField(choices=[('window_first_day', '每月受理起始日'), ('window_last_day', '每月受理截止日'), ('backdate_months', '无需追溯补缴可回溯的月数'), ('review_backpay_months', '补缴超过该月数须人工审核'), ('surcharge_daily_rate', '滞纳金日费率'), ('draft_expiry_days', '草稿自动退单天数'), ('min_work_age', '最低参保年龄'), ('wage_out_of_range_is_error', '申报工资超出上下限视为错误(1/0)'), ('base_from_month', '年度基数起始月份'), ('injury_backpay_allowed', '允许追溯补缴工伤保险(1/0)')], max_length=40, verbose_name='参数'),
+            model_name="setting",
+            name="key",
+            field=models.CharField(
+                choices=[
+                    ("window_first_day", "每月受理起始日"),
+                    ("window_last_day", "每月受理截止日"),
+                    ("backdate_months", "无需追溯补缴可回溯的月数"),
+                    ("review_backpay_months", "补缴超过该月数须人工审核"),
+                    ("surcharge_daily_rate", "滞纳金日费率"),
+                    ("draft_expiry_days", "草稿自动退单天数"),
+                    ("min_work_age", "最低参保年龄"),
+                    ("wage_out_of_range_is_error", "申报工资超出上下限视为错误(1/0)"),
+                    ("base_from_month", "年度基数起始月份"),
+                    ("injury_backpay_allowed", "允许追溯补缴工伤保险(1/0)"),
+                ],
+                max_length=40,
+                verbose_name="参数",
+            ),
         ),
     ]
