@@ -72,16 +72,27 @@ def generate(path: Path, rows: int, faulty: float) -> tuple[list[str], list[str]
     common.write_enrol_file(path, rows, seed=rows, alter=alter)
     return broken, mismatched
 
+
 def register_other_names(ids: list[str]) -> None:
     import datetime as dt
 
     from shebao.core.identity import id_key
     from shebao.register.models import Person
 
-    Person.objects.bulk_create([
-        Person(id_type="01", id_number=n, id_key=id_key("01", n), name="冒名顶替",
-               sex="1" if int(n[16]) % 2 else "2", birth_date=dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14])))
-        for n in ids], batch_size=2000)
+    Person.objects.bulk_create(
+        [
+            Person(
+                id_type="01",
+                id_number=n,
+                id_key=id_key("01", n),
+                name="冒名顶替",
+                sex="1" if int(n[16]) % 2 else "2",
+                birth_date=dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14])),
+            )
+            for n in ids
+        ],
+        batch_size=2000,
+    )
 
 
 def read_with_calamine(path: Path) -> tuple[float, int]:
@@ -99,14 +110,21 @@ def post_multipart(base: str, path: str, cookie: str, fields: dict, files: dict)
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
     for name, (filename, data) in files.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                     f"Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-                     .encode() + data + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            f"Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n".encode()
+            + data
+            + b"\r\n"
+        )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
     parsed = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
-    conn.request("POST", path, body=body, headers={
-        "Content-Type": f"multipart/form-data; boundary={boundary}", "Cookie": cookie, "Referer": base + path})
+    conn.request(
+        "POST",
+        path,
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Cookie": cookie, "Referer": base + path},
+    )
     response = conn.getresponse()
     response.read()
     return response
@@ -115,8 +133,12 @@ def post_multipart(base: str, path: str, cookie: str, fields: dict, files: dict)
 def post_form(base: str, path: str, cookie: str, fields: dict) -> http.client.HTTPResponse:
     parsed = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=600)
-    conn.request("POST", path, body=urllib.parse.urlencode(fields), headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": base + path})
+    conn.request(
+        "POST",
+        path,
+        body=urllib.parse.urlencode(fields),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Referer": base + path},
+    )
     response = conn.getresponse()
     response.read()
     return response
@@ -160,9 +182,11 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     path = db.tmpdir / f"enrol_{args.rows}.xlsx"
     t0 = time.perf_counter()
     broken, mismatched = generate(path, args.rows, args.faulty)
-    print(f"[bench] generated {path.name}: {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB in "
-          f"{time.perf_counter() - t0:.1f} s ({len(broken)} rows with a bad check digit, "
-          f"{len(mismatched)} persons registered under another name)")
+    print(
+        f"[bench] generated {path.name}: {args.rows} rows, {path.stat().st_size / 1e6:.1f} MB in "
+        f"{time.perf_counter() - t0:.1f} s ({len(broken)} rows with a bad check digit, "
+        f"{len(mismatched)} persons registered under another name)"
+    )
     register_other_names(mismatched)
     read_s, read_rows = read_with_calamine(path)
     print(f"[bench] python-calamine read {read_rows} rows in {read_s:.2f} s")
@@ -172,8 +196,9 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     clusters = common.start_qclusters(procs, db)
     server, base = common.start_gunicorn(procs, db, "--timeout", "120")
     common.wait_qclusters_ready(clusters)
-    sampler = common.RssSampler({"gunicorn": server.pid, **{f"q-{k}": p.pid for k, p in clusters.items()}},
-                                interval=0.1)
+    sampler = common.RssSampler(
+        {"gunicorn": server.pid, **{f"q-{k}": p.pid for k, p in clusters.items()}}, interval=0.1
+    )
     sampler.start()
     cookie = login(base)
     status, _body = fetch(base, "/batch/upload/enrol/", cookie)
@@ -182,8 +207,9 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     # Upload → import screen.
     data = path.read_bytes()
     t_upload = time.perf_counter()
-    response = post_multipart(base, "/batch/upload/enrol/", cookie, {"csrfmiddlewaretoken": csrf_of(cookie)},
-                              {"file": (path.name, data)})
+    response = post_multipart(
+        base, "/batch/upload/enrol/", cookie, {"csrfmiddlewaretoken": csrf_of(cookie)}, {"file": (path.name, data)}
+    )
     request_s = time.perf_counter() - t_upload
     if response.status != 302:
         raise SystemExit(f"upload answered HTTP {response.status}; see {db.tmpdir / 'gunicorn.log'}")
@@ -194,9 +220,11 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     first_page_s = time.perf_counter() - t_first
     to_screen = time.perf_counter() - t_upload
     counts = state.get("counts", {})
-    print(f"[bench] upload request {request_s:.2f} s; import done after {request_s + import_wait:.2f} s "
-          f"(state {state.get('state')}, {counts.get('total')} rows, {counts.get('import_failed')} import failures); "
-          f"import screen rendered {first_page_s * 1000:.0f} ms later")
+    print(
+        f"[bench] upload request {request_s:.2f} s; import done after {request_s + import_wait:.2f} s "
+        f"(state {state.get('state')}, {counts.get('total')} rows, {counts.get('import_failed')} import failures); "
+        f"import screen rendered {first_page_s * 1000:.0f} ms later"
+    )
 
     # The import screen and the import failure list, before submitting.
     version = state.get("version")
@@ -214,8 +242,12 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
 
     # Submit → finished.
     t_submit = time.perf_counter()
-    response = post_form(base, f"/batch/{pk}/action/", cookie, {
-        "csrfmiddlewaretoken": csrf_of(cookie), "action": "submit", "version": version})
+    response = post_form(
+        base,
+        f"/batch/{pk}/action/",
+        cookie,
+        {"csrfmiddlewaretoken": csrf_of(cookie), "action": "submit", "version": version},
+    )
     audit_wait, state, audit_polls = wait_state(base, pk, cookie, "auditing", args.timeout)
     to_finished = time.perf_counter() - t_submit
     counts = state.get("counts", {})
@@ -229,9 +261,11 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     server_import = None
     if "import" in events and "create" in events:
         server_import = (events["import"] - events["create"]).total_seconds()
-    print(f"[bench] submit → {state.get('state')} in {to_finished:.2f} s wall"
-          + (f", {server_audit:.2f} s by the server's events" if server_audit is not None else "")
-          + f" ({counts.get('passed')} passed, {counts.get('failed')} failed, {counts.get('applied')} applied)")
+    print(
+        f"[bench] submit → {state.get('state')} in {to_finished:.2f} s wall"
+        + (f", {server_audit:.2f} s by the server's events" if server_audit is not None else "")
+        + f" ({counts.get('passed')} passed, {counts.get('failed')} failed, {counts.get('applied')} applied)"
+    )
 
     failed_audit = int(counts.get("failed") or 0)
     last_audit = max(1, -(-failed_audit // 100))
@@ -247,14 +281,20 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
 
     print(f"\n== batch import, {connection.vendor}, {args.rows} rows, faulty share {args.faulty:g} ==")
     print(f"  python-calamine reading the file alone      {read_s:8.2f} s")
-    print(f"  upload → import screen (left 导入中)          {request_s + import_wait:8.2f} s"
-          + (f"   (server: create → import events {server_import:.2f} s)" if server_import is not None else ""))
+    print(
+        f"  upload → import screen (left 导入中)          {request_s + import_wait:8.2f} s"
+        + (f"   (server: create → import events {server_import:.2f} s)" if server_import is not None else "")
+    )
     print(f"  upload → import screen shown                 {to_screen + first_page_s:8.2f} s")
-    print(f"  提交审批 → {state.get('state')} (wall, polling)       {to_finished:8.2f} s"
-          + (f"   (server: submit → finish events {server_audit:.2f} s)" if server_audit is not None else ""))
+    print(
+        f"  提交审批 → {state.get('state')} (wall, polling)       {to_finished:8.2f} s"
+        + (f"   (server: submit → finish events {server_audit:.2f} s)" if server_audit is not None else "")
+    )
     for label, polls in (("while importing", import_polls), ("while auditing and applying", audit_polls)):
-        print(f"  progress polls {label:28s} {len(polls):5d}, p95 {common.percentile(polls, 95) * 1000:6.1f} ms, "
-              f"slowest {max(polls) * 1000:7.1f} ms")
+        print(
+            f"  progress polls {label:28s} {len(polls):5d}, p95 {common.percentile(polls, 95) * 1000:6.1f} ms, "
+            f"slowest {max(polls) * 1000:7.1f} ms"
+        )
     print(f"  pages ({args.page_samples} requests each, one client):")
     for label, (p50, p95, status, size) in timings.items():
         print(f"    {label:36s} p50 {p50 * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  HTTP {status}  {size // 1024} KB")
@@ -262,6 +302,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     peak = max(mb for *_rest, mb in rows) if rows else 0
     goals = {10_000: (3, 15), 100_000: (25, 120)}.get(args.rows)
     if goals:
+
         def verdict(ok: bool) -> str:
             return "met" if ok else "NOT MET"
 
@@ -272,10 +313,15 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         print(f"    提交审批 → finished ≤ {goals[1]} s: {verdict(to_finished <= goals[1])}")
         print(f"    no process above 600 MB: {verdict(peak <= 600)}")
         if args.rows >= 100_000:
-            print(f"    first/last pages of the import screen and of the failure lists p95 < 300 ms: "
-                  f"{verdict(all(p95 < 0.3 for p95 in pages.values()))}")
-            print(f"    (the whole .xlsx failure lists, downloads rather than pages, p95 < 300 ms: "
-                  f"{verdict(all(p95 < 0.3 for p95 in downloads.values()))})")
+            print(
+                f"    first/last pages of the import screen and of the failure lists p95 < 300 ms: "
+                f"{verdict(all(p95 < 0.3 for p95 in pages.values()))}"
+            )
+            print(
+                f"    (the whole .xlsx failure lists, downloads rather than pages, p95 < 300 ms: "
+                f"{verdict(all(p95 < 0.3 for p95 in downloads.values()))})"
+            )
+
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 # --- database ---------------------------------------------------------------------------------
 
+
 @dataclass
 class BenchDB:
     kind: str  # postgres | sqlite
@@ -92,8 +93,10 @@ def create_db(args, script: str) -> BenchDB:
 
     t0 = time.perf_counter()
     call_command("migrate", verbosity=0, interactive=False)
-    print(f"[bench] {args.db} database {name if args.db == 'postgres' else url} migrated in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"[bench] {args.db} database {name if args.db == 'postgres' else url} migrated in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     return db
 
 
@@ -105,6 +108,7 @@ def child_env(db: BenchDB, **extra: str) -> dict:
 
 
 # --- seeding ------------------------------------------------------------------------------------
+
 
 def seed_base(*, vip: bool = True, employer_number: str = "10000001"):
     """Published parameters, illustrative limits for the years in use, an office, an employer
@@ -118,12 +122,18 @@ def seed_base(*, vip: bool = True, employer_number: str = "10000001"):
 
     seed_published_parameters()
     seed_illustrative_limits(list(range(2023, timezone.localdate().year + 2)))
-    office, _ = Office.objects.get_or_create(code="420102", defaults={
-        "name": "江岸区社会保险管理处", "address": "武汉市江岸区沿江大道188号", "hours": "周一至周五 9:00-17:00"})
-    employer = Employer.objects.create(number=employer_number, name="武汉市压测科技有限公司", credit_code=make_uscc(1),
-                                       office=office, is_vip=vip)
-    user = User.objects.create_user(username="bench", password=PASSWORD, role=Role.OPERATOR,
-                                    must_change_password=False)
+    office, _ = Office.objects.get_or_create(
+        code="420102",
+        defaults={
+            "name": "江岸区社会保险管理处",
+            "address": "武汉市江岸区沿江大道188号",
+            "hours": "周一至周五 9:00-17:00",
+        },
+    )
+    employer = Employer.objects.create(
+        number=employer_number, name="武汉市压测科技有限公司", credit_code=make_uscc(1), office=office, is_vip=vip
+    )
+    user = User.objects.create_user(username="bench", password=PASSWORD, role=Role.OPERATOR, must_change_password=False)
     Membership.objects.create(user=user, employer=employer, is_admin=True)
     return employer, user
 
@@ -140,11 +150,32 @@ def vacuum_analyze() -> None:
 # --- realistic people ------------------------------------------------------------------------------
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华飞鹏玲辉婷"
-         "建国建华红梅志强晓东海燕俊杰欣怡子涵浩然雨轩思远")
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华飞鹏玲辉婷建国建华红梅志强晓东海燕俊杰欣怡子涵浩然雨轩思远"
+)
 # Hubei districts (the ID's first six digits), so the numbers look like Wuhan's.
-REGIONS = ["420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112", "420113", "420115",
-           "420116", "420117", "420281", "420381", "420502", "420602", "420703", "420802", "420902", "421002"]
+REGIONS = [
+    "420102",
+    "420103",
+    "420104",
+    "420105",
+    "420106",
+    "420107",
+    "420111",
+    "420112",
+    "420113",
+    "420115",
+    "420116",
+    "420117",
+    "420281",
+    "420381",
+    "420502",
+    "420602",
+    "420703",
+    "420802",
+    "420902",
+    "421002",
+]
 
 
 def id_check_char(first17: str) -> str:
@@ -182,31 +213,53 @@ class People:
         number, birth = self.id_number()
         work = max(birth + dt.timedelta(days=18 * 366), dt.date(1995, 1, 1)) + dt.timedelta(days=rng.randrange(0, 900))
         return {
-            "id_type": "01", "id_number": number, "name": self.name(),
-            "hukou": rng.choice(["urban", "rural"]), "identity": rng.choice(["worker", "worker", "cadre"]),
+            "id_type": "01",
+            "id_number": number,
+            "name": self.name(),
+            "hukou": rng.choice(["urban", "rural"]),
+            "identity": rng.choice(["worker", "worker", "cadre"]),
             "employment_form": rng.choice(["contract", "contract", "contract", "dispatch"]),
-            "first_work_date": work.isoformat(), "start_month": start_month,
-            "wage": f"{rng.randrange(4500, 20000)}.{rng.choice(['00', '50'])}", "insurance_types": "",
-            "phone": f"1{rng.choice('3578')}{rng.randrange(0, 10**9):09d}", "address": "",
+            "first_work_date": work.isoformat(),
+            "start_month": start_month,
+            "wage": f"{rng.randrange(4500, 20000)}.{rng.choice(['00', '50'])}",
+            "insurance_types": "",
+            "phone": f"1{rng.choice('3578')}{rng.randrange(0, 10**9):09d}",
+            "address": "",
         }
 
     def template_row(self, start_month: str) -> dict:
         """A row in the template's words (Chinese labels), keyed by field name."""
         raw = self.enrol_raw(start_month)
-        labels = {"urban": "城镇", "rural": "农村", "worker": "工人", "cadre": "干部", "contract": "劳动合同",
-                  "dispatch": "劳务派遣"}
+        labels = {
+            "urban": "城镇",
+            "rural": "农村",
+            "worker": "工人",
+            "cadre": "干部",
+            "contract": "劳动合同",
+            "dispatch": "劳务派遣",
+        }
         return {
-            "id_type": "居民身份证", "id_number": raw["id_number"], "name": raw["name"], "sex": "", "birth_date": "",
-            "hukou": labels[raw["hukou"]], "identity": labels[raw["identity"]],
-            "employment_form": labels[raw["employment_form"]], "first_work_date": raw["first_work_date"],
-            "start_month": start_month, "wage": raw["wage"], "insurance_types": "", "phone": raw["phone"],
-            "address": f"武汉市江岸区沿江大道{self.rng.randrange(1, 999)}号", "make_card": "否",
-            "backpay_from": "", "backpay_base": "",
+            "id_type": "居民身份证",
+            "id_number": raw["id_number"],
+            "name": raw["name"],
+            "sex": "",
+            "birth_date": "",
+            "hukou": labels[raw["hukou"]],
+            "identity": labels[raw["identity"]],
+            "employment_form": labels[raw["employment_form"]],
+            "first_work_date": raw["first_work_date"],
+            "start_month": start_month,
+            "wage": raw["wage"],
+            "insurance_types": "",
+            "phone": raw["phone"],
+            "address": f"武汉市江岸区沿江大道{self.rng.randrange(1, 999)}号",
+            "make_card": "否",
+            "backpay_from": "",
+            "backpay_base": "",
         }
 
 
-def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: str | None = None,
-                     alter=None) -> Path:
+def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: str | None = None, alter=None) -> Path:
     """A valid enrolment .xlsx with the template's column headers (FIELDS with in_template=True).
 
     `alter(r, row)`, when given, may change row r (1-based) before it is written.
@@ -219,8 +272,10 @@ def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: st
     start_month = start_month or current_month().strftime("%Y-%m")
     specs = [s for s in FIELDS if s.in_template]
     people = People(seed)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     sheet = book.add_worksheet("增员(续保)")
     for col, spec in enumerate(specs):
         sheet.write_string(0, col, spec.zh)
@@ -238,6 +293,7 @@ def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: st
 
 # --- processes ---------------------------------------------------------------------------------
 
+
 class Procs:
     """Subprocesses started by a bench script, each in its own process group, all stopped at exit."""
 
@@ -246,8 +302,7 @@ class Procs:
 
     def start(self, label: str, cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
         handle = open(log, "ab")
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append((label, proc))
         return proc
 
@@ -270,8 +325,9 @@ class Procs:
                 proc.wait()
 
 
-def start_qclusters(procs: Procs, db: BenchDB, names=("short", "long"),
-                    workers: dict[str, int] | None = None) -> dict[str, subprocess.Popen]:
+def start_qclusters(
+    procs: Procs, db: BenchDB, names=("short", "long"), workers: dict[str, int] | None = None
+) -> dict[str, subprocess.Popen]:
     """`Q_CLUSTER_NAME=<name> manage.py qcluster` for each name; Q_WORKERS per cluster if given
     (settings read it per process, so each cluster can have its own count)."""
     out = {}
@@ -279,8 +335,12 @@ def start_qclusters(procs: Procs, db: BenchDB, names=("short", "long"),
         extra = {"Q_CLUSTER_NAME": name}
         if workers and workers.get(name):
             extra["Q_WORKERS"] = str(workers[name])
-        out[name] = procs.start(f"qcluster-{name}", [PYTHON, "manage.py", "qcluster"],
-                                child_env(db, **extra), db.tmpdir / f"qcluster-{name}.log")
+        out[name] = procs.start(
+            f"qcluster-{name}",
+            [PYTHON, "manage.py", "qcluster"],
+            child_env(db, **extra),
+            db.tmpdir / f"qcluster-{name}.log",
+        )
     return out
 
 
@@ -305,8 +365,12 @@ def start_gunicorn(procs: Procs, db: BenchDB, *args: str, workers: int = 2) -> t
 
     port = free_port()
     gunicorn = str(Path(PYTHON).parent / "gunicorn")
-    server = procs.start("gunicorn", [gunicorn, "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", *args],
-                         child_env(db), db.tmpdir / "gunicorn.log")
+    server = procs.start(
+        "gunicorn",
+        [gunicorn, "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", *args],
+        child_env(db),
+        db.tmpdir / "gunicorn.log",
+    )
     deadline = time.time() + 30
     while True:
         try:
@@ -328,6 +392,7 @@ def free_port() -> int:
 
 # --- RSS sampling ------------------------------------------------------------------------------
 
+
 def _ppid_map() -> dict[int, int]:
     out = {}
     for entry in os.listdir("/proc"):
@@ -338,7 +403,7 @@ def _ppid_map() -> dict[int, int]:
                 stat = f.read()
         except OSError:
             continue
-        rest = stat[stat.rfind(b")") + 2:].split()
+        rest = stat[stat.rfind(b")") + 2 :].split()
         out[int(entry)] = int(rest[1])
     return out
 
@@ -373,7 +438,7 @@ def cpu_seconds(pid: int) -> float:
             stat = f.read()
     except OSError:
         return 0.0
-    rest = stat[stat.rfind(b")") + 2:].split()
+    rest = stat[stat.rfind(b")") + 2 :].split()
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -460,14 +525,20 @@ class RssSampler(threading.Thread):
                         out[pid] = "worker (recycled)"
                         continue
                     index = original.index(pid)
-                    out[pid] = ("pusher" if index == len(original) - 1 else
-                                "monitor" if index == len(original) - 2 else "worker")
+                    out[pid] = (
+                        "pusher"
+                        if index == len(original) - 1
+                        else "monitor"
+                        if index == len(original) - 2
+                        else "worker"
+                    )
         return out
 
     def report(self) -> list[tuple[str, int, str, float]]:
         roles = self.roles()
-        rows = [(self.group[pid], pid, roles.get(pid, "") or self.labels[pid], kb / 1024)
-                for pid, kb in self.peak.items()]
+        rows = [
+            (self.group[pid], pid, roles.get(pid, "") or self.labels[pid], kb / 1024) for pid, kb in self.peak.items()
+        ]
         rows.sort()
         print(f"\nPeak RSS (sampled every {self.interval * 1000:.0f} ms, {self.samples} samples) and CPU time used:")
         for group, pid, label, mb in rows:
@@ -476,6 +547,7 @@ class RssSampler(threading.Thread):
 
 
 # --- statistics --------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100) of a non-empty list."""

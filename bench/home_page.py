@@ -33,7 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import common  # noqa: E402
 
 STATE_MIX = [  # (state, share) of the history: mostly finished, as an employer's history is
-    ("finished", 62), ("cancelled", 10), ("saved", 9), ("returned", 8), ("review", 6), ("auditing", 3),
+    ("finished", 62),
+    ("cancelled", 10),
+    ("saved", 9),
+    ("returned", 8),
+    ("review", 6),
+    ("auditing", 3),
     ("importing", 2),
 ]
 
@@ -46,9 +51,13 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=10_000, help="transactions in the employer's history")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--churn", type=float, default=0.0,
-                        help="changes per second to the employer's transactions while /home/ is measured "
-                             "(each one makes the next view of each process render the lists anew)")
+    parser.add_argument(
+        "--churn",
+        type=float,
+        default=0.0,
+        help="changes per second to the employer's transactions while /home/ is measured "
+        "(each one makes the next view of each process render the lists anew)",
+    )
     args = parser.parse_args()
 
     common.run_on_fresh_db(args, "home", run)
@@ -78,9 +87,16 @@ def seed_history(employer, user, count: int) -> int:
         created = now - dt.timedelta(minutes=(count - n) * 20)
         rows = rng.randrange(2, 60) if batch else 1
         tx = Transaction(
-            serial=f"{timezone.localtime(created):%Y%m%d}{n + 1:08d}", employer=employer, business_type="enrol",
-            mode=Mode.BATCH if batch else Mode.SINGLE, operator=user, state=state, version=rng.randrange(1, 6),
-            total_count=rows, saved_at=created, touched_at=created,
+            serial=f"{timezone.localtime(created):%Y%m%d}{n + 1:08d}",
+            employer=employer,
+            business_type="enrol",
+            mode=Mode.BATCH if batch else Mode.SINGLE,
+            operator=user,
+            state=state,
+            version=rng.randrange(1, 6),
+            total_count=rows,
+            saved_at=created,
+            touched_at=created,
         )
         tx.created_at = created
         if state in (State.AUDITING, State.REVIEW, State.FINISHED):
@@ -91,9 +107,11 @@ def seed_history(employer, user, count: int) -> int:
             tx.audit_failed_count = rows - tx.applied_count
         if state == State.RETURNED:
             tx.returned = True
-            tx.return_reasons = ([{"code": "ALL_ROWS_FAILED", "field": "", "params": {}}] if batch else
-                                 [{"code": "CLERK_RETURNED", "field": "",
-                                   "params": {"reason": "劳动合同复印件不清晰，请重新上传"}}])
+            tx.return_reasons = (
+                [{"code": "ALL_ROWS_FAILED", "field": "", "params": {}}]
+                if batch
+                else [{"code": "CLERK_RETURNED", "field": "", "params": {"reason": "劳动合同复印件不清晰，请重新上传"}}]
+            )
         if state == State.CANCELLED and rng.random() < 0.3:
             tx.return_reasons = [{"code": "EXPIRED", "field": "", "params": {"days": 30}}]
         txs.append(tx)
@@ -101,8 +119,11 @@ def seed_history(employer, user, count: int) -> int:
         Transaction.objects.bulk_create(txs, batch_size=1000)
     # auto_now_add overrode created_at: put the history back in time (it drives the date filters).
     created_ats = {t.serial: t.created_at for t in txs}
-    saved = list(Transaction.objects.filter(employer=employer).order_by("id").only("id", "serial", "created_at",
-                                                                                  "total_count", "state"))
+    saved = list(
+        Transaction.objects.filter(employer=employer)
+        .order_by("id")
+        .only("id", "serial", "created_at", "total_count", "state")
+    )
     for tx in saved:
         tx.created_at = created_ats[tx.serial]
     with transaction.atomic():
@@ -111,10 +132,19 @@ def seed_history(employer, user, count: int) -> int:
     for tx in saved:
         for row in range(tx.total_count):
             raw = people.enrol_raw(start_month)
-            items.append(Item(transaction_id=tx.pk, row_no=row + (2 if tx.total_count > 1 else 1),
-                              id_key=id_key("01", raw["id_number"]), id_number=raw["id_number"], name=raw["name"],
-                              data=raw, raw=raw, status=ItemStatus.IMPORTED,
-                              audit_status="passed" if tx.state == State.FINISHED else ""))
+            items.append(
+                Item(
+                    transaction_id=tx.pk,
+                    row_no=row + (2 if tx.total_count > 1 else 1),
+                    id_key=id_key("01", raw["id_number"]),
+                    id_number=raw["id_number"],
+                    name=raw["name"],
+                    data=raw,
+                    raw=raw,
+                    status=ItemStatus.IMPORTED,
+                    audit_status="passed" if tx.state == State.FINISHED else "",
+                )
+            )
     with transaction.atomic():
         Item.objects.bulk_create(items, batch_size=2000)
     return next(t.pk for t in saved if t.state == State.FINISHED)
@@ -129,12 +159,20 @@ def login(base: str) -> str:
     body = response.read().decode()
     cookies = _cookies(response)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
-    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "employer_number": "10000001",
-                                   "username": "bench", "password": common.PASSWORD})
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "employer_number": "10000001", "username": "bench", "password": common.PASSWORD}
+    )
     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
-    conn.request("POST", "/accounts/login/", body=form, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": _cookie_header(cookies),
-        "Referer": base + "/accounts/login/"})
+    conn.request(
+        "POST",
+        "/accounts/login/",
+        body=form,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": _cookie_header(cookies),
+            "Referer": base + "/accounts/login/",
+        },
+    )
     response = conn.getresponse()
     response.read()
     if response.status != 302:
@@ -166,13 +204,31 @@ def fetch(base: str, path: str, cookie: str) -> tuple[int, str]:
 
 # --- load generators ---------------------------------------------------------------------------
 
+
 def wrk(url: str, cookie: str, clients: int, seconds: float) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "--timeout", "10s",
-                          "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
-    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-              "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-              "non2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
-              "errors": (m.group(0) if (m := re.search(r"Socket errors:.*", out)) else "")}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{int(seconds)}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+        "non2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
+        "errors": (m.group(0) if (m := re.search(r"Socket errors:.*", out)) else ""),
+    }
     for pct in ("50", "75", "90", "99"):
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
         value = float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
@@ -239,8 +295,10 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     counts = re.findall(r'<span class="badge">(\d+)</span>', body)
     status, body = fetch(base, urls["minimal"], cookie)
     assert status == 200 and '"state"' in body, f"minimal view answered {status}"
-    print(f"[bench] logged in; /home/ shows 待办 {counts[0]} and 已办 {counts[1]} transactions "
-          f"({len(fetch(base, urls['home'], cookie)[1]) // 1024} KB page)")
+    print(
+        f"[bench] logged in; /home/ shows 待办 {counts[0]} and 已办 {counts[1]} transactions "
+        f"({len(fetch(base, urls['home'], cookie)[1]) // 1024} KB page)"
+    )
 
     # The page's query count, measured in-process with the same data.
     from django.test import Client
@@ -277,24 +335,36 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     sampler.stop()
     load_after = time_load()
 
-    print(f"\n== /home/ vs minimal view, {connection.vendor}, {args.history} transactions, {args.clients} clients, "
-          f"gunicorn -w {args.workers}, {args.seconds:g} s each, load generator {'wrk' if use_wrk else 'python'} ==")
+    print(
+        f"\n== /home/ vs minimal view, {connection.vendor}, {args.history} transactions, {args.clients} clients, "
+        f"gunicorn -w {args.workers}, {args.seconds:g} s each, load generator {'wrk' if use_wrk else 'python'} =="
+    )
     print(f"  load average before {load_before}, after {load_after}")
-    print(f"  {'view':30s} {'req/s':>8s} {'p50':>10s} {'p90':>10s} {'p99':>10s} {'requests':>9s} {'non-2xx':>8s} "
-          f"queries (first/again)  gunicorn CPU/request")
+    print(
+        f"  {'view':30s} {'req/s':>8s} {'p50':>10s} {'p90':>10s} {'p99':>10s} {'requests':>9s} {'non-2xx':>8s} "
+        f"queries (first/again)  gunicorn CPU/request"
+    )
     for name, path in urls.items():
         r = results[name]
-        q = (f"{len(home_q.captured_queries)}/{len(home_again_q.captured_queries)}" if name == "home" else
-             f"{len(min_q.captured_queries)}")
-        print(f"  {name + ' ' + path:30s} {r['rps']:8.1f} {r['p50'] * 1000:8.1f}ms {r['p90'] * 1000:8.1f}ms "
-              f"{r['p99'] * 1000:8.1f}ms {r['requests']:9d} {r['non2xx']:8d} {q:>21s}  {r['cpu_ms']:6.2f} ms  "
-              f"{r['errors']}")
+        q = (
+            f"{len(home_q.captured_queries)}/{len(home_again_q.captured_queries)}"
+            if name == "home"
+            else f"{len(min_q.captured_queries)}"
+        )
+        print(
+            f"  {name + ' ' + path:30s} {r['rps']:8.1f} {r['p50'] * 1000:8.1f}ms {r['p90'] * 1000:8.1f}ms "
+            f"{r['p99'] * 1000:8.1f}ms {r['requests']:9d} {r['non2xx']:8d} {q:>21s}  {r['cpu_ms']:6.2f} ms  "
+            f"{r['errors']}"
+        )
     home, minimal = results["home"], results["minimal"]
     if args.churn > 0:
-        print(f"  while /home/ was measured, {changes} changes to the employer's transactions "
-              f"({changes / args.seconds:.1f}/s), each one a new task-list version")
-    print(f"  ratio home/minimal: throughput {home['rps'] / minimal['rps']:.2f}, "
-          f"p99 {home['p99'] / minimal['p99']:.2f}x")
+        print(
+            f"  while /home/ was measured, {changes} changes to the employer's transactions "
+            f"({changes / args.seconds:.1f}/s), each one a new task-list version"
+        )
+    print(
+        f"  ratio home/minimal: throughput {home['rps'] / minimal['rps']:.2f}, p99 {home['p99'] / minimal['p99']:.2f}x"
+    )
     met = home["rps"] >= 300 and home["p99"] < 0.25 and home["non2xx"] == 0
     print(f"  goal ≥ 300 req/s and p99 < 250 ms on /home/: {'MET' if met else 'NOT MET'}")
     sampler.report()

@@ -38,11 +38,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=16, help="client thread pool size")
     parser.add_argument("--with-batch", type=int, default=0, metavar="N", help="audit an N-row batch alongside")
-    parser.add_argument("--short-workers", type=int, default=0,
-                        help="Q_WORKERS of the short cluster (default: the settings' Q_WORKERS, 1)")
+    parser.add_argument(
+        "--short-workers",
+        type=int,
+        default=0,
+        help="Q_WORKERS of the short cluster (default: the settings' Q_WORKERS, 1)",
+    )
     parser.add_argument("--long-workers", type=int, default=0, help="Q_WORKERS of the long cluster")
-    parser.add_argument("--q-save-limit", type=int, default=None,
-                        help="experiment: django-q2 save_limit for the clusters (settings: 500)")
+    parser.add_argument(
+        "--q-save-limit",
+        type=int,
+        default=None,
+        help="experiment: django-q2 save_limit for the clusters (settings: 500)",
+    )
     parser.add_argument("--drain", type=float, default=120.0, help="max seconds to wait for the last audits")
     args = parser.parse_args()
 
@@ -74,9 +82,11 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     if args.with_batch:
         batch_tx = prepare_batch(args.with_batch, employer, user, db, start_month)
 
-    print(f"[bench] open loop: {total} submissions at {args.rate:g}/s for {args.seconds:g} s "
-          f"({connection.vendor}, short workers {args.short_workers or 'default'}, load average {load_average()})"
-          + (f" with a {args.with_batch}-row batch audit" if batch_tx else ""))
+    print(
+        f"[bench] open loop: {total} submissions at {args.rate:g}/s for {args.seconds:g} s "
+        f"({connection.vendor}, short workers {args.short_workers or 'default'}, load average {load_average()})"
+        + (f" with a {args.with_batch}-row batch audit" if batch_tx else "")
+    )
     client_times: list[float] = []
     errors: list[str] = []
     tx_ids: list[int] = []
@@ -86,8 +96,9 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         t0 = time.perf_counter()
         try:
             params = ParamSnapshot.load()
-            result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                                      raw=raw, params=params)
+            result = services.transaction_save_single(
+                employer=employer, actor=user, business_type="enrol", raw=raw, params=params
+            )
             if not result.ok:
                 raise RuntimeError(f"save refused: {[i.code for i in result.issues]}")
             tx = services.transaction_submit(tx=result.transaction, actor=user, version=result.transaction.version)
@@ -118,8 +129,10 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     cf.wait(futures)
     pool.shutdown()
     t_sent = time.perf_counter() - t_start
-    print(f"[bench] submitted {len(tx_ids)} in {t_sent:.1f} s (achieved {len(tx_ids) / t_sent:.1f}/s, "
-          f"{late} scheduled >50 ms late), {len(errors)} client errors")
+    print(
+        f"[bench] submitted {len(tx_ids)} in {t_sent:.1f} s (achieved {len(tx_ids) / t_sent:.1f}/s, "
+        f"{late} scheduled >50 ms late), {len(errors)} client errors"
+    )
     for message in sorted(set(errors))[:5]:
         print(f"        {message}")
 
@@ -138,15 +151,21 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
             time.sleep(0.25)
         ev = Event.objects.filter(transaction=batch_tx, action__in=FINISH_ACTIONS).order_by("at").first()
         sub = Event.objects.filter(transaction=batch_tx, action="submit").order_by("-at").first()
-        batch_info = (batch_tx.state, (ev.at - sub.at).total_seconds() if ev and sub else None,
-                      time.perf_counter() - batch_submitted)
+        batch_info = (
+            batch_tx.state,
+            (ev.at - sub.at).total_seconds() if ev and sub else None,
+            time.perf_counter() - batch_submitted,
+        )
     sampler.stop()
 
     # Latency from the server's own event timestamps.
     submits = dict(Event.objects.filter(transaction_id__in=tx_ids, action="submit").values_list("transaction_id", "at"))
     finishes: dict[int, tuple] = {}
-    for tx_id, at, action in Event.objects.filter(transaction_id__in=tx_ids, action__in=FINISH_ACTIONS).values_list(
-            "transaction_id", "at", "action").order_by("at"):
+    for tx_id, at, action in (
+        Event.objects.filter(transaction_id__in=tx_ids, action__in=FINISH_ACTIONS)
+        .values_list("transaction_id", "at", "action")
+        .order_by("at")
+    ):
         finishes.setdefault(tx_id, (at, action))
     latencies = [(finishes[t][0] - submits[t]).total_seconds() for t in tx_ids if t in finishes and t in submits]
     outcome: dict[str, int] = {}
@@ -162,12 +181,17 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         print(f"  max  {common.fmt_ms(max(latencies))}")
         print(f"  mean {common.fmt_ms(sum(latencies) / len(latencies))}")
     if client_times:
-        print(f"  client save+submit call: p50 {common.fmt_ms(common.percentile(client_times, 50))}, "
-              f"p99 {common.fmt_ms(common.percentile(client_times, 99))}")
+        print(
+            f"  client save+submit call: p50 {common.fmt_ms(common.percentile(client_times, 50))}, "
+            f"p99 {common.fmt_ms(common.percentile(client_times, 99))}"
+        )
     if batch_info:
         state, server_s, wall_s = batch_info
-        print(f"  batch of {args.with_batch}: state {state}, audit submit→finish "
-              f"{server_s:.1f} s (server events)" if server_s is not None else f"  batch state {state}")
+        print(
+            f"  batch of {args.with_batch}: state {state}, audit submit→finish {server_s:.1f} s (server events)"
+            if server_s is not None
+            else f"  batch state {state}"
+        )
     print(f"  load average at the end: {load_average()}")
     goal = latencies and common.percentile(latencies, 99) < 1.0 and unfinished == 0
     print(f"  goal p99 < 1 s and none unfinished: {'MET' if goal else 'NOT MET'}")
@@ -194,15 +218,18 @@ def prepare_batch(rows: int, employer, user, db: common.BenchDB, start_month: st
         batch_services = None
     if batch_services is not None and hasattr(batch_services, "batch_upload"):
         t0 = time.perf_counter()
-        tx = batch_services.batch_upload(employer=employer, actor=user, business_type="enrol",
-                                         filename=path.name, data=path.read_bytes())
+        tx = batch_services.batch_upload(
+            employer=employer, actor=user, business_type="enrol", filename=path.name, data=path.read_bytes()
+        )
         while True:
             tx.refresh_from_db()
             if tx.state != State.IMPORTING:
                 break
             time.sleep(0.2)
-        print(f"[bench] batch {tx.serial} imported in {time.perf_counter() - t0:.1f} s: state {tx.state}, "
-              f"{tx.total_count} rows, {tx.import_failed_count} import failures")
+        print(
+            f"[bench] batch {tx.serial} imported in {time.perf_counter() - t0:.1f} s: state {tx.state}, "
+            f"{tx.total_count} rows, {tx.import_failed_count} import failures"
+        )
         return tx
     return bulk_batch(rows, employer, user, start_month)
 
@@ -222,19 +249,36 @@ def bulk_batch(rows: int, employer, user, start_month: str):
     people = common.People(seed=99)
     business = Enrol()
     with transaction.atomic():
-        tx = Transaction.objects.create(employer=employer, business_type="enrol", mode=Mode.BATCH, operator=user,
-                                        state=State.SAVED, saved_at=timezone.now(), total_count=rows)
+        tx = Transaction.objects.create(
+            employer=employer,
+            business_type="enrol",
+            mode=Mode.BATCH,
+            operator=user,
+            state=State.SAVED,
+            saved_at=timezone.now(),
+            total_count=rows,
+        )
         tx.serial = make_serial(tx)
         tx.save(update_fields=["serial"])
         items = []
         for n in range(rows):
             raw = people.enrol_raw(start_month)
             data = business.check_row(raw, params, employer).data
-            items.append(Item(transaction=tx, row_no=n + 2, id_key=id_key("01", data["id_number"]),
-                              id_number=data["id_number"], name=data["name"], data=data, raw=raw))
+            items.append(
+                Item(
+                    transaction=tx,
+                    row_no=n + 2,
+                    id_key=id_key("01", data["id_number"]),
+                    id_number=data["id_number"],
+                    name=data["name"],
+                    data=data,
+                    raw=raw,
+                )
+            )
         Item.objects.bulk_create(items, batch_size=1000)
-        PersonLock.objects.bulk_create([PersonLock(id_key=i.id_key, transaction=tx, item=i) for i in items],
-                                       batch_size=1000)
+        PersonLock.objects.bulk_create(
+            [PersonLock(id_key=i.id_key, transaction=tx, item=i) for i in items], batch_size=1000
+        )
     return tx
 
 

@@ -574,32 +574,38 @@ EN = {
     "未找到该人员。": "Person not found.",
 }
 
-EN.update({
-    "社保网上办事大厅 · 系统管理": "Social Insurance Online Service Hall · Administration",
-    "社保网上办事大厅": "Social Insurance Online Service Hall",
-    "后台任务": "Background tasks",
-    "%(risk)s（浮动档次 %(level)s%%）": "%(risk)s (rate adjustment level %(level)s%%)",
-})
+EN.update(
+    {
+        "社保网上办事大厅 · 系统管理": "Social Insurance Online Service Hall · Administration",
+        "社保网上办事大厅": "Social Insurance Online Service Hall",
+        "后台任务": "Background tasks",
+        "%(risk)s（浮动档次 %(level)s%%）": "%(risk)s (rate adjustment level %(level)s%%)",
+    }
+)
 
-EN.update({
-    "请求中含有不允许的控制字符（NUL），请删除后重试。": "The request contains a forbidden control character (NUL). Please remove it and try again.",
-    # --- added with the batch history and the materials notice ----------------------------
-    "共 %(n)s 行": "%(n)s rows",
-    "请打印本业务的申报表（含流水号 %(serial)s 条形码）并加盖单位公章，经办机构扫描条形码即可调出本业务。": (
-        "Print this transaction's form (with the barcode of serial no. %(serial)s) and stamp it with the "
-        "employer's seal; the agency office scans the barcode to open the transaction."
-    ),
-    "打印申报表": "Print the form",
-})
+EN.update(
+    {
+        "请求中含有不允许的控制字符（NUL），请删除后重试。": "The request contains a forbidden control character (NUL). Please remove it and try again.",
+        # --- added with the batch history and the materials notice ----------------------------
+        "共 %(n)s 行": "%(n)s rows",
+        "请打印本业务的申报表（含流水号 %(serial)s 条形码）并加盖单位公章，经办机构扫描条形码即可调出本业务。": (
+            "Print this transaction's form (with the barcode of serial no. %(serial)s) and stamp it with the "
+            "employer's seal; the agency office scans the barcode to open the transaction."
+        ),
+        "打印申报表": "Print the form",
+    }
+)
 
-EN.update({
-    # --- no 500 anywhere: refusals of input no page can produce ------------------------------
-    "「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。": "%(label)s must be a date between %(first)s and %(last)s (year-month-day). Please correct it and search again.",
-    "第 %(row)d 行未通过自动审核，已是审核失败，无需标记。": "Row %(row)d did not pass the automatic audit: it has already failed and need not be marked.",
-    "第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。": "Row %(row)d was marked as failed by %(who)s at %(when)s; it need not be marked again.",
-    "未找到": "Not found",
-    "未找到该页面或业务：地址有误，或该业务不属于当前登录的单位。": "The page or transaction was not found: the address is wrong, or the transaction does not belong to the employer you signed in for.",
-    "返回首页": "Back to the home page",
-    "请求有误": "Bad request",
-    "请求无法处理：其中的内容有误或不完整。请返回上一页，刷新后重试。": "The request cannot be processed: part of it is wrong or incomplete. Please go back, refresh the page and try again.",
-})
+EN.update(
+    {
+        # --- no 500 anywhere: refusals of input no page can produce ------------------------------
+        "「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。": "%(label)s must be a date between %(first)s and %(last)s (year-month-day). Please correct it and search again.",
+        "第 %(row)d 行未通过自动审核，已是审核失败，无需标记。": "Row %(row)d did not pass the automatic audit: it has already failed and need not be marked.",
+        "第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。": "Row %(row)d was marked as failed by %(who)s at %(when)s; it need not be marked again.",
+        "未找到": "Not found",
+        "未找到该页面或业务：地址有误，或该业务不属于当前登录的单位。": "The page or transaction was not found: the address is wrong, or the transaction does not belong to the employer you signed in for.",
+        "返回首页": "Back to the home page",
+        "请求有误": "Bad request",
+        "请求无法处理：其中的内容有误或不完整。请返回上一页，刷新后重试。": "The request cannot be processed: part of it is wrong or incomplete. Please go back, refresh the page and try again.",
+    }
+)

@@ -78,9 +78,11 @@ def _unquote(s: str) -> str:
 
 
 def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\r", "\\r").replace(
-        "\n", "\\n"
-    ) + '"'
+    return (
+        '"'
+        + s.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
+        + '"'
+    )
 
 
 def parse_po(text: str) -> list[Entry]:
@@ -138,8 +140,10 @@ def manage(*args: str) -> None:
 
 def set_header(e: Entry, language: str) -> None:
     e.flags = [f for f in e.flags if f != "fuzzy"]
-    e.comments = ["# Shebao — 社会保险网上办事大厅 (单位篇).",
-                  "# This file is distributed under the same license as Shebao."]
+    e.comments = [
+        "# Shebao — 社会保险网上办事大厅 (单位篇).",
+        "# This file is distributed under the same license as Shebao.",
+    ]
     lines = e.fields["msgstr"].splitlines(keepends=True)
     fixed = {
         "Project-Id-Version": "shebao",

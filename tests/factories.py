@@ -104,8 +104,9 @@ class OperatorFactory(UserFactory):
         if not create:
             return
         employer = extracted or EmployerFactory()
-        Membership.objects.get_or_create(user=self, employer=employer,
-                                         defaults={"is_admin": kwargs.get("is_admin", True)})
+        Membership.objects.get_or_create(
+            user=self, employer=employer, defaults={"is_admin": kwargs.get("is_admin", True)}
+        )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -154,8 +155,9 @@ class PersonFactory(factory.django.DjangoModelFactory):
     birth_date = factory.Sequence(lambda n: dt.date(1985 + n % 15, 1 + n % 12, 1 + n % 28))
     id_number = factory.LazyAttributeSequence(lambda o, n: make_resident_id(o.birth_date, o.sex, n))
     id_key = factory.LazyAttribute(lambda o: id_key(o.id_type, o.id_number))
-    name = factory.Sequence(lambda n: SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
-                            + GIVEN[n % len(GIVEN)])
+    name = factory.Sequence(
+        lambda n: SURNAMES[n % len(SURNAMES)] + GIVEN[(n // len(SURNAMES)) % len(GIVEN)] + GIVEN[n % len(GIVEN)]
+    )
     ethnicity = "汉族"
     hukou = "urban"
     identity = "worker"

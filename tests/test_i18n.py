@@ -91,21 +91,51 @@ def catalogues(tmp_path_factory) -> dict[str, list[dict]]:
     tmp = tmp_path_factory.mktemp("i18n")
     shutil.copytree(LOCALE, tmp / "locale")
     (tmp / "i18n_check_settings.py").write_text(
-        "from config.settings import *  # noqa: F401,F403\n"
-        f"LOCALE_PATHS = [{str(tmp / 'locale')!r}]\n"
+        f"from config.settings import *  # noqa: F401,F403\nLOCALE_PATHS = [{str(tmp / 'locale')!r}]\n"
     )
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="i18n_check_settings",
-               PYTHONPATH=os.pathsep.join([str(tmp), str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    ignores = ["shebao/locale", "shebao/locale/*", "tests", "tests/*", "bench", "bench/*", "var", "var/*",
-               "staticfiles", "staticfiles/*", "test-artifacts", "test-artifacts/*", "docs", "docs/*", "*.egg-info"]
-    args = [sys.executable, "manage.py", "makemessages", "-l", "en", "-l", "zh_Hans", "--no-obsolete",
-            "--add-location=file", "-e", "html,txt,py"]
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="i18n_check_settings",
+        PYTHONPATH=os.pathsep.join([str(tmp), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    )
+    ignores = [
+        "shebao/locale",
+        "shebao/locale/*",
+        "tests",
+        "tests/*",
+        "bench",
+        "bench/*",
+        "var",
+        "var/*",
+        "staticfiles",
+        "staticfiles/*",
+        "test-artifacts",
+        "test-artifacts/*",
+        "docs",
+        "docs/*",
+        "*.egg-info",
+    ]
+    args = [
+        sys.executable,
+        "manage.py",
+        "makemessages",
+        "-l",
+        "en",
+        "-l",
+        "zh_Hans",
+        "--no-obsolete",
+        "--add-location=file",
+        "-e",
+        "html,txt,py",
+    ]
     for pattern in ignores:
         args += ["-i", pattern]
     before = {path: path.read_bytes() for path in LOCALE.rglob("*.po")}
     # makemessages writes temporary "<template>.py" files beside the templates: two runs in
     # the same tree at once (pytest-xdist workers) would delete each other's. Take turns.
-    lock_path = Path(tempfile.gettempdir()) / f"shebao-makemessages-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]}.lock"
+    lock_path = (
+        Path(tempfile.gettempdir()) / f"shebao-makemessages-{hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]}.lock"
+    )
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -130,21 +160,26 @@ def test_no_fuzzy_entries(catalogues, lang):
 
 def test_english_translations_are_english(catalogues):
     """A Chinese msgid copied into msgstr is not a translation."""
+
     def has_cjk(text: str) -> bool:
         return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
-    copied = [describe(e) for e in catalogues["en"]
-              if e["msgid"] and any(has_cjk(value) for value in e["msgstr"].values())]
+    copied = [
+        describe(e) for e in catalogues["en"] if e["msgid"] and any(has_cjk(value) for value in e["msgstr"].values())
+    ]
     assert copied == [], f"{len(copied)} English entries still contain Chinese:\n" + "\n".join(copied[:50])
 
 
 def test_the_checker_sees_empty_and_fuzzy_entries(tmp_path):
     po = tmp_path / "django.po"
-    po.write_text('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
-                  '#: shebao/a.py:1\nmsgid "保存"\nmsgstr ""\n\n'
-                  '#: shebao/a.py:2\n#, fuzzy, python-format\nmsgid "流水号 %(serial)s"\nmsgstr "Serial %(serial)s"\n\n'
-                  '#: shebao/a.py:3\nmsgid ""\n"退单"\nmsgstr ""\n"Can"\n"cel \\"x\\""\n\n'
-                  '#~ msgid "旧"\n#~ msgstr ""\n', encoding="utf-8")
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '#: shebao/a.py:1\nmsgid "保存"\nmsgstr ""\n\n'
+        '#: shebao/a.py:2\n#, fuzzy, python-format\nmsgid "流水号 %(serial)s"\nmsgstr "Serial %(serial)s"\n\n'
+        '#: shebao/a.py:3\nmsgid ""\n"退单"\nmsgstr ""\n"Can"\n"cel \\"x\\""\n\n'
+        '#~ msgid "旧"\n#~ msgstr ""\n',
+        encoding="utf-8",
+    )
     entries = parse_po(po)
     assert [e["msgid"] for e in entries] == ["", "保存", "流水号 %(serial)s", "退单"]
     assert entries[1]["msgstr"] == {"msgstr": ""}

@@ -20,11 +20,23 @@ def test_the_seed_migration_is_applied(db):
 
 
 def test_seeding_twice_creates_no_duplicates(params):
-    counts = [BaseLimit.objects.filter(year=2025).count(), Rate.objects.count(), InjuryRate.objects.count(),
-              RetirementRule.objects.count()]
+    counts = [
+        BaseLimit.objects.filter(year=2025).count(),
+        Rate.objects.count(),
+        InjuryRate.objects.count(),
+        RetirementRule.objects.count(),
+    ]
     seed.seed_published(apps)
-    assert [BaseLimit.objects.filter(year=2025).count(), Rate.objects.count(), InjuryRate.objects.count(),
-            RetirementRule.objects.count()] == counts == [5, 4, 8, 3]
+    assert (
+        [
+            BaseLimit.objects.filter(year=2025).count(),
+            Rate.objects.count(),
+            InjuryRate.objects.count(),
+            RetirementRule.objects.count(),
+        ]
+        == counts
+        == [5, 4, 8, 3]
+    )
 
 
 def test_2025_base_limits_are_the_published_hubei_tier1_values(params):

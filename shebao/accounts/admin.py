@@ -66,8 +66,12 @@ def temporary_password() -> str:
     alphabet = string.ascii_letters + string.digits + "!@#$%*"
     while True:
         value = "".join(secrets.choice(alphabet) for _ in range(12))
-        if (any(c.islower() for c in value) and any(c.isupper() for c in value)
-                and any(c.isdigit() for c in value) and any(c in "!@#$%*" for c in value)):
+        if (
+            any(c.islower() for c in value)
+            and any(c.isupper() for c in value)
+            and any(c.isdigit() for c in value)
+            and any(c in "!@#$%*" for c in value)
+        ):
             return value
 
 
@@ -88,14 +92,29 @@ class UserAdmin(DjangoUserAdmin):
         (_("个人信息"), {"fields": ("last_name", "first_name", "email")}),
         (_("角色与机构"), {"fields": ("role", "office", "is_active")}),
         (_("登录安全"), {"fields": ("must_change_password", "login_lock")}),
-        (_("系统管理权限"), {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"),
-                           "classes": ("collapse",)}),
+        (
+            _("系统管理权限"),
+            {"fields": ("is_staff", "is_superuser", "groups", "user_permissions"), "classes": ("collapse",)},
+        ),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("username", "last_name", "first_name", "role", "office", "usable_password",
-                           "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "last_name",
+                    "first_name",
+                    "role",
+                    "office",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
     readonly_fields = ("last_login", "date_joined", "login_lock")
 
@@ -131,8 +150,11 @@ class UserAdmin(DjangoUserAdmin):
             user.save()
             lockout.unlock([user.username])
             self.message_user(
-                request, gettext("用户 %(user)s 的临时密码：%(password)s（下次登录须修改）")
-                % {"user": user.username, "password": password}, messages.WARNING)
+                request,
+                gettext("用户 %(user)s 的临时密码：%(password)s（下次登录须修改）")
+                % {"user": user.username, "password": password},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("解除登录锁定"))
     def unlock(self, request, queryset):

@@ -43,8 +43,9 @@ class ShebaoBackend(AxesStandaloneBackend, ModelBackend):
         membership = None
         if user.role == Role.OPERATOR:
             membership = (
-                Membership.objects.filter(user=user, employer__number=number, active=True,
-                                          employer__active=True).select_related("employer").first()
+                Membership.objects.filter(user=user, employer__number=number, active=True, employer__active=True)
+                .select_related("employer")
+                .first()
             )
             if membership is None:
                 return None
@@ -62,8 +63,7 @@ class ShebaoBackend(AxesStandaloneBackend, ModelBackend):
         except (TypeError, ValueError):
             return None
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {rows.select_list(User, 'u')} FROM {rows.table(User)} u WHERE u.id = %s",
-                           [user_id])
+            cursor.execute(f"SELECT {rows.select_list(User, 'u')} FROM {rows.table(User)} u WHERE u.id = %s", [user_id])
             row = cursor.fetchone()
         if row is None:
             return None

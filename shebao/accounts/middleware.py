@@ -59,8 +59,9 @@ class RejectNulMiddleware:
             from django.http import HttpResponseBadRequest
             from django.utils.translation import gettext
 
-            return HttpResponseBadRequest(gettext("请求中含有不允许的控制字符（NUL），请删除后重试。"),
-                                          content_type="text/plain; charset=utf-8")
+            return HttpResponseBadRequest(
+                gettext("请求中含有不允许的控制字符（NUL），请删除后重试。"), content_type="text/plain; charset=utf-8"
+            )
         return self.get_response(request)
 
     def _post_has_nul(self, request) -> bool:

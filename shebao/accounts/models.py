@@ -14,8 +14,13 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.OPERATOR)
     office = models.ForeignKey(
-        Office, on_delete=models.PROTECT, null=True, blank=True, related_name="clerks",
-        verbose_name=_("所属经办机构"), help_text=_("审核人员必填"),
+        Office,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clerks",
+        verbose_name=_("所属经办机构"),
+        help_text=_("审核人员必填"),
     )
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=True)
 

@@ -69,8 +69,7 @@ class SessionStore(db.SessionStore):
         using = router.db_for_read(self.model)
         with connections[using].cursor() as cursor:
             cursor.execute(
-                f"SELECT session_data FROM {rows.table(self.model, using)} "
-                "WHERE session_key = %s AND expire_date > %s",
+                f"SELECT session_data FROM {rows.table(self.model, using)} WHERE session_key = %s AND expire_date > %s",
                 [key, timezone.now()],
             )
             row = cursor.fetchone()

@@ -26,15 +26,18 @@ def login_view(request):
         error = _("您已超过 30 分钟未操作，请重新登录。")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = authenticate(request, username=data["username"], password=data["password"],
-                            employer_number=data["employer_number"])
+        user = authenticate(
+            request, username=data["username"], password=data["password"], employer_number=data["employer_number"]
+        )
         lock = getattr(request, "shebao_lock", None)
         if lock is not None and lock.by_address:
             error = _("此网络地址登录失败次数过多，暂停登录至 %(until)s。") % {
-                "until": timezone.localtime(lock.until).strftime("%Y-%m-%d %H:%M")}
+                "until": timezone.localtime(lock.until).strftime("%Y-%m-%d %H:%M")
+            }
         elif lock is not None:
             error = _("连续登录失败次数过多，账号已锁定至 %(until)s。") % {
-                "until": timezone.localtime(lock.until).strftime("%H:%M")}
+                "until": timezone.localtime(lock.until).strftime("%H:%M")
+            }
         elif user is None:
             error = _("单位编号、用户名或密码不正确。")
         if user is not None:

@@ -45,6 +45,7 @@ DEFAULT_STALE_DAYS = 7
 
 # --- helpers --------------------------------------------------------------------------------
 
+
 def _english() -> bool:
     return (translation.get_language() or "").startswith("en")
 
@@ -136,8 +137,11 @@ def _row(item: Item, fields: list) -> dict:
 
 
 def _items(tx: Transaction):
-    return (Item.objects.filter(transaction=tx).defer("photo")
-            .annotate(has_photo=ExpressionWrapper(Q(photo__isnull=False), output_field=BooleanField())))
+    return (
+        Item.objects.filter(transaction=tx)
+        .defer("photo")
+        .annotate(has_photo=ExpressionWrapper(Q(photo__isnull=False), output_field=BooleanField()))
+    )
 
 
 def _history(tx: Transaction) -> list[dict]:
@@ -145,15 +149,17 @@ def _history(tx: Transaction) -> list[dict]:
     for event in tx.events.select_related("actor").order_by("at", "id"):
         actor = event.actor
         reasons = [i["message"] for i in _rendered(_issues((event.detail or {}).get("reasons", [])))]
-        out.append({
-            "at": event.at,
-            "actor": (actor.get_full_name() or actor.username) if actor else _("系统"),
-            "action": _(services.ACTION_LABELS.get(event.action, event.action)),
-            "from_state": _state_label(event.from_state),
-            "to_state": _state_label(event.to_state),
-            "reason": event.reason,
-            "reasons": reasons,
-        })
+        out.append(
+            {
+                "at": event.at,
+                "actor": (actor.get_full_name() or actor.username) if actor else _("系统"),
+                "action": _(services.ACTION_LABELS.get(event.action, event.action)),
+                "from_state": _state_label(event.from_state),
+                "to_state": _state_label(event.to_state),
+                "reason": event.reason,
+                "reasons": reasons,
+            }
+        )
     return out
 
 
@@ -166,11 +172,15 @@ def _safe_page(value) -> int:
 
 # --- the queue ------------------------------------------------------------------------------
 
+
 @clerk_required
 def queue(request):
     form = QueueFilterForm(request.GET or None)
-    f = form.cleaned() if request.GET else {"tab": QueueFilterForm.TAB_REVIEW, "serial": "", "employer": "",
-                                              "days": None}
+    f = (
+        form.cleaned()
+        if request.GET
+        else {"tab": QueueFilterForm.TAB_REVIEW, "serial": "", "employer": "", "days": None}
+    )
     district = _district(request)
     if f["serial"]:
         # A scanned barcode (or a typed serial) opens the transaction at once.
@@ -195,24 +205,38 @@ def queue(request):
         return redirect("backoffice:detail", pk=page.object_list[0].pk)
     for tx in page.object_list:
         tx.business_label = business_label(tx.business_type)
-    params = {k: v for k, v in {"tab": f["tab"], "serial": f["serial"], "employer": f["employer"],
-                                "days": days if stale else ""}.items() if v not in ("", None)}
-    return render(request, "backoffice/queue.html", {
-        "form": form if request.GET else QueueFilterForm(initial={"tab": f["tab"]}),
-        "page": page,
-        "stale": stale,
-        "days": days,
-        "filters": f,
-        "query": urlencode(params),
-        "review_tab": urlencode({"tab": QueueFilterForm.TAB_REVIEW}),
-        "stale_tab": urlencode({"tab": QueueFilterForm.TAB_STALE, "days": days}),
-    })
+    params = {
+        k: v
+        for k, v in {
+            "tab": f["tab"],
+            "serial": f["serial"],
+            "employer": f["employer"],
+            "days": days if stale else "",
+        }.items()
+        if v not in ("", None)
+    }
+    return render(
+        request,
+        "backoffice/queue.html",
+        {
+            "form": form if request.GET else QueueFilterForm(initial={"tab": f["tab"]}),
+            "page": page,
+            "stale": stale,
+            "days": days,
+            "filters": f,
+            "query": urlencode(params),
+            "review_tab": urlencode({"tab": QueueFilterForm.TAB_REVIEW}),
+            "stale_tab": urlencode({"tab": QueueFilterForm.TAB_STALE, "days": days}),
+        },
+    )
 
 
 # --- the transaction ------------------------------------------------------------------------
 
-def _render_detail(request, tx: Transaction, *, status: int = 200, error: str = "", conflict: bool = False,
-                   forms: dict | None = None):
+
+def _render_detail(
+    request, tx: Transaction, *, status: int = 200, error: str = "", conflict: bool = False, forms: dict | None = None
+):
     business = _business(tx.business_type)
     fields = list(business.fields) if business else []
     filter_form = RowFilterForm(request.GET or None)
@@ -312,9 +336,13 @@ def approve(request, pk: int):
     if not form.is_valid():
         return _invalid(request, tx, form, "approve_form")
     version = form.cleaned_data["version"]
-    return _act(request, tx, lambda: services.clerk_approve(tx=tx, clerk=request.user, version=version),
-                success=_("流水号 %(serial)s 已审核通过。") % {"serial": tx.serial},
-                next_url=reverse("backoffice:queue"))
+    return _act(
+        request,
+        tx,
+        lambda: services.clerk_approve(tx=tx, clerk=request.user, version=version),
+        success=_("流水号 %(serial)s 已审核通过。") % {"serial": tx.serial},
+        next_url=reverse("backoffice:queue"),
+    )
 
 
 @clerk_required
@@ -325,10 +353,14 @@ def return_(request, pk: int):
     if not form.is_valid():
         return _invalid(request, tx, form, "return_form")
     data = form.cleaned_data
-    return _act(request, tx, lambda: services.clerk_return(tx=tx, clerk=request.user, version=data["version"],
-                                                           reason=data["reason"]),
-                success=_("流水号 %(serial)s 已回退。") % {"serial": tx.serial},
-                next_url=reverse("backoffice:queue"), forms={"return_form": form})
+    return _act(
+        request,
+        tx,
+        lambda: services.clerk_return(tx=tx, clerk=request.user, version=data["version"], reason=data["reason"]),
+        success=_("流水号 %(serial)s 已回退。") % {"serial": tx.serial},
+        next_url=reverse("backoffice:queue"),
+        forms={"return_form": form},
+    )
 
 
 @clerk_required
@@ -343,9 +375,14 @@ def cancel(request, pk: int):
     def run():
         services.agency_cancel(tx=tx, actor=request.user, reason=data["reason"], version=data["version"])
 
-    return _act(request, tx, run, success=_("流水号 %(serial)s 已退单。") % {"serial": tx.serial},
-                next_url=f"{reverse('backoffice:queue')}?{urlencode({'tab': QueueFilterForm.TAB_STALE})}",
-                forms={"cancel_form": form})
+    return _act(
+        request,
+        tx,
+        run,
+        success=_("流水号 %(serial)s 已退单。") % {"serial": tx.serial},
+        next_url=f"{reverse('backoffice:queue')}?{urlencode({'tab': QueueFilterForm.TAB_STALE})}",
+        forms={"cancel_form": form},
+    )
 
 
 @clerk_required
@@ -357,9 +394,14 @@ def mark_failed(request, pk: int):
         return _invalid(request, tx, form, "mark_form")
     data = form.cleaned_data
     result = request.POST.get("result", "")
-    back = {"result": result if result in dict(RowFilterForm.base_fields["result"].choices) else "all",
-            "page": _safe_page(request.POST.get("page"))}
-    return _act(request, tx, lambda: services.clerk_mark_row_failed(tx=tx, clerk=request.user, item_id=data["item"],
-                                                                    reason=data["reason"]),
-                success=_("已将该人员标记为审核失败。"),
-                next_url=f"{reverse('backoffice:detail', args=[tx.pk])}?{urlencode(back)}")
+    back = {
+        "result": result if result in dict(RowFilterForm.base_fields["result"].choices) else "all",
+        "page": _safe_page(request.POST.get("page")),
+    }
+    return _act(
+        request,
+        tx,
+        lambda: services.clerk_mark_row_failed(tx=tx, clerk=request.user, item_id=data["item"], reason=data["reason"]),
+        success=_("已将该人员标记为审核失败。"),
+        next_url=f"{reverse('backoffice:detail', args=[tx.pk])}?{urlencode(back)}",
+    )

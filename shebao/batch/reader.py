@@ -37,8 +37,19 @@ ZIP_MAGIC = b"PK\x03\x04"
 # Directory entry names in an OLE2 container are UTF-16LE.
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _XLS_STREAMS = ("Workbook".encode("utf-16-le"), "Book".encode("utf-16-le"))
-_NOT_SPREADSHEET_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"Rar!", b"7z\xbc\xaf",
-                          b"\x1f\x8b", b"MZ", b"\x7fELF", b"{\\rtf")
+_NOT_SPREADSHEET_MAGIC = (
+    b"%PDF",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"BM",
+    b"Rar!",
+    b"7z\xbc\xaf",
+    b"\x1f\x8b",
+    b"MZ",
+    b"\x7fELF",
+    b"{\\rtf",
+)
 
 
 class FileRefused(ApplicationError):
@@ -62,6 +73,7 @@ class Layout:
 
 
 # --- headers -------------------------------------------------------------------------------
+
 
 def norm_header(value: object) -> str:
     """How a person means a header: full-width to half-width, no spaces, no '*' marker."""
@@ -158,6 +170,7 @@ def is_blank(cells: list, columns: dict[str, int]) -> bool:
 
 # --- format detection ----------------------------------------------------------------------
 
+
 def sniff(data: bytes) -> str:
     """xlsx, xls or csv by content; refuse what is none of them."""
     if data.startswith(ZIP_MAGIC):
@@ -248,6 +261,7 @@ def _delimiter(text: str) -> str:
 
 # --- reading rows --------------------------------------------------------------------------
 
+
 def _open_workbook(data: bytes):
     import python_calamine as pc
 
@@ -335,7 +349,7 @@ def _inspect_workbook(data: bytes, kind: str, business) -> Layout:
             first_refusal = first_refusal or refusal
             continue
         layout = Layout(kind, index, name, match.row_index + 1, match.columns)
-        remaining = head[match.row_index + 1:]
+        remaining = head[match.row_index + 1 :]
         layout.data_rows = _count_rows(iter(remaining), match.columns) + _count_rows(rows, match.columns)
         _check_rows(layout)
         return layout
@@ -355,14 +369,12 @@ def _inspect_csv(data: bytes, business) -> Layout:
         try:
             match = find_header(head, business)
         except FileRefused:
-            if encoding == "gb18030" and not any(
-                _match_header(cells, business.fields).columns for cells in head
-            ):
+            if encoding == "gb18030" and not any(_match_header(cells, business.fields).columns for cells in head):
                 # Not a single header readable: most likely an encoding we do not read.
                 raise FileRefused("FILE_ENCODING") from None
             raise
         layout = Layout("csv", 0, "", match.row_index + 1, match.columns, encoding=encoding, delimiter=delimiter)
-        remaining = head[match.row_index + 1:]
+        remaining = head[match.row_index + 1 :]
         layout.data_rows = _count_rows(iter(remaining), match.columns) + _count_rows(rows, match.columns)
     except csv.Error:
         raise FileRefused("FILE_UNREADABLE") from None
@@ -398,6 +410,7 @@ def iter_rows(data: bytes, layout: Layout) -> Iterator[tuple[int, list]]:
 
 
 # --- cells ---------------------------------------------------------------------------------
+
 
 def raw_cell(value: object) -> object:
     """A cell as stored in Item.raw: JSON-able, as close to what was typed as possible."""

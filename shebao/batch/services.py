@@ -53,8 +53,18 @@ from shebao.workflow.services import log_event, make_serial, requeue_silent, run
 log = logging.getLogger(__name__)
 
 IMPORT_CHUNK = 2000
-ID_FIELD_CODES = {"REQUIRED", "ID_FORMAT", "ID_NUMERIC_CELL", "ID_REGION", "ID_BIRTH_DATE", "ID_CHECKSUM",
-                  "ID_FORMAT_HMT", "ID_FORMAT_FOREIGN", "ID_TYPE", "CHOICE"}
+ID_FIELD_CODES = {
+    "REQUIRED",
+    "ID_FORMAT",
+    "ID_NUMERIC_CELL",
+    "ID_REGION",
+    "ID_BIRTH_DATE",
+    "ID_CHECKSUM",
+    "ID_FORMAT_HMT",
+    "ID_FORMAT_FOREIGN",
+    "ID_TYPE",
+    "CHOICE",
+}
 MAX_ROWS_NAMED = 20
 
 
@@ -75,8 +85,10 @@ def header_specs(business) -> list[FieldSpec]:
 
 # --- upload --------------------------------------------------------------------------------
 
-def batch_upload(*, employer, actor, business_type: str, filename: str, data: bytes,
-                 header: dict | None = None) -> Transaction:
+
+def batch_upload(
+    *, employer, actor, business_type: str, filename: str, data: bytes, header: dict | None = None
+) -> Transaction:
     """浏览/上传: refuse the file as a whole in the request, or create the transaction
     (导入中) with the file and queue the import on the long queue in the same commit."""
     business = batch_business(business_type)
@@ -84,20 +96,40 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
     filename = without_hidden_characters(filename or "")[:255]  # stored and shown as it reads
     with transaction.atomic():
         tx = Transaction.objects.create(
-            employer=employer, business_type=business.code, mode=Mode.BATCH, operator=actor,
-            state=State.IMPORTING, header=header or {}, progress_total=layout.data_rows, progress_done=0,
+            employer=employer,
+            business_type=business.code,
+            mode=Mode.BATCH,
+            operator=actor,
+            state=State.IMPORTING,
+            header=header or {},
+            progress_total=layout.data_rows,
+            progress_done=0,
             heartbeat_at=timezone.now(),
         )
         tx.serial = make_serial(tx)
         tx.save(update_fields=["serial"])
         Upload.objects.create(
-            transaction=tx, filename=filename, kind=layout.kind, size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), content=data, sheet_index=layout.sheet_index,
-            sheet_name=layout.sheet_name[:100], header_row=layout.header_row, columns=layout.columns,
-            data_rows=layout.data_rows, encoding=layout.encoding, delimiter=layout.delimiter,
+            transaction=tx,
+            filename=filename,
+            kind=layout.kind,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content=data,
+            sheet_index=layout.sheet_index,
+            sheet_name=layout.sheet_name[:100],
+            header_row=layout.header_row,
+            columns=layout.columns,
+            data_rows=layout.data_rows,
+            encoding=layout.encoding,
+            delimiter=layout.delimiter,
         )
-        log_event(tx, actor=actor, action="create", to_state=State.IMPORTING,
-                  detail={"filename": filename, "row_count": layout.data_rows, "format": layout.kind})
+        log_event(
+            tx,
+            actor=actor,
+            action="create",
+            to_state=State.IMPORTING,
+            detail={"filename": filename, "row_count": layout.data_rows, "format": layout.kind},
+        )
         enqueue_import(tx)
     return tx
 
@@ -105,8 +137,9 @@ def batch_upload(*, employer, actor, business_type: str, filename: str, data: by
 def enqueue_import(tx: Transaction) -> None:
     from django_q.tasks import async_task
 
-    async_task("shebao.batch.jobs.import_job", tx.pk, cluster=settings.Q_LONG, task_name=f"import-{tx.serial}",
-               group="import")
+    async_task(
+        "shebao.batch.jobs.import_job", tx.pk, cluster=settings.Q_LONG, task_name=f"import-{tx.serial}", group="import"
+    )
 
 
 def run_import_job(tx_id: int) -> str:
@@ -123,6 +156,7 @@ def sweep_stuck_imports(now=None) -> int:
 
 
 # --- import (worker) -----------------------------------------------------------------------
+
 
 @functools.cache
 def _spec_of_kind(business, kind: str) -> FieldSpec | None:
@@ -176,9 +210,16 @@ def _rows_text(rows: list[int]) -> str:
 
 
 def _layout(upload: Upload) -> reader.Layout:
-    return reader.Layout(kind=upload.kind, sheet_index=upload.sheet_index, sheet_name=upload.sheet_name,
-                         header_row=upload.header_row, columns=upload.columns, data_rows=upload.data_rows,
-                         encoding=upload.encoding, delimiter=upload.delimiter)
+    return reader.Layout(
+        kind=upload.kind,
+        sheet_index=upload.sheet_index,
+        sheet_name=upload.sheet_name,
+        header_row=upload.header_row,
+        columns=upload.columns,
+        data_rows=upload.data_rows,
+        encoding=upload.encoding,
+        delimiter=upload.delimiter,
+    )
 
 
 def run_import(tx_id: int) -> str:
@@ -243,7 +284,7 @@ def run_import(tx_id: int) -> str:
     processes = _import_processes(len(rows))
     size = _chunk_size(len(rows), processes)
     committed = set(Item.objects.filter(transaction=tx).values_list("row_no", flat=True))
-    chunks = [[row for row in rows[o:o + size] if row[0] not in committed] for o in range(0, len(rows), size)]
+    chunks = [[row for row in rows[o : o + size] if row[0] not in committed] for o in range(0, len(rows), size)]
     chunks = [chunk for chunk in chunks if chunk]
     if committed:
         Transaction.objects.filter(pk=tx.pk).update(progress_done=len(committed))
@@ -257,9 +298,16 @@ def run_import(tx_id: int) -> str:
     if not ok:
         return "skipped"
     outcome = _finish_import(tx, upload, holders, len(rows))
-    log.info("import %s: %d rows; file read in %.2f s, duplicates in %.2f s, rows checked and stored in %.2f s "
-             "by %d process(es)", tx.serial, len(rows), read - started, paired - read, time.perf_counter() - paired,
-             processes)
+    log.info(
+        "import %s: %d rows; file read in %.2f s, duplicates in %.2f s, rows checked and stored in %.2f s "
+        "by %d process(es)",
+        tx.serial,
+        len(rows),
+        read - started,
+        paired - read,
+        time.perf_counter() - paired,
+        processes,
+    )
     if outcome == "saved":
         # The import screen is read next: plans for the rows now in the table (see bulk).
         # After the commit, so the screen is shown without waiting for it.
@@ -288,20 +336,28 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     items = []
     for row_no, raw in chunk:
         # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
-        result = registry.check_row_safely(business, raw, job.params, tx.employer, prepare=job.cook,
-                                           where=f"import {tx.serial} row {row_no}")
+        result = registry.check_row_safely(
+            business, raw, job.params, tx.employer, prepare=job.cook, where=f"import {tx.serial} row {row_no}"
+        )
         key = _row_key(business, result)
         issues = list(result.issues)
         if key in job.duplicates:
             others = [n for n in job.duplicates[key] if n != row_no]
             issues.append(Issue("DUPLICATE_IN_FILE", id_name, {"rows": _rows_text(others)}))
         data = result.data
-        items.append(Item(
-            transaction=tx, row_no=row_no, id_key=key,
-            status=ItemStatus.IMPORT_FAILED if has_errors(issues) else ItemStatus.IMPORTED,
-            id_number=str(data.get("id_number", ""))[:40], name=str(data.get("name", ""))[:100],
-            data=data, raw=raw, import_issues=[i.as_dict() for i in issues],
-        ))
+        items.append(
+            Item(
+                transaction=tx,
+                row_no=row_no,
+                id_key=key,
+                status=ItemStatus.IMPORT_FAILED if has_errors(issues) else ItemStatus.IMPORTED,
+                id_number=str(data.get("id_number", ""))[:40],
+                name=str(data.get("name", ""))[:100],
+                data=data,
+                raw=raw,
+                import_issues=[i.as_dict() for i in issues],
+            )
+        )
     with transaction.atomic():
         if not Transaction.objects.filter(pk=tx.pk, state=State.IMPORTING).exists():
             return False
@@ -310,8 +366,11 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
             # here, then leaves alone the rows the other committed.
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [tx.pk % 2**31, chunk[0][0]])
-        there = set(Item.objects.filter(transaction=tx, row_no__gte=chunk[0][0], row_no__lte=chunk[-1][0])
-                    .values_list("row_no", flat=True))
+        there = set(
+            Item.objects.filter(transaction=tx, row_no__gte=chunk[0][0], row_no__lte=chunk[-1][0]).values_list(
+                "row_no", flat=True
+            )
+        )
         if there:
             items = [item for item in items if item.row_no not in there]
             if not items:
@@ -323,7 +382,8 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
         # this row lock and then releases the locks this chunk took. No lock is held from the
         # start of the chunk, so the processes of a parallel import do not wait on each other.
         if not Transaction.objects.filter(pk=tx.pk, state=State.IMPORTING).update(
-                progress_done=F("progress_done") + len(items), heartbeat_at=timezone.now()):
+            progress_done=F("progress_done") + len(items), heartbeat_at=timezone.now()
+        ):
             transaction.set_rollback(True)
             return False
     return True
@@ -452,8 +512,9 @@ def _insert_items(tx: Transaction, items: list[Item]) -> None:
 
     bulk.insert_rows(Item, [f.attname for f in fields], (row(item) for item in items))
     rows = [item.row_no for item in items]
-    ids = dict(Item.objects.filter(transaction=tx, row_no__gte=min(rows), row_no__lte=max(rows))
-               .values_list("row_no", "id"))
+    ids = dict(
+        Item.objects.filter(transaction=tx, row_no__gte=min(rows), row_no__lte=max(rows)).values_list("row_no", "id")
+    )
     for item in items:
         item.pk = ids[item.row_no]
         item._state.adding = False
@@ -469,7 +530,8 @@ def _insert_locks(tx: Transaction, first: dict[str, Item]) -> None:
     if connection.vendor != "postgresql":
         PersonLock.objects.bulk_create(
             [PersonLock(id_key=key, transaction=tx, item=item) for key, item in first.items()],
-            ignore_conflicts=True, batch_size=1000,
+            ignore_conflicts=True,
+            batch_size=1000,
         )
         return
     table = connection.ops.quote_name(PersonLock._meta.db_table)
@@ -492,8 +554,11 @@ def _take_locks(tx: Transaction, business, items: list[Item], holders: dict[str,
                 first[item.id_key] = item
         if first:
             _insert_locks(tx, first)
-            lost = PersonLock.objects.filter(id_key__in=list(first)).exclude(transaction=tx).values_list(
-                "id_key", "transaction_id", "transaction__serial", "transaction__employer_id")
+            lost = (
+                PersonLock.objects.filter(id_key__in=list(first))
+                .exclude(transaction=tx)
+                .values_list("id_key", "transaction_id", "transaction__serial", "transaction__employer_id")
+            )
             by_key = {}
             for key, holder_id, serial, employer_id in lost:
                 if employer_id == tx.employer_id:
@@ -513,10 +578,14 @@ def _take_locks(tx: Transaction, business, items: list[Item], holders: dict[str,
                 first_decl.setdefault(key, item)
             DeclarationKey.objects.bulk_create(  # in key order, as the person locks
                 [DeclarationKey(key=key, transaction=tx, item=item) for key, item in sorted(first_decl.items())],
-                ignore_conflicts=True, batch_size=1000,
+                ignore_conflicts=True,
+                batch_size=1000,
             )
-            lost = dict(DeclarationKey.objects.filter(key__in=list(first_decl)).exclude(transaction=tx)
-                        .values_list("key", "transaction__serial"))
+            lost = dict(
+                DeclarationKey.objects.filter(key__in=list(first_decl))
+                .exclude(transaction=tx)
+                .values_list("key", "transaction__serial")
+            )
             year = (tx.header or {}).get("year", "")
             for key, item in declared:
                 if key in lost:
@@ -547,11 +616,23 @@ def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], row
         try:
             # A delivery still running when an earlier one was given up may finish after all:
             # then the import did not fail, and its failure is no longer shown.
-            transition(tx, from_states=(State.IMPORTING,), to_state=State.SAVED, version=None, actor=None,
-                       action="import", detail={"total": counts["total"], "import_failed": counts["failed"]},
-                       total_count=counts["total"], import_failed_count=counts["failed"],
-                       progress_done=F("progress_total"), saved_at=now, touched_at=now,
-                       returned=False, return_reasons=[], job_failed_at=None)
+            transition(
+                tx,
+                from_states=(State.IMPORTING,),
+                to_state=State.SAVED,
+                version=None,
+                actor=None,
+                action="import",
+                detail={"total": counts["total"], "import_failed": counts["failed"]},
+                total_count=counts["total"],
+                import_failed_count=counts["failed"],
+                progress_done=F("progress_total"),
+                saved_at=now,
+                touched_at=now,
+                returned=False,
+                return_reasons=[],
+                job_failed_at=None,
+            )
         except ApplicationError:
             return "skipped"
     return "saved"
@@ -561,8 +642,16 @@ def _refuse_in_worker(tx: Transaction, issue: Issue) -> str:
     """A file that turned out unreadable in the worker: the transaction is cancelled, no rows."""
     with transaction.atomic():
         try:
-            transition(tx, from_states=(State.IMPORTING,), to_state=State.CANCELLED, version=None, actor=None,
-                       action="cancel", reason=issue.message("zh-hans"), return_reasons=[issue.as_dict()])
+            transition(
+                tx,
+                from_states=(State.IMPORTING,),
+                to_state=State.CANCELLED,
+                version=None,
+                actor=None,
+                action="cancel",
+                reason=issue.message("zh-hans"),
+                return_reasons=[issue.as_dict()],
+            )
         except ApplicationError:
             return "skipped"
         Item.objects.filter(transaction=tx).update(status=ItemStatus.DELETED, deleted_at=timezone.now())
@@ -572,15 +661,21 @@ def _refuse_in_worker(tx: Transaction, issue: Issue) -> str:
 
 
 def _counts(tx: Transaction) -> dict:
-    agg = Item.objects.filter(transaction=tx).exclude(status=ItemStatus.DELETED).aggregate(
-        total=Count("id"), failed=Count("id", filter=Q(status=ItemStatus.IMPORT_FAILED)),
-        passed=Count("id", filter=Q(status=ItemStatus.IMPORTED, audit_status=AuditStatus.PASSED)),
-        audit_failed=Count("id", filter=Q(status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED)),
+    agg = (
+        Item.objects.filter(transaction=tx)
+        .exclude(status=ItemStatus.DELETED)
+        .aggregate(
+            total=Count("id"),
+            failed=Count("id", filter=Q(status=ItemStatus.IMPORT_FAILED)),
+            passed=Count("id", filter=Q(status=ItemStatus.IMPORTED, audit_status=AuditStatus.PASSED)),
+            audit_failed=Count("id", filter=Q(status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED)),
+        )
     )
     return agg
 
 
 # --- editing a saved batch -----------------------------------------------------------------
+
 
 def batch_delete_rows(*, tx: Transaction, actor, version: int, item_ids: list[int]) -> Transaction:
     """删除 ticked rows: kept in history as deleted; their locks released, or moved to a
@@ -592,11 +687,15 @@ def batch_delete_rows(*, tx: Transaction, actor, version: int, item_ids: list[in
     now = timezone.now()
     with transaction.atomic():
         updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
-            version=F("version") + 1, touched_at=now)
+            version=F("version") + 1, touched_at=now
+        )
         if not updated:
             raise stale_conflict(tx)
-        doomed = list(Item.objects.filter(transaction=tx, pk__in=ids).exclude(status=ItemStatus.DELETED)
-                      .only("id", "row_no", "id_key", "status"))
+        doomed = list(
+            Item.objects.filter(transaction=tx, pk__in=ids)
+            .exclude(status=ItemStatus.DELETED)
+            .only("id", "row_no", "id_key", "status")
+        )
         if not doomed:
             raise ApplicationError(_("勾选的人员不存在或已删除。"), code="NO_SELECTION")
         doomed_ids = [i.pk for i in doomed]
@@ -606,18 +705,30 @@ def batch_delete_rows(*, tx: Transaction, actor, version: int, item_ids: list[in
             _relock(tx, business, keys, doomed_ids)
         counts = _counts(tx)
         Transaction.objects.filter(pk=tx.pk).update(
-            total_count=counts["total"], import_failed_count=counts["failed"],
-            audit_passed_count=counts["passed"], audit_failed_count=counts["audit_failed"])
+            total_count=counts["total"],
+            import_failed_count=counts["failed"],
+            audit_passed_count=counts["passed"],
+            audit_failed_count=counts["audit_failed"],
+        )
         tx.refresh_from_db()
-        log_event(tx, actor=actor, action="delete_rows", from_state=tx.state,
-                  detail={"rows": sorted(i.row_no for i in doomed), "items": doomed_ids})
+        log_event(
+            tx,
+            actor=actor,
+            action="delete_rows",
+            from_state=tx.state,
+            detail={"rows": sorted(i.row_no for i in doomed), "items": doomed_ids},
+        )
     return tx
 
 
 def _relock(tx: Transaction, business, keys: set[str], doomed_ids: list[int]) -> None:
     remaining: dict[str, list[Item]] = defaultdict(list)
-    for item in Item.objects.filter(transaction=tx, id_key__in=keys).exclude(status=ItemStatus.DELETED).order_by(
-            "row_no").only("id", "row_no", "id_key", "status", "import_issues"):
+    for item in (
+        Item.objects.filter(transaction=tx, id_key__in=keys)
+        .exclude(status=ItemStatus.DELETED)
+        .order_by("row_no")
+        .only("id", "row_no", "id_key", "status", "import_issues")
+    ):
         remaining[item.id_key].append(item)
     # Locks of deleted rows: to the next row of the same person, or released.
     for lock in PersonLock.objects.filter(transaction=tx, item_id__in=doomed_ids):
@@ -640,8 +751,9 @@ def _relock(tx: Transaction, business, keys: set[str], doomed_ids: list[int]) ->
             issues = [i for i in item.import_issues if i.get("code") != "DUPLICATE_IN_FILE"]
             if len(rest) > 1:
                 others = [n for n in numbers if n != item.row_no]
-                id_field = next((i.get("field") for i in item.import_issues if i.get("code") == "DUPLICATE_IN_FILE"),
-                                "id_number")
+                id_field = next(
+                    (i.get("field") for i in item.import_issues if i.get("code") == "DUPLICATE_IN_FILE"), "id_number"
+                )
                 issues.append(Issue("DUPLICATE_IN_FILE", id_field, {"rows": _rows_text(others)}).as_dict())
             if issues == item.import_issues:
                 continue

@@ -129,12 +129,14 @@ def write_template(business) -> bytes:
     out = io.BytesIO()
     specs = template_specs(business.fields)
     required = {s.name for s in required_specs(business.fields)}
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                     "strings_to_numbers": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+    )
     text = book.add_format({"num_format": "@"})
     head = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "num_format": "@"})
-    head_req = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "font_color": "#C00000",
-                                "num_format": "@"})
+    head_req = book.add_format(
+        {"bold": True, "bg_color": "#DCE6F1", "border": 1, "font_color": "#C00000", "num_format": "@"}
+    )
     data = book.add_worksheet(sheet_title(business))
     lists = None
     for col, spec in enumerate(specs):
@@ -152,10 +154,19 @@ def write_template(business) -> bytes:
                     lists.write_string(row, col, label)
                 letter = xlsxwriter.utility.xl_col_to_name(col)
                 source = f"=_lists!${letter}$1:${letter}${len(labels)}"
-            data.data_validation(1, col, VALIDATION_ROWS, col, {
-                "validate": "list", "source": source, "error_type": "warning",
-                "error_title": spec.zh, "error_message": "请从下拉列表中选择：" + "、".join(labels)[:200],
-            })
+            data.data_validation(
+                1,
+                col,
+                VALIDATION_ROWS,
+                col,
+                {
+                    "validate": "list",
+                    "source": source,
+                    "error_type": "warning",
+                    "error_title": spec.zh,
+                    "error_message": "请从下拉列表中选择：" + "、".join(labels)[:200],
+                },
+            )
     data.freeze_panes(1, 0)
     data.activate()
 
@@ -195,6 +206,7 @@ def write_template(business) -> bytes:
 
 # --- failure lists -------------------------------------------------------------------------
 
+
 def cell_text(value: object, spec: FieldSpec) -> str:
     """The uploaded cell back as text (an ID that became a float is written as digits)."""
     if value is None:
@@ -215,13 +227,21 @@ def write_failure_list(business, items: Iterable, *, audit: bool, title: str):
     specs = template_specs(business.fields)
     required = {s.name for s in required_specs(business.fields)}
     handle = tempfile.TemporaryFile()
-    book = xlsxwriter.Workbook(handle, {"constant_memory": True, "strings_to_formulas": False,
-                                        "strings_to_numbers": False, "strings_to_urls": False,
-                                        "tmpdir": tempfile.gettempdir()})
+    book = xlsxwriter.Workbook(
+        handle,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "tmpdir": tempfile.gettempdir(),
+        },
+    )
     text = book.add_format({"num_format": "@"})
     head = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "num_format": "@"})
-    head_req = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "font_color": "#C00000",
-                                "num_format": "@"})
+    head_req = book.add_format(
+        {"bold": True, "bg_color": "#DCE6F1", "border": 1, "font_color": "#C00000", "num_format": "@"}
+    )
     head_err = book.add_format({"bold": True, "bg_color": "#FDE9D9", "border": 1, "num_format": "@"})
     sheet = book.add_worksheet(sheet_title(business))
     for col, spec in enumerate(specs):
@@ -247,8 +267,9 @@ def write_failure_list(business, items: Iterable, *, audit: bool, title: str):
             issues: list[Issue] = issues_from(item.audit_issues if audit else item.import_issues)
             shown = [i for i in issues if i.is_error] or issues
             sheet.write_string(row, len(specs), "、".join(dict.fromkeys(i.code for i in shown)), text)
-            sheet.write_string(row, len(specs) + 1, "\n".join(f"[{i.code}] {i.message('zh-hans')}" for i in shown),
-                               text)
+            sheet.write_string(
+                row, len(specs) + 1, "\n".join(f"[{i.code}] {i.message('zh-hans')}" for i in shown), text
+            )
     book.set_properties({"title": title})
     book.close()
     handle.seek(0)

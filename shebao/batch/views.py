@@ -49,9 +49,12 @@ def _business(code: str):
 
 
 def _batch_or_404(request, pk: int) -> Transaction:
-    return get_object_or_404(Transaction.objects.select_related("employer", "operator").defer("header"),
-                             pk=pk, employer=request.employer, mode=Mode.BATCH)
-
+    return get_object_or_404(
+        Transaction.objects.select_related("employer", "operator").defer("header"),
+        pk=pk,
+        employer=request.employer,
+        mode=Mode.BATCH,
+    )
 
 
 def results_title(business) -> str:
@@ -73,6 +76,7 @@ def _short_name(business) -> str:
 
 # --- template -------------------------------------------------------------------------------
 
+
 @employer_required
 @require_GET
 def template(request, code: str):
@@ -85,6 +89,7 @@ def template(request, code: str):
 
 
 # --- upload ---------------------------------------------------------------------------------
+
 
 def _header_values(business, post) -> tuple[dict, list[str]]:
     values, errors = {}, []
@@ -101,10 +106,14 @@ def _header_values(business, post) -> tuple[dict, list[str]]:
 def upload(request, code: str):
     """浏览/上传: the whole-file checks answer at once; the rows are read in the background."""
     business = _business(code)
-    context = {"business": business, "header_specs": services.header_specs(business),
-               "max_mb": reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES),
-               "max_rows": reader.MAX_ROWS, "values": request.POST if request.method == "POST" else {},
-               "results_title": results_title(business)}
+    context = {
+        "business": business,
+        "header_specs": services.header_specs(business),
+        "max_mb": reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES),
+        "max_rows": reader.MAX_ROWS,
+        "values": request.POST if request.method == "POST" else {},
+        "results_title": results_title(business),
+    }
     if request.method == "GET":
         return render(request, "batch/upload.html", context)
     file = request.FILES.get("file")
@@ -112,16 +121,23 @@ def upload(request, code: str):
     if file is None:
         error = _("请点击「浏览」选择要上传的文件。")
     elif file.size > settings.SHEBAO_UPLOAD_MAX_BYTES:
-        error = reader.FileRefused("FILE_TOO_LARGE", size=reader._mb(file.size),
-                                   max=reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES)).message
+        error = reader.FileRefused(
+            "FILE_TOO_LARGE", size=reader._mb(file.size), max=reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES)
+        ).message
     header, header_errors = _header_values(business, request.POST)
     if not error and header_errors:
         error = " ".join(header_errors)
     if not error:
         data = file.read(settings.SHEBAO_UPLOAD_MAX_BYTES + 1)
         try:
-            tx = services.batch_upload(employer=request.employer, actor=request.user, business_type=business.code,
-                                       filename=file.name, data=data, header=header)
+            tx = services.batch_upload(
+                employer=request.employer,
+                actor=request.user,
+                business_type=business.code,
+                filename=file.name,
+                data=data,
+                header=header,
+            )
         except ApplicationError as refusal:
             # the file checks run under translation.override("zh-hans"): render in the reader's language
             issue = getattr(refusal, "issue", None)
@@ -139,12 +155,18 @@ def _holder_links(request, tx: Transaction, upload: Upload | None) -> list[dict]
     holders = (upload.lock_holders if upload else None) or {}
     if not holders:
         return []
-    open_ids = set(Transaction.objects.filter(employer=request.employer, pk__in=list(holders.values()),
-                                              state__in=(State.IMPORTING, State.SAVED, State.RETURNED,
-                                                         State.AUDITING, State.REVIEW))
-                   .values_list("pk", flat=True))
-    return [{"serial": serial, "url": reverse("web:tx_detail", kwargs={"pk": pk})}
-            for serial, pk in sorted(holders.items()) if pk in open_ids]
+    open_ids = set(
+        Transaction.objects.filter(
+            employer=request.employer,
+            pk__in=list(holders.values()),
+            state__in=(State.IMPORTING, State.SAVED, State.RETURNED, State.AUDITING, State.REVIEW),
+        ).values_list("pk", flat=True)
+    )
+    return [
+        {"serial": serial, "url": reverse("web:tx_detail", kwargs={"pk": pk})}
+        for serial, pk in sorted(holders.items())
+        if pk in open_ids
+    ]
 
 
 class _KnownCountPaginator(Paginator):
@@ -170,7 +192,7 @@ class _KnownCountPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         if self.orphans or bottom <= self.count // 2 or not self.object_list.ordered:
             return super().page(number)
-        ids = list(self.object_list.reverse()[self.count - top:self.count - bottom])
+        ids = list(self.object_list.reverse()[self.count - top : self.count - bottom])
         return self._get_page(ids[::-1], number, self)
 
 
@@ -195,13 +217,27 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
     business = _business(tx.business_type)
     upload = Upload.objects.filter(transaction=tx).defer("content").first()
     audited = tx.state in (State.REVIEW, State.FINISHED) or (
-        tx.state == State.RETURNED and (tx.audit_failed_count or tx.audit_passed_count))
+        tx.state == State.RETURNED and (tx.audit_failed_count or tx.audit_passed_count)
+    )
     key = request.GET.get("result", "all")
     if key not in FILTERS:
         key = "all"
-    rows = (Item.objects.filter(transaction=tx, **FILTERS[key][1]).order_by("row_no", "id")
-            .only("id", "row_no", "status", "id_number", "name", "data", "import_issues", "audit_status",
-                  "audit_issues", "applied"))
+    rows = (
+        Item.objects.filter(transaction=tx, **FILTERS[key][1])
+        .order_by("row_no", "id")
+        .only(
+            "id",
+            "row_no",
+            "status",
+            "id_number",
+            "name",
+            "data",
+            "import_issues",
+            "audit_status",
+            "audit_issues",
+            "applied",
+        )
+    )
     # Page through ids first (an index-only walk over (transaction, row_no, id)), then load
     # just that page's rows: the last page of 100,000 rows costs no more than the first.
     paginator = _KnownCountPaginator(rows.values_list("id", flat=True), ROWS_PER_PAGE, _known_count(tx, key))
@@ -212,18 +248,27 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
     for item in (by_id[i] for i in page_ids):
         issues = issues_from(item.import_issues) + issues_from(item.audit_issues)
         holder = next((i.params.get("tx_id") for i in issues if i.code == "LOCKED_HERE"), None)
-        lines.append({
-            "item": item,
-            "messages": [{"code": i.code, "text": i.message(), "error": i.is_error} for i in issues],
-            "summary": business.summary(item.data),
-            "holder_url": reverse("web:tx_detail", kwargs={"pk": holder}) if holder else "",
-        })
+        lines.append(
+            {
+                "item": item,
+                "messages": [{"code": i.code, "text": i.message(), "error": i.is_error} for i in issues],
+                "summary": business.summary(item.data),
+                "holder_url": reverse("web:tx_detail", kwargs={"pk": holder}) if holder else "",
+            }
+        )
     export_label = {"enrol": _("批量增员导出"), "suspend": _("导出减员申报表")}.get(tx.business_type, _("导出"))
     context = {
-        "tx": tx, "business": business, "upload": upload, "page": page, "lines": lines,
-        "filters": [(k, label) for k, (label, _q) in FILTERS.items()], "current": key,
-        "counts": counts(tx), "reasons": rule_messages(tx.return_reasons),
-        "audited": audited, "holders": _holder_links(request, tx, upload),
+        "tx": tx,
+        "business": business,
+        "upload": upload,
+        "page": page,
+        "lines": lines,
+        "filters": [(k, label) for k, (label, _q) in FILTERS.items()],
+        "current": key,
+        "counts": counts(tx),
+        "reasons": rule_messages(tx.return_reasons),
+        "audited": audited,
+        "holders": _holder_links(request, tx, upload),
         "poll": tx.state in (State.IMPORTING, State.AUDITING) and tx.job_failed_at is None,
         "import_given_up": tx.state == State.IMPORTING and tx.job_failed_at is not None,
         "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
@@ -242,7 +287,6 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
 def status(request, pk: int):
     """Polled every 300 ms while the file is read or the rows are audited."""
     return JsonResponse(status_payload(_batch_or_404(request, pk)))
-
 
 
 @employer_required
@@ -267,8 +311,9 @@ def action(request, pk: int):
             engine.transaction_submit(tx=tx, actor=request.user, version=posted_version(request))
         elif verb == "cancel":
             engine.transaction_cancel(tx=tx, actor=request.user, version=posted_version(request))
-            messages.success(request,
-                             _("已退单，流水号 %(serial)s 已作废，其中人员可重新办理。") % {"serial": tx.serial})
+            messages.success(
+                request, _("已退单，流水号 %(serial)s 已作废，其中人员可重新办理。") % {"serial": tx.serial}
+            )
         else:
             raise ApplicationError(_("未知操作。"), code="BAD_REQUEST")
     except (Conflict, ApplicationError) as error:
@@ -280,6 +325,7 @@ def action(request, pk: int):
 
 
 # --- failure lists --------------------------------------------------------------------------
+
 
 @employer_required
 @require_GET
@@ -295,8 +341,11 @@ def failures(request, pk: int, kind: str):
         title = _("审核失败人员列表")
     else:
         raise Http404
-    items = query.order_by("row_no", "id").only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(
-        chunk_size=2000)
+    items = (
+        query.order_by("row_no", "id")
+        .only("id", "row_no", "raw", "import_issues", "audit_issues")
+        .iterator(chunk_size=2000)
+    )
     handle, _count = sheets.write_failure_list(business, items, audit=kind == "audit", title=str(title))
     name = f"{title}_{tx.serial}.xlsx"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)
@@ -306,23 +355,45 @@ def failures(request, pk: int, kind: str):
 
 # --- result queries -------------------------------------------------------------------------
 
+
 @employer_required
 @require_GET
 def results(request, code: str):
     """批量增员审核结果查询 …: every batch of the employer for the business type."""
     business = _business(code)
-    query = (Transaction.objects.filter(employer=request.employer, business_type=business.code, mode=Mode.BATCH)
-             .order_by("-id").defer("header", "return_reasons"))
+    query = (
+        Transaction.objects.filter(employer=request.employer, business_type=business.code, mode=Mode.BATCH)
+        .order_by("-id")
+        .defer("header", "return_reasons")
+    )
     serial = (request.GET.get("serial") or "").strip()[:24]
     if serial:
         query = query.filter(serial__startswith=serial)
     page = Paginator(query, RESULTS_PER_PAGE).get_page(request.GET.get("page", "1"))
-    uploads = {u["transaction_id"]: u for u in Upload.objects.filter(transaction_id__in=[t.pk for t in page])
-               .values("transaction_id", "filename", "created_at")}
-    rows = [{"tx": t, "upload": uploads.get(t.pk), "any_failed": bool(t.audit_failed_count or t.import_failed_count),
-             "audited": t.state in (State.REVIEW, State.FINISHED) or bool(t.audit_failed_count)}
-            for t in page]
-    return render(request, "batch/results.html", {
-        "business": business, "page": page, "rows": rows, "title": results_title(business), "serial": serial,
-        "now": timezone.now(),
-    })
+    uploads = {
+        u["transaction_id"]: u
+        for u in Upload.objects.filter(transaction_id__in=[t.pk for t in page]).values(
+            "transaction_id", "filename", "created_at"
+        )
+    }
+    rows = [
+        {
+            "tx": t,
+            "upload": uploads.get(t.pk),
+            "any_failed": bool(t.audit_failed_count or t.import_failed_count),
+            "audited": t.state in (State.REVIEW, State.FINISHED) or bool(t.audit_failed_count),
+        }
+        for t in page
+    ]
+    return render(
+        request,
+        "batch/results.html",
+        {
+            "business": business,
+            "page": page,
+            "rows": rows,
+            "title": results_title(business),
+            "serial": serial,
+            "now": timezone.now(),
+        },
+    )

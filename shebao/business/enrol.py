@@ -39,30 +39,93 @@ from shebao.workflow.rules import Issue
 
 FIELDS = [
     FieldSpec("id_type", "证件类型", "ID type", "id_type", True, IdType, default=IdType.RESIDENT.value),
-    FieldSpec("id_number", "证件号码", "ID number", "id_number", True, text_format=True,
-              help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式", help_en="18 characters; format as text"),
+    FieldSpec(
+        "id_number",
+        "证件号码",
+        "ID number",
+        "id_number",
+        True,
+        text_format=True,
+        help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式",
+        help_en="18 characters; format as text",
+    ),
     FieldSpec("name", "姓名", "Name", "name", True, max_length=50),
-    FieldSpec("sex", "性别", "Sex", "choice", False, Sex, help_zh="居民身份证可不填，按号码自动确定",
-              help_en="derived from a resident ID"),
-    FieldSpec("birth_date", "出生日期", "Birth date", "date", False, text_format=True,
-              help_zh="居民身份证可不填；格式 2000-01-31", help_en="derived from a resident ID"),
+    FieldSpec(
+        "sex",
+        "性别",
+        "Sex",
+        "choice",
+        False,
+        Sex,
+        help_zh="居民身份证可不填，按号码自动确定",
+        help_en="derived from a resident ID",
+    ),
+    FieldSpec(
+        "birth_date",
+        "出生日期",
+        "Birth date",
+        "date",
+        False,
+        text_format=True,
+        help_zh="居民身份证可不填；格式 2000-01-31",
+        help_en="derived from a resident ID",
+    ),
     FieldSpec("ethnicity", "民族", "Ethnicity", "text", False, max_length=20, in_template=False),
     FieldSpec("hukou", "户口性质", "Hukou type", "choice", True, Hukou),
-    FieldSpec("identity", "个人身份", "Personal status", "choice", True, PersonIdentity,
-              help_zh="决定女职工的法定退休年龄", help_en="sets a woman's statutory retirement age"),
+    FieldSpec(
+        "identity",
+        "个人身份",
+        "Personal status",
+        "choice",
+        True,
+        PersonIdentity,
+        help_zh="决定女职工的法定退休年龄",
+        help_en="sets a woman's statutory retirement age",
+    ),
     FieldSpec("employment_form", "用工形式", "Employment form", "choice", True, EmploymentForm),
     FieldSpec("first_work_date", "参加工作日期", "First work date", "date", True, text_format=True),
-    FieldSpec("start_month", "参保起始年月", "Start month", "month", True, text_format=True,
-              help_zh="格式 2025-03", help_en="YYYY-MM"),
-    FieldSpec("wage", "申报月工资", "Declared monthly wage", "money", True, help_zh="单位：元，最多两位小数",
-              help_en="yuan, 2 decimals"),
-    FieldSpec("insurance_types", "参保险种", "Insurance types", "insurance", False, InsuranceType,
-              help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示全部", help_en="blank means all five"),
+    FieldSpec(
+        "start_month",
+        "参保起始年月",
+        "Start month",
+        "month",
+        True,
+        text_format=True,
+        help_zh="格式 2025-03",
+        help_en="YYYY-MM",
+    ),
+    FieldSpec(
+        "wage",
+        "申报月工资",
+        "Declared monthly wage",
+        "money",
+        True,
+        help_zh="单位：元，最多两位小数",
+        help_en="yuan, 2 decimals",
+    ),
+    FieldSpec(
+        "insurance_types",
+        "参保险种",
+        "Insurance types",
+        "insurance",
+        False,
+        InsuranceType,
+        help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示全部",
+        help_en="blank means all five",
+    ),
     FieldSpec("phone", "联系电话", "Phone", "phone", True, text_format=True),
     FieldSpec("address", "联系地址", "Address", "text", False, max_length=200),
     FieldSpec("make_card", "是否制卡", "Make social security card", "bool", False, YesNo, default=YesNo.NO.value),
-    FieldSpec("backpay_from", "补缴起始年月", "Back payment from", "month", False, text_format=True,
-              help_zh="需追溯补缴时填写，补缴至参保起始年月的上一个月", help_en="back payment runs to the month before the start"),
+    FieldSpec(
+        "backpay_from",
+        "补缴起始年月",
+        "Back payment from",
+        "month",
+        False,
+        text_format=True,
+        help_zh="需追溯补缴时填写，补缴至参保起始年月的上一个月",
+        help_en="back payment runs to the month before the start",
+    ),
     FieldSpec("backpay_base", "补缴基数", "Back payment base", "money", False),
 ]
 F = {spec.name: spec for spec in FIELDS}
@@ -73,8 +136,16 @@ def _itype(code: str) -> dict:
 
     with translation.override("zh-hans"):
         zh = str(InsuranceType(code).label)
-    return {"zh": zh, "en": {"pension": "pension", "medical": "medical", "unemployment": "unemployment",
-                             "injury": "work injury", "maternity": "maternity"}[code]}
+    return {
+        "zh": zh,
+        "en": {
+            "pension": "pension",
+            "medical": "medical",
+            "unemployment": "unemployment",
+            "injury": "work injury",
+            "maternity": "maternity",
+        }[code],
+    }
 
 
 def _reason_label(code: str) -> dict:
@@ -100,8 +171,9 @@ def backpay_months(data: dict) -> list[dt.date]:
     return month_range(since, start)
 
 
-def _check_against_limits(result: RowResult, spec: FieldSpec, amount: Decimal, year: int, limits, params,
-                          now: dt.date) -> bool:
+def _check_against_limits(
+    result: RowResult, spec: FieldSpec, amount: Decimal, year: int, limits, params, now: dt.date
+) -> bool:
     """A wage or base against a year's limits: a warning and clamped (an error by parameter).
     True when it is outside them."""
     common = {"wage": str(amount), "year": year, "floor": str(limits.floor), "ceiling": str(limits.ceiling)}
@@ -151,9 +223,19 @@ class Enrol(BusinessType):
         derived_sex, derived_birth = result.derived.get("sex", ""), result.derived.get("birth_date", "")
         if data.get("id_type") == IdType.RESIDENT and derived_birth:
             if data.get("sex") and data["sex"] != derived_sex and not result.field_has_issue("sex"):
-                result.add("SEX_MISMATCH", F["sex"], expected={"zh": "男" if derived_sex == "1" else "女",
-                                                               "en": "male" if derived_sex == "1" else "female"})
-            if data.get("birth_date") and data["birth_date"] != derived_birth and not result.field_has_issue("birth_date"):
+                result.add(
+                    "SEX_MISMATCH",
+                    F["sex"],
+                    expected={
+                        "zh": "男" if derived_sex == "1" else "女",
+                        "en": "male" if derived_sex == "1" else "female",
+                    },
+                )
+            if (
+                data.get("birth_date")
+                and data["birth_date"] != derived_birth
+                and not result.field_has_issue("birth_date")
+            ):
                 result.add("BIRTH_MISMATCH", F["birth_date"], expected=derived_birth)
             data["sex"], data["birth_date"] = derived_sex, derived_birth
         elif data.get("id_type") and data.get("id_type") != IdType.RESIDENT:
@@ -201,9 +283,14 @@ class Enrol(BusinessType):
                         years.append(year)
         for row_year, (years, limits) in sorted(borrowed.items()):
             spec = F["wage"] if years[-1] >= start.year else F["backpay_base"]
-            result.add("LIMITS_PROVISIONAL", spec, years={"zh": "、".join(map(str, years)),
-                                                          "en": ", ".join(map(str, years))},
-                       used=row_year, floor=str(limits.floor), ceiling=str(limits.ceiling))
+            result.add(
+                "LIMITS_PROVISIONAL",
+                spec,
+                years={"zh": "、".join(map(str, years)), "en": ", ".join(map(str, years))},
+                used=row_year,
+                floor=str(limits.floor),
+                ceiling=str(limits.ceiling),
+            )
 
     def _check_dates(self, result: RowResult, params: ParamSnapshot) -> None:
         data = result.data
@@ -261,8 +348,11 @@ class Enrol(BusinessType):
                     result.add("BACKPAY_BEFORE_WORK_AGE", F["backpay_from"], month=format_month(since), min_age=min_age)
                 if retire and add_months(retire, 1) < start:
                     # Months after the retirement month, before the start: past retirement.
-                    result.add("BACKPAY_AFTER_RETIREMENT", F["backpay_from"],
-                               month=format_month(max(since, add_months(retire, 1))))
+                    result.add(
+                        "BACKPAY_AFTER_RETIREMENT",
+                        F["backpay_from"],
+                        month=format_month(max(since, add_months(retire, 1))),
+                    )
                 if has_base and "injury" in types and params.setting_int("injury_backpay_allowed", now) != 1:
                     # Work injury cannot be bought for accidents that already happened.
                     code = "INJURY_BACKPAY_NOT_ALLOWED" if types == ["injury"] else "INJURY_BACKPAY_EXCLUDED"
@@ -273,8 +363,11 @@ class Enrol(BusinessType):
                     if types and limits is None:
                         result.add("NO_BASE_LIMITS", F["backpay_from"], year=year)
                         break
-                    if limits is not None and backpay_base and _check_against_limits(
-                            result, F["backpay_base"], backpay_base, year, limits, params, now):
+                    if (
+                        limits is not None
+                        and backpay_base
+                        and _check_against_limits(result, F["backpay_base"], backpay_base, year, limits, params, now)
+                    ):
                         break  # one warning for the base, naming the first year it is clamped in
 
     # --- audit: rules that need the register --------------------------------------------
@@ -287,10 +380,9 @@ class Enrol(BusinessType):
         paid: dict[int, set[tuple[str, dt.date]]] = defaultdict(set)
         need_lines = [persons[i.id_key].pk for i in items if i.id_key in persons and i.data.get("backpay_from")]
         if need_lines:
-            for pid, itype, month in ContributionLine.objects.filter(person_id__in=need_lines,
-                                                                     voided_by__isnull=True).values_list(
-                "person_id", "insurance_type", "month"
-            ):
+            for pid, itype, month in ContributionLine.objects.filter(
+                person_id__in=need_lines, voided_by__isnull=True
+            ).values_list("person_id", "insurance_type", "month"):
                 paid[pid].add((itype, month))
         out: dict[int, list[Issue]] = {}
         for item in items:
@@ -327,11 +419,18 @@ class Enrol(BusinessType):
                         issues.append(Issue("CONTRIBUTING_ELSEWHERE", "insurance_types", {"insurance": label}))
                 elif start and rel.end_month and rel.end_month > start:
                     # A suspended period that runs past the start month: no month paid twice.
-                    issues.append(Issue("START_OVERLAP", "start_month", {
-                        "insurance": label, "month": format_month(start), "end": format_month(rel.end_month)}))
+                    issues.append(
+                        Issue(
+                            "START_OVERLAP",
+                            "start_month",
+                            {"insurance": label, "month": format_month(start), "end": format_month(rel.end_month)},
+                        )
+                    )
             for month in backpay_months(data):
                 if (itype, month) in paid:
-                    issues.append(Issue("BACKPAY_OVERLAP", "backpay_from", {"insurance": label, "month": format_month(month)}))
+                    issues.append(
+                        Issue("BACKPAY_OVERLAP", "backpay_from", {"insurance": label, "month": format_month(month)})
+                    )
                     break
         return issues
 
@@ -367,9 +466,11 @@ class Enrol(BusinessType):
                 changed_persons.append(person)
         person_ids = {key: p.pk for key, p in persons.items()}
         if new_persons:
-            bulk.insert_rows(Person, ["id_key", *PERSON_FIELDS, "created_at", "updated_at"],
-                             [(key, *(fields[f] for f in PERSON_FIELDS), stamp, stamp)
-                              for key, fields in new_persons.items()])
+            bulk.insert_rows(
+                Person,
+                ["id_key", *PERSON_FIELDS, "created_at", "updated_at"],
+                [(key, *(fields[f] for f in PERSON_FIELDS), stamp, stamp) for key, fields in new_persons.items()],
+            )
             person_ids.update(Person.objects.filter(id_key__in=list(new_persons)).values_list("id_key", "id"))
         if changed_persons:
             # Keep a stored photo unless this enrolment brings a new one.
@@ -385,23 +486,51 @@ class Enrol(BusinessType):
             wage = as_money(data["wage"])
             types = insurance_list(data)
             for itype in types:
-                relations.append((person_id, employer.pk, itype, RelationStatus.CONTRIBUTING.value, start, "",
-                                  tx.pk, stamp, stamp))
+                relations.append(
+                    (person_id, employer.pk, itype, RelationStatus.CONTRIBUTING.value, start, "", tx.pk, stamp, stamp)
+                )
             limits = ctx.params.base_limits(start.year, types[0]) if types else None
-            bases.append((person_id, employer.pk, start.year, wage, base_for(limits, wage), tx.pk,
-                          limits.row_id if limits else None, bool(limits and limits.provisional), stamp, stamp))
-            regular = compute_lines(ctx.params, months=month_range(start, add_months(now, 1)), insurance_types=types,
-                                    wage=wage, risk_class=employer.risk_class, float_percent=employer.injury_float_percent)
+            bases.append(
+                (
+                    person_id,
+                    employer.pk,
+                    start.year,
+                    wage,
+                    base_for(limits, wage),
+                    tx.pk,
+                    limits.row_id if limits else None,
+                    bool(limits and limits.provisional),
+                    stamp,
+                    stamp,
+                )
+            )
+            regular = compute_lines(
+                ctx.params,
+                months=month_range(start, add_months(now, 1)),
+                insurance_types=types,
+                wage=wage,
+                risk_class=employer.risk_class,
+                float_percent=employer.injury_float_percent,
+            )
             lines += _line_rows(regular, person_id, employer, tx, LineKind.REGULAR)
             months = backpay_months(data)
             if months:
-                back = compute_lines(ctx.params, months=months, insurance_types=backpay_types(types, ctx.params, now),
-                                     wage=as_money(data["backpay_base"]), risk_class=employer.risk_class,
-                                     float_percent=employer.injury_float_percent)
+                back = compute_lines(
+                    ctx.params,
+                    months=months,
+                    insurance_types=backpay_types(types, ctx.params, now),
+                    wage=as_money(data["backpay_base"]),
+                    risk_class=employer.risk_class,
+                    float_percent=employer.injury_float_percent,
+                )
                 lines += _line_rows(back, person_id, employer, tx, LineKind.BACKPAY)
-        bulk.upsert_rows(ContributionBase, BASE_COLUMNS, bases, unique_fields=["person_id", "employer_id", "year"],
-                         update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional",
-                                        "updated_at"])
+        bulk.upsert_rows(
+            ContributionBase,
+            BASE_COLUMNS,
+            bases,
+            unique_fields=["person_id", "employer_id", "year"],
+            update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
+        )
         bulk.insert_rows(Relation, RELATION_COLUMNS, relations, batch_size=2000)
         bulk.insert_rows(ContributionLine, LINE_COLUMNS, lines, batch_size=2000)
 
@@ -409,35 +538,102 @@ class Enrol(BusinessType):
         return f"{data.get('start_month', '')} {data.get('wage', '')}"
 
 
-PERSON_FIELDS = ["id_type", "id_number", "name", "sex", "birth_date", "ethnicity", "hukou", "identity",
-                 "employment_form", "first_work_date", "phone", "address", "photo"]
+PERSON_FIELDS = [
+    "id_type",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "hukou",
+    "identity",
+    "employment_form",
+    "first_work_date",
+    "phone",
+    "address",
+    "photo",
+]
 
 
 def _person_fields(item) -> dict:
     data = item.data
     return {
-        "id_type": data["id_type"], "id_number": data["id_number"], "name": data["name"], "sex": data["sex"],
-        "birth_date": as_date(data["birth_date"]), "ethnicity": data.get("ethnicity", ""),
-        "hukou": data.get("hukou", ""), "identity": data.get("identity", ""),
+        "id_type": data["id_type"],
+        "id_number": data["id_number"],
+        "name": data["name"],
+        "sex": data["sex"],
+        "birth_date": as_date(data["birth_date"]),
+        "ethnicity": data.get("ethnicity", ""),
+        "hukou": data.get("hukou", ""),
+        "identity": data.get("identity", ""),
         "employment_form": data.get("employment_form", ""),
-        "first_work_date": as_date(data.get("first_work_date", "")), "phone": data.get("phone", ""),
-        "address": data.get("address", ""), "photo": bytes(item.photo) if item.photo else None,
+        "first_work_date": as_date(data.get("first_work_date", "")),
+        "phone": data.get("phone", ""),
+        "address": data.get("address", ""),
+        "photo": bytes(item.photo) if item.photo else None,
     }
 
 
-RELATION_COLUMNS = ["person_id", "employer_id", "insurance_type", "status", "start_month", "end_reason",
-                    "started_by_id", "created_at", "updated_at"]
-BASE_COLUMNS = ["person_id", "employer_id", "year", "declared_wage", "base", "transaction_id", "limits_id",
-                "provisional", "created_at", "updated_at"]
-LINE_COLUMNS = ["person_id", "employer_id", "month", "insurance_type", "kind", "base", "employer_amount",
-                "personal_amount", "transaction_id", "limits_id", "rate_id", "injury_rate_id", "provisional"]
+RELATION_COLUMNS = [
+    "person_id",
+    "employer_id",
+    "insurance_type",
+    "status",
+    "start_month",
+    "end_reason",
+    "started_by_id",
+    "created_at",
+    "updated_at",
+]
+BASE_COLUMNS = [
+    "person_id",
+    "employer_id",
+    "year",
+    "declared_wage",
+    "base",
+    "transaction_id",
+    "limits_id",
+    "provisional",
+    "created_at",
+    "updated_at",
+]
+LINE_COLUMNS = [
+    "person_id",
+    "employer_id",
+    "month",
+    "insurance_type",
+    "kind",
+    "base",
+    "employer_amount",
+    "personal_amount",
+    "transaction_id",
+    "limits_id",
+    "rate_id",
+    "injury_rate_id",
+    "provisional",
+]
 
 
 def _line_rows(lines: list[Line], person_id: int, employer, tx, kind: str) -> list[tuple]:
     """ContributionLine rows in LINE_COLUMNS order."""
-    return [(person_id, employer.pk, line.month, line.insurance_type, kind, line.base, line.employer_amount,
-             line.personal_amount, tx.pk, line.limits_id, line.rate_id, line.injury_rate_id, line.provisional)
-            for line in lines]
+    return [
+        (
+            person_id,
+            employer.pk,
+            line.month,
+            line.insurance_type,
+            kind,
+            line.base,
+            line.employer_amount,
+            line.personal_amount,
+            tx.pk,
+            line.limits_id,
+            line.rate_id,
+            line.injury_rate_id,
+            line.provisional,
+        )
+        for line in lines
+    ]
 
 
 def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date | None = None) -> dict:
@@ -450,8 +646,9 @@ def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date 
     lines: list[Line] = []
     months, base = backpay_months(data), as_money(data.get("backpay_base", ""))
     if months and base:
-        lines += compute_lines(params, months=months, insurance_types=backpay_types(types, params, now), wage=base,
-                               **common)
+        lines += compute_lines(
+            params, months=months, insurance_types=backpay_types(types, params, now), wage=base, **common
+        )
     # A backdated start month is paid late as well: its months up to now carry a surcharge too.
     start, wage = as_month(data.get("start_month", "")), as_money(data.get("wage", ""))
     if start and wage and start < now:

@@ -31,20 +31,56 @@ from shebao.workflow.rules import Issue
 
 FIELDS = [
     FieldSpec("id_type", "证件类型", "ID type", "id_type", True, IdType, default=IdType.RESIDENT.value),
-    FieldSpec("id_number", "证件号码", "ID number", "id_number", True, text_format=True,
-              help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式",
-              help_en="18 characters; format as text"),
-    FieldSpec("name", "姓名", "Name", "name", True, max_length=50,
-              help_zh="须与参保登记的姓名一致", help_en="as on the register"),
-    FieldSpec("stop_month", "停保年月", "Stop month", "month", True, text_format=True,
-              help_zh="第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月",
-              help_en="first month without contribution (YYYY-MM); at the latest next month"),
-    FieldSpec("reason", "减员原因", "Reason", "choice", True, SuspendReason,
-              help_zh="填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系",
-              help_en="code or label; 03 retirement and 04 death terminate the relation"),
-    FieldSpec("stop_types", "停保险种", "Insurance types stopped", "insurance", False, InsuranceType,
-              help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种",
-              help_en="separated by commas; blank means every type the person contributes to here"),
+    FieldSpec(
+        "id_number",
+        "证件号码",
+        "ID number",
+        "id_number",
+        True,
+        text_format=True,
+        help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式",
+        help_en="18 characters; format as text",
+    ),
+    FieldSpec(
+        "name",
+        "姓名",
+        "Name",
+        "name",
+        True,
+        max_length=50,
+        help_zh="须与参保登记的姓名一致",
+        help_en="as on the register",
+    ),
+    FieldSpec(
+        "stop_month",
+        "停保年月",
+        "Stop month",
+        "month",
+        True,
+        text_format=True,
+        help_zh="第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月",
+        help_en="first month without contribution (YYYY-MM); at the latest next month",
+    ),
+    FieldSpec(
+        "reason",
+        "减员原因",
+        "Reason",
+        "choice",
+        True,
+        SuspendReason,
+        help_zh="填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系",
+        help_en="code or label; 03 retirement and 04 death terminate the relation",
+    ),
+    FieldSpec(
+        "stop_types",
+        "停保险种",
+        "Insurance types stopped",
+        "insurance",
+        False,
+        InsuranceType,
+        help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种",
+        help_en="separated by commas; blank means every type the person contributes to here",
+    ),
 ]
 F = {spec.name: spec for spec in FIELDS}
 
@@ -54,8 +90,13 @@ REVIEW_REASONS = {SuspendReason.RETIRE.value, SuspendReason.DEATH.value}
 def _itype(code: str) -> dict:
     with translation.override("zh-hans"):
         zh = str(InsuranceType(code).label)
-    en = {"pension": "pension", "medical": "medical", "unemployment": "unemployment",
-          "injury": "work injury", "maternity": "maternity"}[code]
+    en = {
+        "pension": "pension",
+        "medical": "medical",
+        "unemployment": "unemployment",
+        "injury": "work injury",
+        "maternity": "maternity",
+    }[code]
     return {"zh": zh, "en": en}
 
 
@@ -111,8 +152,9 @@ class Suspend(BusinessType):
         contributing: dict[int, dict[str, Relation]] = defaultdict(dict)
         ids = [p.pk for p in persons.values()]
         for start in range(0, len(ids), 1000):
-            for rel in Relation.objects.filter(person_id__in=ids[start:start + 1000], employer_id=tx.employer_id,
-                                               status=RelationStatus.CONTRIBUTING):
+            for rel in Relation.objects.filter(
+                person_id__in=ids[start : start + 1000], employer_id=tx.employer_id, status=RelationStatus.CONTRIBUTING
+            ):
                 contributing[rel.person_id][rel.insurance_type] = rel
         return persons, contributing
 
@@ -185,17 +227,20 @@ class Suspend(BusinessType):
         now = clock.now()
         for rel in changed:
             rel.updated_at = now  # bulk_update does not touch auto_now fields
-        Relation.objects.bulk_update(changed, ["status", "end_month", "end_reason", "ended_by", "updated_at"],
-                                     batch_size=1000)
+        Relation.objects.bulk_update(
+            changed, ["status", "end_month", "end_reason", "ended_by", "updated_at"], batch_size=1000
+        )
         for (stop, types), person_ids in stops.items():
             for start in range(0, len(person_ids), 1000):
                 ContributionLine.objects.filter(
-                    Q(person_id__in=person_ids[start:start + 1000]), employer_id=tx.employer_id,
-                    insurance_type__in=types, month__gte=stop, voided_by__isnull=True,
+                    Q(person_id__in=person_ids[start : start + 1000]),
+                    employer_id=tx.employer_id,
+                    insurance_type__in=types,
+                    month__gte=stop,
+                    voided_by__isnull=True,
                 ).update(voided_by=tx)
 
     def summary(self, data: dict) -> str:
         reason = data.get("reason", "")
         label = str(SuspendReason(reason).label) if reason in SuspendReason.values else reason
         return f"{data.get('stop_month', '')} {label}"
-

@@ -33,8 +33,7 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence], *, batch
     if not rows:
         return 0
     if not use_copy():
-        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows],
-                                  batch_size=batch_size)
+        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=batch_size)
         return len(rows)
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in _columns(model, fields))
@@ -45,17 +44,27 @@ def insert_rows(model, fields: Sequence[str], rows: Iterable[Sequence], *, batch
     return len(rows)
 
 
-def upsert_rows(model, fields: Sequence[str], rows: Iterable[Sequence], *, unique_fields: Sequence[str],
-                update_fields: Sequence[str], batch_size: int = 1000) -> int:
+def upsert_rows(
+    model,
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+    batch_size: int = 1000,
+) -> int:
     """INSERT … ON CONFLICT (unique_fields) DO UPDATE SET update_fields = the new values."""
     rows = list(rows)
     if not rows:
         return 0
     if not use_copy():
-        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True))) for row in rows],
-                                  batch_size=batch_size, update_conflicts=True,
-                                  unique_fields=[_name(model, f) for f in unique_fields],
-                                  update_fields=[_name(model, f) for f in update_fields])
+        model.objects.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows],
+            batch_size=batch_size,
+            update_conflicts=True,
+            unique_fields=[_name(model, f) for f in unique_fields],
+            update_fields=[_name(model, f) for f in update_fields],
+        )
         return len(rows)
     qn = connection.ops.quote_name
     columns = _columns(model, fields)
@@ -63,11 +72,13 @@ def upsert_rows(model, fields: Sequence[str], rows: Iterable[Sequence], *, uniqu
     arrays = ", ".join(f"%s::{_array_type(f)}" for f in columns)
     conflict = ", ".join(qn(model._meta.get_field(f).column) for f in unique_fields)
     sets = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (model._meta.get_field(f).column for f in update_fields))
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays}) "
-           f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}")
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+    )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
-            part = rows[start:start + batch_size]
+            part = rows[start : start + batch_size]
             cursor.execute(sql, [[row[i] for row in part] for i in range(len(columns))])
     return len(rows)
 

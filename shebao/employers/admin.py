@@ -25,8 +25,9 @@ class NoHiddenCharacters:
         for name in self.text_fields:
             value = self.cleaned_data.get(name)
             if isinstance(value, str) and (char := hidden_character(value)):
-                self.add_error(name, render("TEXT_CONTROL_CHARS", params={"label": str(self.fields[name].label),
-                                                                          "char": char}))
+                self.add_error(
+                    name, render("TEXT_CONTROL_CHARS", params={"label": str(self.fields[name].label), "char": char})
+                )
 
 
 class OfficeForm(NoHiddenCharacters, forms.ModelForm):
@@ -79,8 +80,19 @@ class EmployerForm(NoHiddenCharacters, forms.ModelForm):
 
     class Meta:
         model = Employer
-        fields = ("number", "name", "credit_code", "office", "is_vip", "active", "risk_class", "injury_float_percent",
-                  "contact_name", "contact_phone", "address")
+        fields = (
+            "number",
+            "name",
+            "credit_code",
+            "office",
+            "is_vip",
+            "active",
+            "risk_class",
+            "injury_float_percent",
+            "contact_name",
+            "contact_phone",
+            "address",
+        )
 
     text_fields = ("name", "contact_name", "contact_phone", "address")
 
@@ -95,8 +107,7 @@ class EmployerForm(NoHiddenCharacters, forms.ModelForm):
         self._refuse_hidden_characters()
         risk, grade = data.get("risk_class"), data.get("injury_float_percent")
         if risk == 1 and grade is not None and grade not in RISK1_FLOATS:
-            self.add_error("injury_float_percent",
-                           _("一类行业风险单位的工伤费率浮动档次只能为 100%、120% 或 150%。"))
+            self.add_error("injury_float_percent", _("一类行业风险单位的工伤费率浮动档次只能为 100%、120% 或 150%。"))
         return data
 
 

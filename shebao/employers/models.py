@@ -26,8 +26,13 @@ class MaterialsChecklist(TimeStampedModel):
     """What an ordinary employer brings to the office for one business type."""
 
     office = models.ForeignKey(
-        Office, on_delete=models.CASCADE, null=True, blank=True, related_name="checklists",
-        verbose_name=_("经办机构"), help_text=_("留空表示所有经办机构通用"),
+        Office,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="checklists",
+        verbose_name=_("经办机构"),
+        help_text=_("留空表示所有经办机构通用"),
     )
     business_type = models.CharField(_("业务类型"), max_length=40)
     items = models.TextField(_("材料清单"), help_text=_("每行一项"))

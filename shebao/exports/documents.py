@@ -166,8 +166,11 @@ def form_for(tx: Transaction) -> FormSpec | None:
 
 def printable_items(tx: Transaction):
     """The persons of a transaction that a form lists: imported rows, in file order."""
-    return (Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
-            .order_by("row_no", "id").only("id", "row_no", "name", "id_number", "data"))
+    return (
+        Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
+        .order_by("row_no", "id")
+        .only("id", "row_no", "name", "id_number", "data")
+    )
 
 
 def iter_rows(form: FormSpec, items: Iterable[Item], *, first_seq: int = 1) -> Iterator[dict]:

@@ -18,8 +18,7 @@ class ExportJob(models.Model):
     parts_total = models.PositiveIntegerField(default=0)
     persons = models.PositiveIntegerField(default=0)
     wage_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                     related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -42,8 +42,15 @@ def _cells(form: FormSpec, row: dict) -> list[tuple[str, str]]:
     return out
 
 
-def form_html(form: FormSpec, tx: Transaction, items: Iterable[Item], *, first_seq: int = 1,
-              part: PartInfo | None = None, grand: Totals | None = None) -> str:
+def form_html(
+    form: FormSpec,
+    tx: Transaction,
+    items: Iterable[Item],
+    *,
+    first_seq: int = 1,
+    part: PartInfo | None = None,
+    grand: Totals | None = None,
+) -> str:
     totals = Totals()
     pages = []
     for page in paginate(form, iter_rows(form, items, first_seq=first_seq)):
@@ -58,22 +65,25 @@ def form_html(form: FormSpec, tx: Transaction, items: Iterable[Item], *, first_s
     wage_index = next((i for i, c in enumerate(form.columns) if c.key == form.wage_key), len(form.columns))
     serial = tx.serial or str(tx.pk)
     prefix, mid, suffix = _("第 "), _(" 页 / 共 "), _(" 页")
-    return render_to_string("exports/form_pdf.html", {
-        "form": form,
-        "employer": tx.employer,
-        "serial": serial,
-        "barcode_svg": code128_svg(serial),
-        "pages": pages,
-        "totals": totals,
-        "grand": grand,
-        "part": part,
-        "printed": print_date().isoformat(),
-        "subtotal_span": wage_index if form.has_wage else len(form.columns),
-        "after_wage_span": max(len(form.columns) - wage_index - 1, 0),
-        "page_label_prefix": prefix.replace('"', ""),
-        "page_label_mid": mid.replace('"', ""),
-        "page_label_suffix": suffix.replace('"', ""),
-    })
+    return render_to_string(
+        "exports/form_pdf.html",
+        {
+            "form": form,
+            "employer": tx.employer,
+            "serial": serial,
+            "barcode_svg": code128_svg(serial),
+            "pages": pages,
+            "totals": totals,
+            "grand": grand,
+            "part": part,
+            "printed": print_date().isoformat(),
+            "subtotal_span": wage_index if form.has_wage else len(form.columns),
+            "after_wage_span": max(len(form.columns) - wage_index - 1, 0),
+            "page_label_prefix": prefix.replace('"', ""),
+            "page_label_mid": mid.replace('"', ""),
+            "page_label_suffix": suffix.replace('"', ""),
+        },
+    )
 
 
 def html_to_pdf(html: str, target=None) -> bytes | None:

@@ -62,6 +62,7 @@ def filename(form: FormSpec, tx: Transaction, ext: str, part: int | None = None)
 
 # --- background parts -------------------------------------------------------------------
 
+
 def fingerprint(tx: Transaction) -> str:
     items = documents.printable_items(tx)
     agg = items.aggregate(last=Max("id"))
@@ -90,16 +91,30 @@ def export_job_start(*, tx: Transaction, actor) -> ExportJob:
         for item in documents.printable_items(tx).iterator(chunk_size=2000):
             wage = form.row(item, 0).get(form.wage_key)
             wage_total += wage or Decimal("0.00")
-    chunks = [ids[i:i + size] for i in range(0, len(ids), size)] or [[]]
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
     try:
         with transaction.atomic():
-            job = ExportJob.objects.create(transaction=tx, fingerprint=fp, part_size=size, parts_total=len(chunks),
-                                           persons=len(ids), wage_total=wage_total, requested_by=actor)
-            ExportPart.objects.bulk_create([
-                ExportPart(job=job, number=n, first_seq=1 + (n - 1) * size, item_ids=chunk,
-                           file_name=f"job{job.pk}-part{n:03d}.pdf")
-                for n, chunk in enumerate(chunks, start=1)
-            ])
+            job = ExportJob.objects.create(
+                transaction=tx,
+                fingerprint=fp,
+                part_size=size,
+                parts_total=len(chunks),
+                persons=len(ids),
+                wage_total=wage_total,
+                requested_by=actor,
+            )
+            ExportPart.objects.bulk_create(
+                [
+                    ExportPart(
+                        job=job,
+                        number=n,
+                        first_seq=1 + (n - 1) * size,
+                        item_ids=chunk,
+                        file_name=f"job{job.pk}-part{n:03d}.pdf",
+                    )
+                    for n, chunk in enumerate(chunks, start=1)
+                ]
+            )
             for part in ExportPart.objects.filter(job=job):
                 _enqueue(part)
     except IntegrityError:
@@ -111,8 +126,13 @@ def export_job_start(*, tx: Transaction, actor) -> ExportJob:
 def _enqueue(part: ExportPart) -> None:
     from django_q.tasks import async_task
 
-    async_task("shebao.exports.jobs.render_part_job", part.pk, cluster=settings.Q_LONG,
-               task_name=f"export-part-{part.pk}", group="export")
+    async_task(
+        "shebao.exports.jobs.render_part_job",
+        part.pk,
+        cluster=settings.Q_LONG,
+        task_name=f"export-part-{part.pk}",
+        group="export",
+    )
 
 
 def _remove_stale_jobs(tx: Transaction, keep: int) -> None:
@@ -128,8 +148,11 @@ def _remove_stale_jobs(tx: Transaction, keep: int) -> None:
 def render_part(part_id: int) -> str:
     """Render one part to its file. Idempotent: a done part is left alone; a rerun of a
     killed job writes the file again (atomically, via a temporary name)."""
-    part = ExportPart.objects.select_related("job", "job__transaction", "job__transaction__employer").filter(
-        pk=part_id).first()
+    part = (
+        ExportPart.objects.select_related("job", "job__transaction", "job__transaction__employer")
+        .filter(pk=part_id)
+        .first()
+    )
     if part is None:
         return "gone"
     job, tx = part.job, part.job.transaction
@@ -138,28 +161,41 @@ def render_part(part_id: int) -> str:
         return "done"
     ExportPart.objects.filter(pk=part.pk).update(attempts=part.attempts + 1)
     form = documents.form_for(tx)
-    items_by_id = {i.pk: i for i in Item.objects.filter(pk__in=part.item_ids).only(
-        "id", "row_no", "name", "id_number", "data")}
+    items_by_id = {
+        i.pk: i for i in Item.objects.filter(pk__in=part.item_ids).only("id", "row_no", "name", "id_number", "data")
+    }
     items = [items_by_id[i] for i in part.item_ids if i in items_by_id]
     grand = Totals(persons=job.persons, wage=job.wage_total)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         with translation.override(DOC_LANGUAGE):
-            pdf.form_pdf(form, tx, items, str(tmp), first_seq=part.first_seq,
-                         part=pdf.PartInfo(part.number, job.parts_total), grand=grand)
+            pdf.form_pdf(
+                form,
+                tx,
+                items,
+                str(tmp),
+                first_seq=part.first_seq,
+                part=pdf.PartInfo(part.number, job.parts_total),
+                grand=grand,
+            )
         os.replace(tmp, path)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
         ExportPart.objects.filter(pk=part.pk).update(error=str(exc)[:1000])
         raise
-    ExportPart.objects.filter(pk=part.pk).update(status=PartStatus.DONE, size=path.stat().st_size,
-                                                 done_at=timezone.now(), error="")
+    ExportPart.objects.filter(pk=part.pk).update(
+        status=PartStatus.DONE, size=path.stat().st_size, done_at=timezone.now(), error=""
+    )
     return "rendered"
 
 
 def job_progress(job: ExportJob) -> dict:
     parts = list(job.parts.all())
     done = sum(1 for p in parts if p.status == PartStatus.DONE)
-    return {"parts_total": job.parts_total, "parts_done": done, "finished": done == job.parts_total,
-            "persons": job.persons}
+    return {
+        "parts_total": job.parts_total,
+        "parts_done": done,
+        "finished": done == job.parts_total,
+        "persons": job.persons,
+    }

@@ -101,20 +101,31 @@ def parts(request, pk: int):
     part_rows = []
     if job:
         for part in job.parts.all():
-            part_rows.append({
-                "number": part.number,
-                "first": part.first_seq,
-                "last": part.first_seq + len(part.item_ids) - 1,
-                "done": part.status == PartStatus.DONE,
-                "error": bool(part.error),
-                "url": reverse("exports:part", args=[tx.pk, job.pk, part.number]),
-                "size_kb": (part.size + 1023) // 1024,
-            })
-    return render(request, "exports/parts.html", {
-        "tx": tx, "form": form, "job": job, "progress": progress, "parts": part_rows,
-        "persons": services.person_count(tx), "part_size": services.PART_SIZE,
-        "xlsx_url": reverse("exports:form", args=[tx.pk, "xlsx"]),
-    })
+            part_rows.append(
+                {
+                    "number": part.number,
+                    "first": part.first_seq,
+                    "last": part.first_seq + len(part.item_ids) - 1,
+                    "done": part.status == PartStatus.DONE,
+                    "error": bool(part.error),
+                    "url": reverse("exports:part", args=[tx.pk, job.pk, part.number]),
+                    "size_kb": (part.size + 1023) // 1024,
+                }
+            )
+    return render(
+        request,
+        "exports/parts.html",
+        {
+            "tx": tx,
+            "form": form,
+            "job": job,
+            "progress": progress,
+            "parts": part_rows,
+            "persons": services.person_count(tx),
+            "part_size": services.PART_SIZE,
+            "xlsx_url": reverse("exports:form", args=[tx.pk, "xlsx"]),
+        },
+    )
 
 
 @require_GET
@@ -126,9 +137,14 @@ def parts_status(request, pk: int):
         return JsonResponse({"started": False})
     data = services.job_progress(job)
     data["started"] = True
-    data["parts"] = [{"number": p.number, "done": p.status == PartStatus.DONE,
-                      "url": reverse("exports:part", args=[tx.pk, job.pk, p.number])
-                      if p.status == PartStatus.DONE else None} for p in job.parts.all()]
+    data["parts"] = [
+        {
+            "number": p.number,
+            "done": p.status == PartStatus.DONE,
+            "url": reverse("exports:part", args=[tx.pk, job.pk, p.number]) if p.status == PartStatus.DONE else None,
+        }
+        for p in job.parts.all()
+    ]
     return JsonResponse(data)
 
 
@@ -136,8 +152,11 @@ def parts_status(request, pk: int):
 @export_access
 def part_download(request, pk: int, job: int, number: int):
     tx = _transaction(request, pk)
-    part = ExportPart.objects.filter(job_id=job, job__transaction=tx, number=number,
-                                     status=PartStatus.DONE).select_related("job").first()
+    part = (
+        ExportPart.objects.filter(job_id=job, job__transaction=tx, number=number, status=PartStatus.DONE)
+        .select_related("job")
+        .first()
+    )
     if part is None:
         raise Http404
     path = services.part_path(part, tx.pk)

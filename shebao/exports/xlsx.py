@@ -19,15 +19,18 @@ MAX_PAGE_BREAKS = 1023  # Excel's limit; later pages still get their subtotal ro
 
 def write_form_xlsx(form: FormSpec, tx: Transaction, items: Iterable[Item], out) -> None:
     """Write the form of tx to `out` (a path or a binary file object)."""
-    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
-                                   "strings_to_urls": False, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        out,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
     ws = wb.add_worksheet(str(form.title)[:31])
     ncols = len(form.columns)
     last_col = ncols - 1
     f_title = wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     f_info = wb.add_format({"font_size": 10, "valign": "vcenter"})
-    f_head = wb.add_format({"bold": True, "border": 1, "align": "center", "valign": "vcenter",
-                            "text_wrap": True, "bg_color": "#EEEEEE"})
+    f_head = wb.add_format(
+        {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True, "bg_color": "#EEEEEE"}
+    )
     f_cell = wb.add_format({"border": 1, "valign": "vcenter", "num_format": "@"})
     f_money = wb.add_format({"border": 1, "valign": "vcenter", "num_format": "#,##0.00"})
     f_sub = wb.add_format({"border": 1, "italic": True, "bg_color": "#F7F7F7", "num_format": "@"})
@@ -53,9 +56,12 @@ def write_form_xlsx(form: FormSpec, tx: Transaction, items: Iterable[Item], out)
     ws.write_string(3, 0, _("流水号：%(serial)s") % {"serial": serial}, f_info)
     ws.write_string(4, 0, _("打印日期：%(date)s") % {"date": print_date().isoformat()}, f_info)
     png = code128_png(serial)
-    ws.insert_image(1, max(last_col - 3, 3), "barcode.png",
-                    {"image_data": io.BytesIO(png), "x_scale": 0.6, "y_scale": 0.6, "object_position": 3,
-                     "description": serial})
+    ws.insert_image(
+        1,
+        max(last_col - 3, 3),
+        "barcode.png",
+        {"image_data": io.BytesIO(png), "x_scale": 0.6, "y_scale": 0.6, "object_position": 3, "description": serial},
+    )
     header_row = 5
     for c, col in enumerate(form.columns):
         ws.write_string(header_row, c, str(col.label), f_head)
@@ -80,8 +86,15 @@ def write_form_xlsx(form: FormSpec, tx: Transaction, items: Iterable[Item], out)
             row += 1
         totals.add(page)
         # Page subtotal, as on the printed form.
-        _subtotal_row(ws, form, row, _("第%(page)s页小计：%(n)s人") % {"page": page.number, "n": page.persons},
-                      page.wage, f_sub, f_sub_money)
+        _subtotal_row(
+            ws,
+            form,
+            row,
+            _("第%(page)s页小计：%(n)s人") % {"page": page.number, "n": page.persons},
+            page.wage,
+            f_sub,
+            f_sub_money,
+        )
         row += 1
         if len(breaks) < MAX_PAGE_BREAKS:
             breaks.append(row)

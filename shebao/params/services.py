@@ -154,14 +154,15 @@ class ParamSnapshot:
                 return Limits(row.floor, row.ceiling, row.average_wage, row.pk, year, candidate)
         return None
 
-    def rate(self, insurance_type: str, month: dt.date, risk_class: int = 1, float_percent: int = 100) -> RatePair | None:
+    def rate(
+        self, insurance_type: str, month: dt.date, risk_class: int = 1, float_percent: int = 100
+    ) -> RatePair | None:
         memo = ("rate", insurance_type, month, risk_class, float_percent)
         if memo not in self._memo:
             self._memo[memo] = self._rate(insurance_type, month, risk_class, float_percent)
         return self._memo[memo]
 
-    def _rate(self, insurance_type: str, month: dt.date, risk_class: int,
-              float_percent: int) -> RatePair | None:
+    def _rate(self, insurance_type: str, month: dt.date, risk_class: int, float_percent: int) -> RatePair | None:
         if insurance_type == "injury":
             row = _latest(self.injury.get(risk_class, []), month)
             if row is None:

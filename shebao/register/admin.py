@@ -47,8 +47,16 @@ class ContributionBaseAdmin(ViewOnlyAdmin):
 
 @admin.register(ContributionLine)
 class ContributionLineAdmin(ViewOnlyAdmin):
-    list_display = ("person", "employer", "month", "insurance_type", "kind", "base", "employer_amount",
-                    "personal_amount")
+    list_display = (
+        "person",
+        "employer",
+        "month",
+        "insurance_type",
+        "kind",
+        "base",
+        "employer_amount",
+        "personal_amount",
+    )
     list_filter = ("insurance_type", "kind")
     list_select_related = ("person", "employer")
     search_fields = ("=person__id_number", "person__name", "=employer__number")

@@ -89,8 +89,16 @@ def parameter_row(model: str, label) -> models.ForeignKey:
     thousand and read only when a year is re-based: no index and no database constraint (its
     check per row cost a third more per COPY of lines); deleting a row still used is refused
     by the ORM (PROTECT), as in the admin."""
-    return models.ForeignKey(model, verbose_name=label, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+", db_index=False, db_constraint=False)
+    return models.ForeignKey(
+        model,
+        verbose_name=label,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
 
 class ContributionBase(TimeStampedModel):

@@ -20,8 +20,9 @@ def _field_for(spec: FieldSpec) -> forms.Field:
         choices = [("", "—")] + [(v, l) for v, l in spec.choices.choices]
         return forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs))
     if spec.kind == "insurance":
-        return forms.MultipleChoiceField(choices=spec.choices.choices, required=False,
-                                         widget=forms.CheckboxSelectMultiple(attrs=attrs))
+        return forms.MultipleChoiceField(
+            choices=spec.choices.choices, required=False, widget=forms.CheckboxSelectMultiple(attrs=attrs)
+        )
     if spec.kind == "month":
         attrs.update(type="month", placeholder="2025-03")
     elif spec.kind == "date":
@@ -30,8 +31,7 @@ def _field_for(spec: FieldSpec) -> forms.Field:
         attrs.update(inputmode="decimal", placeholder="0.00")
     elif spec.kind == "phone":
         attrs.update(inputmode="tel")
-    return forms.CharField(required=False, max_length=max(spec.max_length, 40) * 2,
-                           widget=forms.TextInput(attrs=attrs))
+    return forms.CharField(required=False, max_length=max(spec.max_length, 40) * 2, widget=forms.TextInput(attrs=attrs))
 
 
 def spec_form(specs: list[FieldSpec], data: dict | None = None, initial: dict | None = None) -> forms.Form:

@@ -11,8 +11,15 @@ from shebao.register.models import ContributionBase, Person, RelationStatus
 from shebao.workflow.models import DONE_STATES, TODO_STATES, Transaction
 
 
-def task_list(employer, *, done: bool, business_type: str = "", serial: str = "",
-              date_from: dt.date | None = None, date_to: dt.date | None = None) -> QuerySet[Transaction]:
+def task_list(
+    employer,
+    *,
+    done: bool,
+    business_type: str = "",
+    serial: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> QuerySet[Transaction]:
     query = Transaction.objects.filter(employer=employer, state__in=DONE_STATES if done else TODO_STATES)
     if business_type:
         query = query.filter(business_type=business_type)
@@ -27,8 +34,20 @@ def task_list(employer, *, done: bool, business_type: str = "", serial: str = ""
         query = query.filter(created_at__lt=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tz))
     # Only what a task-list row shows: instantiating 40 full rows cost more than the query.
     return query.order_by("-id").only(
-        "id", "serial", "business_type", "mode", "state", "returned", "return_reasons", "total_count",
-        "created_at", "saved_at", "submitted_at", "applied_count", "audit_failed_count", "import_failed_count",
+        "id",
+        "serial",
+        "business_type",
+        "mode",
+        "state",
+        "returned",
+        "return_reasons",
+        "total_count",
+        "created_at",
+        "saved_at",
+        "submitted_at",
+        "applied_count",
+        "audit_failed_count",
+        "import_failed_count",
     )
 
 
@@ -40,9 +59,11 @@ def contributing_persons(employer, search: str = "") -> QuerySet[Person]:
         query = query.filter(id_number__startswith=search.upper()) | query.filter(name__contains=search)
     latest_base = ContributionBase.objects.filter(person=OuterRef("pk"), employer=employer).order_by("-year")
     return (
-        query.annotate(start_month=Min("relations__start_month"),
-                       base=Subquery(latest_base.values("base")[:1]),
-                       base_year=Subquery(latest_base.values("year")[:1]))
+        query.annotate(
+            start_month=Min("relations__start_month"),
+            base=Subquery(latest_base.values("base")[:1]),
+            base_year=Subquery(latest_base.values("year")[:1]),
+        )
         .order_by("name", "id")
         .defer("photo")
     )

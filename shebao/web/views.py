@@ -51,9 +51,9 @@ def _business_or_404(code: str) -> registry.BusinessType:
 
 def _tx_or_404(request, pk: int) -> Transaction:
     # Scoped by the employer: another employer's transaction does not exist for this user.
-    return get_object_or_404(Transaction.objects.select_related("employer", "employer__office", "operator"),
-                             pk=pk, employer=request.employer)
-
+    return get_object_or_404(
+        Transaction.objects.select_related("employer", "employer__office", "operator"), pk=pk, employer=request.employer
+    )
 
 
 @require_GET
@@ -79,17 +79,31 @@ def home(request):
     type_labels = {b.code: (b.en if en else b.zh) for b in registry.all_types()}
     filters, errors = _list_filters(request)
     if errors:
-        return render(request, "web/home.html", {
-            "lists_html": "", "types": list(type_labels.items()), "filters": request.GET, "filter_errors": errors,
-        }, status=400)
+        return render(
+            request,
+            "web/home.html",
+            {
+                "lists_html": "",
+                "types": list(type_labels.items()),
+                "filters": request.GET,
+                "filter_errors": errors,
+            },
+            status=400,
+        )
     key = _task_lists_key(request)
     lists_html = cache.get(key)
     if lists_html is None:
         lists_html = _render_task_lists(request, type_labels, filters)
         cache.set(key, lists_html, settings.SHEBAO_TASK_LIST_CACHE_SECONDS)
-    return render(request, "web/home.html", {
-        "lists_html": lists_html, "types": list(type_labels.items()), "filters": request.GET,
-    })
+    return render(
+        request,
+        "web/home.html",
+        {
+            "lists_html": lists_html,
+            "types": list(type_labels.items()),
+            "filters": request.GET,
+        },
+    )
 
 
 # The dates the task-list filters accept: every date a transaction can carry, far from the
@@ -106,8 +120,10 @@ def _list_filters(request) -> tuple[dict, list[str]]:
         text = request.GET.get(key, "").strip()
         value = parse_date(text) if text else None
         if text and (value is None or not FILTER_FIRST_DATE <= value <= FILTER_LAST_DATE):
-            errors.append(_("「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。") % {
-                "label": label, "first": FILTER_FIRST_DATE.isoformat(), "last": FILTER_LAST_DATE.isoformat()})
+            errors.append(
+                _("「%(label)s」应为 %(first)s 至 %(last)s 之间的日期（年-月-日），请修改后重新查询。")
+                % {"label": label, "first": FILTER_FIRST_DATE.isoformat(), "last": FILTER_LAST_DATE.isoformat()}
+            )
             value = None
         dates[key] = value
     filters = {
@@ -161,15 +177,20 @@ class _RowLabels:
         flag = format_html('<span class="badge bad">{}</span>', returned_flag) if tx.returned else returned_flag
         reasons = ""
         if tx.return_reasons:
-            reasons = format_html('<ul class="reasons">{}</ul>', format_html_join(
-                "", "<li>{}</li>", ((m,) for m in rule_messages(tx.return_reasons))))
+            reasons = format_html(
+                '<ul class="reasons">{}</ul>',
+                format_html_join("", "<li>{}</li>", ((m,) for m in rule_messages(tx.return_reasons))),
+            )
         result = ""
         if tx.state == State.FINISHED:
             result = format_html('<span class="badge ok">{}</span>', approval)
             if tx.mode == Mode.BATCH:
                 failed = tx.audit_failed_count or tx.import_failed_count
                 counts = _("成功 %(a)s · 审核失败 %(f)s · 导入失败 %(i)s") % {
-                    "a": tx.applied_count, "f": tx.audit_failed_count, "i": tx.import_failed_count}
+                    "a": tx.applied_count,
+                    "f": tx.audit_failed_count,
+                    "i": tx.import_failed_count,
+                }
                 result = format_html('{} <span class="{}">{}</span>', result, "count-failed" if failed else "", counts)
         elif approval:
             result = format_html('<span class="badge run">{}</span>', approval)
@@ -177,10 +198,17 @@ class _RowLabels:
             '<tr data-serial="{serial}"><td><a href="{url}">{serial}</a></td><td>{type}</td><td>{mode}</td>'
             '<td class="num">{count}</td><td>{time}</td><td>{status}</td><td>{flag}</td><td>{reasons}</td>'
             '<td>{result}</td><td><a class="button" href="{url}">{action}</a></td></tr>',
-            serial=tx.serial or "", url=url, type=type_labels.get(tx.business_type, tx.business_type),
-            mode=self._modes[tx.mode], count=tx.total_count,
-            time=timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else "", status=status, flag=flag,
-            reasons=reasons, result=result, action=self._open if tx.is_editable else self._view,
+            serial=tx.serial or "",
+            url=url,
+            type=type_labels.get(tx.business_type, tx.business_type),
+            mode=self._modes[tx.mode],
+            count=tx.total_count,
+            time=timezone.localtime(when).strftime("%Y-%m-%d %H:%M") if when else "",
+            status=status,
+            flag=flag,
+            reasons=reasons,
+            result=result,
+            action=self._open if tx.is_editable else self._view,
         )
 
 
@@ -189,21 +217,32 @@ class _RowLabels:
 def business(request, code: str):
     """A business module's landing: 单个办理 / 批量办理."""
     business = _business_or_404(code)
-    return render(request, "web/business.html", {
-        "business": business,
-        "batch_links": {
-            "template": url_or_empty("batch:template", code=code),
-            "upload": url_or_empty("batch:upload", code=code),
-            "results": url_or_empty("batch:results", code=code),
-            "results_title": results_title(business),
-        } if business.batch else None,
-    })
+    return render(
+        request,
+        "web/business.html",
+        {
+            "business": business,
+            "batch_links": {
+                "template": url_or_empty("batch:template", code=code),
+                "upload": url_or_empty("batch:upload", code=code),
+                "results": url_or_empty("batch:results", code=code),
+                "results_title": results_title(business),
+            }
+            if business.batch
+            else None,
+        },
+    )
 
 
 def _form_context(request, business, form, tx=None, general=None, lock=None, preview=None):
     return {
-        "business": business, "form": form, "tx": tx, "general": general or [], "lock": lock,
-        "preview": preview, "specs": {s.name: s for s in business.fields},
+        "business": business,
+        "form": form,
+        "tx": tx,
+        "general": general or [],
+        "lock": lock,
+        "preview": preview,
+        "specs": {s.name: s for s in business.fields},
     }
 
 
@@ -216,15 +255,22 @@ def single_new(request, code: str):
         raise Http404
     if request.method == "POST":
         raw = raw_from_form(business.fields, request.POST)
-        result = services.transaction_save_single(employer=request.employer, actor=request.user,
-                                                  business_type=code, raw=raw)
+        result = services.transaction_save_single(
+            employer=request.employer, actor=request.user, business_type=code, raw=raw
+        )
         if result.ok:
-            messages.success(request, _("已保存，流水号 %(serial)s。请核对后提交审批。") % {"serial": result.transaction.serial})
+            messages.success(
+                request, _("已保存，流水号 %(serial)s。请核对后提交审批。") % {"serial": result.transaction.serial}
+            )
             return redirect("web:tx_detail", pk=result.transaction.pk)
         form = spec_form(business.fields, data=request.POST)
         general = attach_issues(form, result.issues)
-        return render(request, "web/single_form.html",
-                      _form_context(request, business, form, general=general, lock=result.lock), status=422)
+        return render(
+            request,
+            "web/single_form.html",
+            _form_context(request, business, form, general=general, lock=result.lock),
+            status=422,
+        )
     form = spec_form(business.fields)
     return render(request, "web/single_form.html", _form_context(request, business, form))
 
@@ -243,15 +289,26 @@ def check_fields(request, code: str):
         if touched and issue.field not in touched:
             continue
         fields.setdefault(issue.field, []).append(
-            {"code": issue.code, "severity": issue.severity.value, "message": issue.message()})
+            {"code": issue.code, "severity": issue.severity.value, "message": issue.message()}
+        )
     payload = {"fields": fields}
-    if code == "enrol" and not has_errors([i for i in result.issues if i.field in ("backpay_from", "backpay_base", "start_month")]):
+    if code == "enrol" and not has_errors(
+        [i for i in result.issues if i.field in ("backpay_from", "backpay_base", "start_month")]
+    ):
         preview = backpay_preview(params, result.data, request.employer)
         payload["backpay"] = {
-            "lines": [{"month": l.month.strftime("%Y-%m"), "insurance": str(InsuranceType(l.insurance_type).label),
-                       "base": str(l.base), "employer": str(l.employer_amount), "personal": str(l.personal_amount)}
-                      for l in preview["lines"]],
-            "total_employer": str(preview["total_employer"]), "total_personal": str(preview["total_personal"]),
+            "lines": [
+                {
+                    "month": l.month.strftime("%Y-%m"),
+                    "insurance": str(InsuranceType(l.insurance_type).label),
+                    "base": str(l.base),
+                    "employer": str(l.employer_amount),
+                    "personal": str(l.personal_amount),
+                }
+                for l in preview["lines"]
+            ],
+            "total_employer": str(preview["total_employer"]),
+            "total_personal": str(preview["total_personal"]),
             "surcharge": str(preview["surcharge"]),
         }
     return JsonResponse(payload)
@@ -280,27 +337,30 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
     warnings = [i for i in issues_from(stored) if not i.is_error]
     checklist = None
     if tx.state == State.REVIEW and not tx.employer.is_vip:
-        checklist = (MaterialsChecklist.objects.filter(office=tx.employer.office, business_type=tx.business_type).first()
-                     or MaterialsChecklist.objects.filter(office__isnull=True, business_type=tx.business_type).first())
+        checklist = (
+            MaterialsChecklist.objects.filter(office=tx.employer.office, business_type=tx.business_type).first()
+            or MaterialsChecklist.objects.filter(office__isnull=True, business_type=tx.business_type).first()
+        )
     preview = None
     if item and tx.business_type == "enrol":
         preview = backpay_preview(ParamSnapshot.load(), item.data, tx.employer)
     context = _form_context(request, business, form, tx=tx, general=general, lock=lock, preview=preview)
-    context.update({
-        "item": item,
-        "reasons": rule_messages(tx.return_reasons),
-        "warnings": [f"[{w.code}] {w.message()}" for w in warnings],
-        "events": Event.objects.filter(transaction=tx).select_related("actor"),
-        "action_labels": services.ACTION_LABELS,
-        "checklist": checklist,
-        "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
-        "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
-        "poll": tx.state in (State.AUDITING,),
-        "has_photo": bool(item and item.photo),
-        "photo_stamp": tx.version,
-    })
+    context.update(
+        {
+            "item": item,
+            "reasons": rule_messages(tx.return_reasons),
+            "warnings": [f"[{w.code}] {w.message()}" for w in warnings],
+            "events": Event.objects.filter(transaction=tx).select_related("actor"),
+            "action_labels": services.ACTION_LABELS,
+            "checklist": checklist,
+            "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
+            "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+            "poll": tx.state in (State.AUDITING,),
+            "has_photo": bool(item and item.photo),
+            "photo_stamp": tx.version,
+        }
+    )
     return render(request, "web/tx_detail.html", context, status=status)
-
 
 
 @employer_required
@@ -314,8 +374,14 @@ def tx_action(request, pk: int):
         version = posted_version(request)
         if action == "save":
             raw = raw_from_form(business.fields, request.POST)
-            result = services.transaction_save_single(employer=request.employer, actor=request.user,
-                                                      business_type=tx.business_type, raw=raw, tx=tx, version=version)
+            result = services.transaction_save_single(
+                employer=request.employer,
+                actor=request.user,
+                business_type=tx.business_type,
+                raw=raw,
+                tx=tx,
+                version=version,
+            )
             if not result.ok:
                 form = spec_form(business.fields, data=request.POST)
                 general = attach_issues(form, result.issues)
@@ -369,8 +435,10 @@ def tx_photo(request, pk: int):
         if upload is None:
             raise ApplicationError(_("请选择要上传的照片。"), code="PHOTO_EMPTY")
         if upload.size > settings.SHEBAO_PHOTO_MAX_BYTES:
-            raise ApplicationError(_("照片文件超过 %(mb)d MB，请压缩后上传。") % {
-                "mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)}, code="PHOTO_TOO_LARGE")
+            raise ApplicationError(
+                _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)},
+                code="PHOTO_TOO_LARGE",
+            )
         jpeg = reencode_photo(upload.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
         services.item_set_photo(tx=tx, actor=request.user, version=posted_version(request), jpeg=jpeg)
         messages.success(request, _("照片已上传（已转换为 358×441 像素 JPEG）。点击「刷新」查看。"))
@@ -389,7 +457,6 @@ def persons(request):
     """参保人员: the employer's contributing persons with base and start month."""
     query = selectors.contributing_persons(request.employer, request.GET.get("q", "")[:50])
     page = Paginator(query, 50).get_page(request.GET.get("page", "1"))
-    return render(request, "web/persons.html", {"page": page, "q": request.GET.get("q", ""),
-                                                "year": clock.today().year})
-
-
+    return render(
+        request, "web/persons.html", {"page": page, "q": request.GET.get("q", ""), "year": clock.today().year}
+    )

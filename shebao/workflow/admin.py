@@ -46,8 +46,19 @@ class JobFailedFilter(admin.SimpleListFilter):
 
 @admin.register(Transaction)
 class TransactionAdmin(ViewOnlyMixin, admin.ModelAdmin):
-    list_display = ("serial", "employer", "business_type", "mode", "state", "returned", "total_count",
-                    "submitted_at", "finished_at", "job_attempts", "job_failed_at")
+    list_display = (
+        "serial",
+        "employer",
+        "business_type",
+        "mode",
+        "state",
+        "returned",
+        "total_count",
+        "submitted_at",
+        "finished_at",
+        "job_attempts",
+        "job_failed_at",
+    )
     list_filter = (JobFailedFilter, "state", "mode", "business_type", "returned")
     list_select_related = ("employer",)
     search_fields = ("=serial", "=employer__number", "employer__name")

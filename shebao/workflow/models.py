@@ -169,8 +169,9 @@ class Item(models.Model):
             models.Index(fields=["transaction", "status", "row_no"], name="item_tx_status_row"),
             models.Index(fields=["transaction", "audit_status", "row_no"], name="item_tx_audit_row"),
             # The import screen pages by row number; status columns included for index-only scans.
-            models.Index(fields=["transaction", "row_no", "id"], include=["status", "audit_status"],
-                         name="item_tx_row_id"),
+            models.Index(
+                fields=["transaction", "row_no", "id"], include=["status", "audit_status"], name="item_tx_row_id"
+            ),
         ]
 
 
@@ -213,8 +214,9 @@ class DeclarationKey(models.Model):
 class TaskListStamp(models.Model):
     """One row per employer: the version of its task lists (see shebao.workflow.tasklists)."""
 
-    employer = models.OneToOneField(Employer, on_delete=models.CASCADE, primary_key=True,
-                                    related_name="task_list_stamp")
+    employer = models.OneToOneField(
+        Employer, on_delete=models.CASCADE, primary_key=True, related_name="task_list_stamp"
+    )
     version = models.BigIntegerField(default=0)
 
     class Meta:

@@ -45,12 +45,27 @@ from shebao.workflow.models import (
 from shebao.workflow.rules import Issue, has_errors
 
 ACTION_LABELS = {
-    "create": gettext_lazy("保存"), "save": gettext_lazy("保存"), "cancel": gettext_lazy("退单"), "submit": gettext_lazy("提交审批"), "audit_passed": gettext_lazy("自动审核通过"),
-    "audit_returned": gettext_lazy("自动审核回退"), "to_review": gettext_lazy("转经办机构审核"), "withdraw": gettext_lazy("撤回"), "approve": gettext_lazy("审核通过"),
-    "return": gettext_lazy("回退"), "expire": gettext_lazy("超期自动退单"), "agency_cancel": gettext_lazy("经办机构退单"), "finish": gettext_lazy("结束"),
-    "photo": gettext_lazy("上传照片"), "delete_rows": gettext_lazy("删除人员"), "import": gettext_lazy("导入"), "mark_failed": gettext_lazy("标记审核失败"),
-    "requeue": gettext_lazy("重新排队审核"), "requeue_import": gettext_lazy("重新排队导入"),
-    "import_failed": gettext_lazy("导入失败（系统错误）"), "audit_failed": gettext_lazy("自动审核失败（系统错误）"),
+    "create": gettext_lazy("保存"),
+    "save": gettext_lazy("保存"),
+    "cancel": gettext_lazy("退单"),
+    "submit": gettext_lazy("提交审批"),
+    "audit_passed": gettext_lazy("自动审核通过"),
+    "audit_returned": gettext_lazy("自动审核回退"),
+    "to_review": gettext_lazy("转经办机构审核"),
+    "withdraw": gettext_lazy("撤回"),
+    "approve": gettext_lazy("审核通过"),
+    "return": gettext_lazy("回退"),
+    "expire": gettext_lazy("超期自动退单"),
+    "agency_cancel": gettext_lazy("经办机构退单"),
+    "finish": gettext_lazy("结束"),
+    "photo": gettext_lazy("上传照片"),
+    "delete_rows": gettext_lazy("删除人员"),
+    "import": gettext_lazy("导入"),
+    "mark_failed": gettext_lazy("标记审核失败"),
+    "requeue": gettext_lazy("重新排队审核"),
+    "requeue_import": gettext_lazy("重新排队导入"),
+    "import_failed": gettext_lazy("导入失败（系统错误）"),
+    "audit_failed": gettext_lazy("自动审核失败（系统错误）"),
 }
 
 log = logging.getLogger(__name__)
@@ -60,10 +75,25 @@ log = logging.getLogger(__name__)
 CANCELLABLE = Q(state__in=EDITABLE_STATES) | Q(state=State.IMPORTING, job_failed_at__isnull=False)
 
 
-def log_event(tx: Transaction, *, actor, action: str, from_state: str = "", to_state: str = "",
-              reason: str = "", detail: dict | None = None) -> Event:
-    return Event.objects.create(transaction=tx, actor=actor, action=action, from_state=from_state,
-                                to_state=to_state or from_state, reason=reason, detail=detail or {})
+def log_event(
+    tx: Transaction,
+    *,
+    actor,
+    action: str,
+    from_state: str = "",
+    to_state: str = "",
+    reason: str = "",
+    detail: dict | None = None,
+) -> Event:
+    return Event.objects.create(
+        transaction=tx,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state or from_state,
+        reason=reason,
+        detail=detail or {},
+    )
 
 
 def make_serial(tx: Transaction) -> str:
@@ -71,8 +101,19 @@ def make_serial(tx: Transaction) -> str:
     return f"{clock.date_of(tx.created_at):%Y%m%d}{tx.pk:08d}"
 
 
-def transition(tx: Transaction, *, from_states: tuple, to_state: str, version: int | None, actor, action: str,
-               reason: str = "", detail: dict | None = None, where: Q | None = None, **changes) -> Transaction:
+def transition(
+    tx: Transaction,
+    *,
+    from_states: tuple,
+    to_state: str,
+    version: int | None,
+    actor,
+    action: str,
+    reason: str = "",
+    detail: dict | None = None,
+    where: Q | None = None,
+    **changes,
+) -> Transaction:
     """Move tx from one of from_states (and matching `where`) to to_state iff nobody changed it meanwhile."""
     query = Transaction.objects.filter(pk=tx.pk, state__in=from_states)
     if where is not None:
@@ -106,6 +147,7 @@ def stale_conflict(tx: Transaction) -> Conflict:
 
 
 # --- locks ---------------------------------------------------------------------------------
+
 
 @dataclass
 class LockRefusal:
@@ -144,6 +186,7 @@ def release_locks(tx: Transaction) -> None:
 
 # --- save / cancel -------------------------------------------------------------------------
 
+
 @dataclass
 class SaveResult:
     transaction: Transaction | None
@@ -155,8 +198,16 @@ class SaveResult:
         return self.transaction is not None
 
 
-def transaction_save_single(*, employer, actor, business_type: str, raw: dict, tx: Transaction | None = None,
-                            version: int | None = None, params: ParamSnapshot | None = None) -> SaveResult:
+def transaction_save_single(
+    *,
+    employer,
+    actor,
+    business_type: str,
+    raw: dict,
+    tx: Transaction | None = None,
+    version: int | None = None,
+    params: ParamSnapshot | None = None,
+) -> SaveResult:
     """保存: create a single transaction or update a saved/returned one.
 
     Row-level rules run first; with an error nothing is written and the form shows why.
@@ -172,14 +223,28 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
     now = timezone.now()
     with transaction.atomic():
         if tx is None:
-            tx = Transaction.objects.create(employer=employer, business_type=business_type, mode=Mode.SINGLE,
-                                            operator=actor, state=State.SAVED, saved_at=now, total_count=1,
-                                            header={})
+            tx = Transaction.objects.create(
+                employer=employer,
+                business_type=business_type,
+                mode=Mode.SINGLE,
+                operator=actor,
+                state=State.SAVED,
+                saved_at=now,
+                total_count=1,
+                header={},
+            )
             tx.serial = make_serial(tx)
             tx.save(update_fields=["serial"])
-            item = Item.objects.create(transaction=tx, row_no=1, id_key=key, id_number=data.get("id_number", ""),
-                                       name=data.get("name", ""), data=data, raw=_jsonable(raw),
-                                       import_issues=warnings)
+            item = Item.objects.create(
+                transaction=tx,
+                row_no=1,
+                id_key=key,
+                id_number=data.get("id_number", ""),
+                name=data.get("name", ""),
+                data=data,
+                raw=_jsonable(raw),
+                import_issues=warnings,
+            )
             log_event(tx, actor=actor, action="create", to_state=State.SAVED)
         else:
             before = tx.state
@@ -192,7 +257,12 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
             item = tx.items.get(row_no=1)
             old = item.data
             changed = {k: [old.get(k, ""), v] for k, v in data.items() if old.get(k, "") != v}
-            item.data, item.id_key, item.id_number, item.name = data, key, data.get("id_number", ""), data.get("name", "")
+            item.data, item.id_key, item.id_number, item.name = (
+                data,
+                key,
+                data.get("id_number", ""),
+                data.get("name", ""),
+            )
             item.raw, item.import_issues = _jsonable(raw), warnings
             item.save(update_fields=["data", "id_key", "id_number", "name", "raw", "import_issues"])
             # A changed ID number releases the old person's lock (the new one is taken below).
@@ -208,6 +278,7 @@ def transaction_save_single(*, employer, actor, business_type: str, raw: dict, t
 
 def _jsonable(raw: dict) -> dict:
     """The cells as entered, storable as JSON on every backend (PostgreSQL refuses NUL in text)."""
+
     def cell(value):
         if isinstance(value, dt.date):
             return value.isoformat()
@@ -218,12 +289,21 @@ def _jsonable(raw: dict) -> dict:
     return {k: cell(v) for k, v in raw.items()}
 
 
-def transaction_cancel(*, tx: Transaction, actor, version: int | None, reason: str = "",
-                       action: str = "cancel") -> Transaction:
+def transaction_cancel(
+    *, tx: Transaction, actor, version: int | None, reason: str = "", action: str = "cancel"
+) -> Transaction:
     """退单 of a draft or of an import given up: kept in history; its person locks are released."""
     with transaction.atomic():
-        tx = transition(tx, from_states=(*EDITABLE_STATES, State.IMPORTING), where=CANCELLABLE,
-                        to_state=State.CANCELLED, version=version, actor=actor, action=action, reason=reason)
+        tx = transition(
+            tx,
+            from_states=(*EDITABLE_STATES, State.IMPORTING),
+            where=CANCELLABLE,
+            to_state=State.CANCELLED,
+            version=version,
+            actor=actor,
+            action=action,
+            reason=reason,
+        )
         release_locks(tx)
     return tx
 
@@ -242,6 +322,7 @@ def item_set_photo(*, tx: Transaction, actor, version: int, jpeg: bytes) -> Tran
 
 
 # --- submit and the automatic audit --------------------------------------------------------
+
 
 def acceptance_window_issue(params: ParamSnapshot, today: dt.date) -> Issue | None:
     first = params.setting_int("window_first_day", today)
@@ -271,10 +352,23 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     now = timezone.now()
     try:
         with transaction.atomic():
-            tx = transition(tx, from_states=EDITABLE_STATES, to_state=State.AUDITING, version=version, actor=actor,
-                            action="submit", detail={"version": version}, submitted_at=now, touched_at=now,
-                            heartbeat_at=now, progress_done=0, progress_total=0, job_attempts=0,
-                            job_failed_at=None, job_error="")
+            tx = transition(
+                tx,
+                from_states=EDITABLE_STATES,
+                to_state=State.AUDITING,
+                version=version,
+                actor=actor,
+                action="submit",
+                detail={"version": version},
+                submitted_at=now,
+                touched_at=now,
+                heartbeat_at=now,
+                progress_done=0,
+                progress_total=0,
+                job_attempts=0,
+                job_failed_at=None,
+                job_error="",
+            )
             # Rows an earlier audit or a clerk marked (a returned transaction submitted again) wait
             # for the audit anew; rows never audited are waiting already (a first submit of a
             # 100,000-row batch rewrites nothing here).
@@ -299,8 +393,7 @@ def enqueue_audit(tx: Transaction) -> None:
     from django_q.tasks import async_task
 
     queue = settings.Q_SHORT if tx.mode == Mode.SINGLE else settings.Q_LONG
-    async_task("shebao.workflow.jobs.audit_job", tx.pk, cluster=queue, task_name=f"audit-{tx.serial}",
-               group="audit")
+    async_task("shebao.workflow.jobs.audit_job", tx.pk, cluster=queue, task_name=f"audit-{tx.serial}", group="audit")
 
 
 def run_audit(tx_id: int) -> str:
@@ -314,9 +407,9 @@ def run_audit(tx_id: int) -> str:
         return "skipped"
     business = registry.get(tx.business_type)
     ctx = registry.AuditContext(params=ParamSnapshot.load(), today=clock.today())
-    pending = (Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED,
-                                   audit_status__in=(NOT_AUDITED, AuditStatus.PENDING))
-               .defer(*UNUSED_BY_RULES))
+    pending = Item.objects.filter(
+        transaction=tx, status=ItemStatus.IMPORTED, audit_status__in=(NOT_AUDITED, AuditStatus.PENDING)
+    ).defer(*UNUSED_BY_RULES)
     total = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).count()
     Transaction.objects.filter(pk=tx.pk).update(progress_total=total)
     while True:
@@ -329,8 +422,9 @@ def run_audit(tx_id: int) -> str:
         results = audit_chunk_safely(business, tx, chunk, ctx)
         for item in chunk:
             # Row rules again (time passes: a start month may have aged), then the register's.
-            row = registry.check_row_safely(business, item.data, ctx.params, tx.employer,
-                                            where=f"audit {tx.serial} row {item.row_no}")
+            row = registry.check_row_safely(
+                business, item.data, ctx.params, tx.employer, where=f"audit {tx.serial} row {item.row_no}"
+            )
             issues = row.issues + results.get(item.pk, [])
             item.audit_issues = [i.as_dict() for i in issues]
             item.audit_status = AuditStatus.FAILED if has_errors(issues) else AuditStatus.PASSED
@@ -341,8 +435,9 @@ def run_audit(tx_id: int) -> str:
                 return "skipped"
             save_audit_results(chunk)
             # The heartbeat tells the sweeper this audit is alive.
-            Transaction.objects.filter(pk=tx.pk).update(progress_done=F("progress_done") + len(chunk),
-                                                        heartbeat_at=timezone.now())
+            Transaction.objects.filter(pk=tx.pk).update(
+                progress_done=F("progress_done") + len(chunk), heartbeat_at=timezone.now()
+            )
         if last_chunk:
             break
     if tx.mode == Mode.BATCH:
@@ -351,8 +446,9 @@ def run_audit(tx_id: int) -> str:
     return finish_audit(tx, business, ctx)
 
 
-def audit_chunk_safely(business: registry.BusinessType, tx: Transaction, chunk: list[Item],
-                       ctx: registry.AuditContext) -> dict[int, list[Issue]]:
+def audit_chunk_safely(
+    business: registry.BusinessType, tx: Transaction, chunk: list[Item], ctx: registry.AuditContext
+) -> dict[int, list[Issue]]:
     """`business.audit` of a chunk; if it raises, the chunk's rows one by one, so that only the
     row it raises on fails (ROW_INTERNAL_ERROR with the reference of the logged traceback)
     and the other rows of the batch are audited as ever."""
@@ -360,16 +456,21 @@ def audit_chunk_safely(business: registry.BusinessType, tx: Transaction, chunk: 
         with _savepoint():
             return business.audit(tx, chunk, ctx)
     except Exception:
-        log.warning("audit %s: the register rules raised on a chunk of %d rows; auditing them one by one",
-                    tx.serial, len(chunk), exc_info=True)
+        log.warning(
+            "audit %s: the register rules raised on a chunk of %d rows; auditing them one by one",
+            tx.serial,
+            len(chunk),
+            exc_info=True,
+        )
     results: dict[int, list[Issue]] = {}
     for item in chunk:
         try:
             with _savepoint():
                 results[item.pk] = business.audit(tx, [item], ctx).get(item.pk, [])
         except Exception:
-            ref = log_reference(log, "audit %s row %s: the register rules of %s raised", tx.serial, item.row_no,
-                                business.code)
+            ref = log_reference(
+                log, "audit %s row %s: the register rules of %s raised", tx.serial, item.row_no, business.code
+            )
             results[item.pk] = [Issue("ROW_INTERNAL_ERROR", "", {"ref": ref})]
     return results
 
@@ -382,6 +483,7 @@ def _savepoint():
 
 
 # --- the background jobs' attempts ------------------------------------------------------------
+
 
 def run_audit_job(tx_id: int) -> str:
     """The audit job as the worker runs it (see run_job)."""
@@ -404,10 +506,16 @@ def run_job(tx_id: int, state: str, work: Callable[[int], str]) -> str:
         return "skipped"
     limit = settings.SHEBAO_JOB_MAX_ATTEMPTS
     if attempt > limit:
-        ref = log_reference(log, "job of transaction %s: delivery %d, the earlier ones ended without an answer; "
-                            "given up", tx_id, attempt, exc_info=False)
-        job_fail(tx_id, state, ref=ref, error=f"[{ref}] {attempt - 1} attempts ended without an answer",
-                 attempts=attempt - 1)
+        ref = log_reference(
+            log,
+            "job of transaction %s: delivery %d, the earlier ones ended without an answer; given up",
+            tx_id,
+            attempt,
+            exc_info=False,
+        )
+        job_fail(
+            tx_id, state, ref=ref, error=f"[{ref}] {attempt - 1} attempts ended without an answer", attempts=attempt - 1
+        )
         return "failed"
     try:
         return work(tx_id)
@@ -425,7 +533,8 @@ def _count_attempt(tx_id: int, state: str) -> int | None:
     """One more delivery of the job, committed before any work; None if there is nothing to do."""
     with transaction.atomic():
         if not Transaction.objects.filter(pk=tx_id, state=state, job_failed_at__isnull=True).update(
-                job_attempts=F("job_attempts") + 1):
+            job_attempts=F("job_attempts") + 1
+        ):
             return None
         return Transaction.objects.filter(pk=tx_id).values_list("job_attempts", flat=True).first()
 
@@ -448,15 +557,27 @@ def job_fail(tx_id: int, state: str, *, ref: str, error: str, attempts: int) -> 
         if state == State.IMPORTING:
             reasons = [Issue("IMPORT_JOB_FAILED", "", {"ref": ref}).as_dict()]
             if not Transaction.objects.filter(pk=tx_id, state=State.IMPORTING, job_failed_at__isnull=True).update(
-                    job_failed_at=now, job_error=error, returned=True, return_reasons=reasons, touched_at=now):
+                job_failed_at=now, job_error=error, returned=True, return_reasons=reasons, touched_at=now
+            ):
                 return False
             log_event(tx, actor=None, action="import_failed", from_state=State.IMPORTING, detail=detail)
             return True
         reasons = [Issue("AUDIT_JOB_FAILED", "", {"ref": ref}).as_dict()]
         try:
-            transition(tx, from_states=(state,), to_state=State.RETURNED, version=None, actor=None,
-                       action="audit_failed", detail=detail, returned=True, return_reasons=reasons,
-                       job_failed_at=now, job_error=error, touched_at=now)
+            transition(
+                tx,
+                from_states=(state,),
+                to_state=State.RETURNED,
+                version=None,
+                actor=None,
+                action="audit_failed",
+                detail=detail,
+                returned=True,
+                return_reasons=reasons,
+                job_failed_at=now,
+                job_error=error,
+                touched_at=now,
+            )
         except Conflict:
             return False
     return True
@@ -488,8 +609,9 @@ def save_audit_results(items: list[Item]) -> None:
         if len(members) == 1:
             singles.append(members[0])
             continue
-        Item.objects.filter(pk__in=[i.pk for i in members]).update(audit_status=status,
-                                                                     audit_issues=members[0].audit_issues)
+        Item.objects.filter(pk__in=[i.pk for i in members]).update(
+            audit_status=status, audit_issues=members[0].audit_issues
+        )
     if singles:
         Item.objects.bulk_update(singles, ["audit_issues", "audit_status"], batch_size=1000)
 
@@ -533,20 +655,34 @@ def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry
         imported = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
         passed = imported.filter(audit_status=AuditStatus.PASSED)
         failed = imported.filter(audit_status=AuditStatus.FAILED)
-        tally = imported.aggregate(passed=Count("id", filter=Q(audit_status=AuditStatus.PASSED)),
-                                   failed=Count("id", filter=Q(audit_status=AuditStatus.FAILED)))
+        tally = imported.aggregate(
+            passed=Count("id", filter=Q(audit_status=AuditStatus.PASSED)),
+            failed=Count("id", filter=Q(audit_status=AuditStatus.FAILED)),
+        )
         passed_count = tally["passed"]
-        counts = {"audit_passed_count": passed_count, "audit_failed_count": tally["failed"],
-                  "progress_done": F("progress_total")}
+        counts = {
+            "audit_passed_count": passed_count,
+            "audit_failed_count": tally["failed"],
+            "progress_done": F("progress_total"),
+        }
         if not passed_count:
             if tx.mode == Mode.SINGLE:
                 item = failed.first()
                 reasons = item.audit_issues if item else []
             else:
                 reasons = [Issue("ALL_ROWS_FAILED").as_dict()]
-            transition(tx, from_states=(State.AUDITING,), to_state=State.RETURNED, version=tx.version, actor=None,
-                       action="audit_returned", detail={"reasons": reasons}, returned=True, return_reasons=reasons,
-                       **counts)
+            transition(
+                tx,
+                from_states=(State.AUDITING,),
+                to_state=State.RETURNED,
+                version=tx.version,
+                actor=None,
+                action="audit_returned",
+                detail={"reasons": reasons},
+                returned=True,
+                return_reasons=reasons,
+                **counts,
+            )
             return "returned"
         reasons: list[str] = []
         if not tx.employer.is_vip and business.review_for_ordinary:
@@ -557,41 +693,81 @@ def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry
                 if reasons:
                     break
         if reasons:
-            transition(tx, from_states=(State.AUDITING,), to_state=State.REVIEW, version=tx.version, actor=None,
-                       action="to_review", reason="；".join(str(r) for r in reasons), needs_review=True, **counts)
+            transition(
+                tx,
+                from_states=(State.AUDITING,),
+                to_state=State.REVIEW,
+                version=tx.version,
+                actor=None,
+                action="to_review",
+                reason="；".join(str(r) for r in reasons),
+                needs_review=True,
+                **counts,
+            )
             return "review"
         apply_and_finish(tx, business, ctx, passed, actor=None, action="audit_passed", counts=counts)
         return "finished"
 
 
-def apply_and_finish(tx: Transaction, business, ctx, passed, *, actor, action: str, counts: dict | None = None,
-                     from_states: tuple = (State.AUDITING,), version: int | None = None,
-                     reason: str = "") -> Transaction:
+def apply_and_finish(
+    tx: Transaction,
+    business,
+    ctx,
+    passed,
+    *,
+    actor,
+    action: str,
+    counts: dict | None = None,
+    from_states: tuple = (State.AUDITING,),
+    version: int | None = None,
+    reason: str = "",
+) -> Transaction:
     """Apply every passing row's effect and finish, inside the caller's database transaction.
 
     `passed` is a query of the passing items; they are applied a chunk at a time.
     """
     applied = 0
-    for chunk in iter_chunks(passed.defer(*UNUSED_BY_RULES, "audit_issues"), settings.SHEBAO_APPLY_CHUNK,
-                             yield_to_singles=tx.mode == Mode.BATCH):
+    for chunk in iter_chunks(
+        passed.defer(*UNUSED_BY_RULES, "audit_issues"),
+        settings.SHEBAO_APPLY_CHUNK,
+        yield_to_singles=tx.mode == Mode.BATCH,
+    ):
         business.apply(tx, chunk, ctx)
         applied += len(chunk)
     passed.update(applied=True)
     release_locks(tx)
-    return transition(tx, from_states=from_states, to_state=State.FINISHED,
-                      version=tx.version if version is None else version, actor=actor, action=action,
-                      reason=reason, finished_at=timezone.now(), returned=False, applied_count=applied,
-                      **(counts or {}))
+    return transition(
+        tx,
+        from_states=from_states,
+        to_state=State.FINISHED,
+        version=tx.version if version is None else version,
+        actor=actor,
+        action=action,
+        reason=reason,
+        finished_at=timezone.now(),
+        returned=False,
+        applied_count=applied,
+        **(counts or {}),
+    )
 
 
 def transaction_withdraw(*, tx: Transaction, actor, version: int) -> Transaction:
     """撤回: an employer takes back a transaction a clerk has not acted on yet."""
     with transaction.atomic():
-        return transition(tx, from_states=(State.REVIEW,), to_state=State.SAVED, version=version, actor=actor,
-                          action="withdraw", needs_review=False, touched_at=timezone.now())
+        return transition(
+            tx,
+            from_states=(State.REVIEW,),
+            to_state=State.SAVED,
+            version=version,
+            actor=actor,
+            action="withdraw",
+            needs_review=False,
+            touched_at=timezone.now(),
+        )
 
 
 # --- clerk review ---------------------------------------------------------------------------
+
 
 def _check_clerk(tx: Transaction, clerk) -> None:
     from shebao.accounts.models import Membership
@@ -614,11 +790,20 @@ def clerk_approve(*, tx: Transaction, clerk, version: int) -> Transaction:
         passed_count = passed.count()
         if not passed_count:
             raise ApplicationError(_("没有审核通过的人员，请回退该业务。"), code="NO_PASSED_ROWS")
-        failed = Item.objects.filter(transaction=locked, status=ItemStatus.IMPORTED,
-                                     audit_status=AuditStatus.FAILED).count()
-        return apply_and_finish(locked, business, ctx, passed, actor=clerk, action="approve",
-                                from_states=(State.REVIEW,), version=version,
-                                counts={"audit_passed_count": passed_count, "audit_failed_count": failed})
+        failed = Item.objects.filter(
+            transaction=locked, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED
+        ).count()
+        return apply_and_finish(
+            locked,
+            business,
+            ctx,
+            passed,
+            actor=clerk,
+            action="approve",
+            from_states=(State.REVIEW,),
+            version=version,
+            counts={"audit_passed_count": passed_count, "audit_failed_count": failed},
+        )
 
 
 def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transaction:
@@ -629,9 +814,19 @@ def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transa
     check_reason(reason, _("回退原因"))
     reasons = [Issue("CLERK_RETURNED", "", {"reason": reason[:500]}).as_dict()]
     with transaction.atomic():
-        return transition(tx, from_states=(State.REVIEW,), to_state=State.RETURNED, version=version, actor=clerk,
-                          action="return", reason=reason, returned=True, return_reasons=reasons,
-                          needs_review=False, touched_at=timezone.now())
+        return transition(
+            tx,
+            from_states=(State.REVIEW,),
+            to_state=State.RETURNED,
+            version=version,
+            actor=clerk,
+            action="return",
+            reason=reason,
+            returned=True,
+            return_reasons=reasons,
+            needs_review=False,
+            touched_at=timezone.now(),
+        )
 
 
 def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) -> Item:
@@ -654,29 +849,40 @@ def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) 
             raise NotFound(_("未找到该人员。"), code="NOT_FOUND")
         issues = item.audit_issues + [Issue("CLERK_MARKED_FAILED", "", {"reason": reason[:500]}).as_dict()]
         marked = Item.objects.filter(pk=item.pk, audit_status=AuditStatus.PASSED).update(
-            audit_status=AuditStatus.FAILED, clerk_reason=reason[:500], audit_issues=issues)
+            audit_status=AuditStatus.FAILED, clerk_reason=reason[:500], audit_issues=issues
+        )
         if not marked:
             raise _row_failed_already(tx, item)
         item.audit_status, item.clerk_reason, item.audit_issues = AuditStatus.FAILED, reason[:500], issues
-        log_event(tx, actor=clerk, action="mark_failed", from_state=tx.state, reason=reason,
-                  detail={"row": item.row_no})
-        Transaction.objects.filter(pk=tx.pk).update(audit_passed_count=F("audit_passed_count") - 1,
-                                                    audit_failed_count=F("audit_failed_count") + 1)
+        log_event(
+            tx, actor=clerk, action="mark_failed", from_state=tx.state, reason=reason, detail={"row": item.row_no}
+        )
+        Transaction.objects.filter(pk=tx.pk).update(
+            audit_passed_count=F("audit_passed_count") - 1, audit_failed_count=F("audit_failed_count") + 1
+        )
     return item
 
 
 def _row_failed_already(tx: Transaction, item: Item) -> Conflict:
     """Why a row cannot be marked failed: a clerk marked it (who, when), or its audit failed."""
-    marked = (Event.objects.filter(transaction_id=tx.pk, action="mark_failed", detail__row=item.row_no)
-              .select_related("actor").order_by("-at", "-id").first())
+    marked = (
+        Event.objects.filter(transaction_id=tx.pk, action="mark_failed", detail__row=item.row_no)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
     if marked is None:
-        return Conflict(_("第 %(row)d 行未通过自动审核，已是审核失败，无需标记。") % {"row": item.row_no},
-                        code="ROW_ALREADY_FAILED")
+        return Conflict(
+            _("第 %(row)d 行未通过自动审核，已是审核失败，无需标记。") % {"row": item.row_no}, code="ROW_ALREADY_FAILED"
+        )
     who = (marked.actor.get_full_name() or marked.actor.username) if marked.actor else _("系统")
     when = timezone.localtime(marked.at).strftime("%Y-%m-%d %H:%M:%S")
-    return Conflict(_("第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。")
-                    % {"row": item.row_no, "when": when, "who": who}, code="ROW_ALREADY_FAILED",
-                    extra={"who": who, "when": when})
+    return Conflict(
+        _("第 %(row)d 行已于 %(when)s 由 %(who)s 标记为审核失败，无需重复标记。")
+        % {"row": item.row_no, "when": when, "who": who},
+        code="ROW_ALREADY_FAILED",
+        extra={"who": who, "when": when},
+    )
 
 
 def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = None) -> Transaction:
@@ -689,14 +895,22 @@ def agency_cancel(*, tx: Transaction, actor, reason: str, version: int | None = 
         _check_clerk(tx, actor)
     reasons = [Issue("CANCELLED_BY_AGENCY", "", {"reason": reason[:500]}).as_dict()]
     with transaction.atomic():
-        tx = transition(tx, from_states=(State.SAVED, State.RETURNED, State.REVIEW), to_state=State.CANCELLED,
-                        version=version, actor=actor, action="agency_cancel", reason=reason,
-                        return_reasons=reasons)
+        tx = transition(
+            tx,
+            from_states=(State.SAVED, State.RETURNED, State.REVIEW),
+            to_state=State.CANCELLED,
+            version=version,
+            actor=actor,
+            action="agency_cancel",
+            reason=reason,
+            return_reasons=reasons,
+        )
         release_locks(tx)
     return tx
 
 
 # --- housekeeping jobs ----------------------------------------------------------------------
+
 
 def expire_drafts(now: dt.datetime | None = None) -> int:
     """Cancel drafts untouched for the expiry parameter, so none blocks a person for ever."""
@@ -709,9 +923,17 @@ def expire_drafts(now: dt.datetime | None = None) -> int:
         reasons = [Issue("EXPIRED", "", {"days": days}).as_dict()]
         try:
             with transaction.atomic():
-                transition(tx, from_states=(*EDITABLE_STATES, State.IMPORTING), where=CANCELLABLE,
-                           to_state=State.CANCELLED, version=None, actor=None,
-                           action="expire", reason=f"{days}", return_reasons=reasons)
+                transition(
+                    tx,
+                    from_states=(*EDITABLE_STATES, State.IMPORTING),
+                    where=CANCELLABLE,
+                    to_state=State.CANCELLED,
+                    version=None,
+                    actor=None,
+                    action="expire",
+                    reason=f"{days}",
+                    return_reasons=reasons,
+                )
                 release_locks(tx)
             count += 1
         except Conflict:
@@ -735,10 +957,12 @@ def requeue_silent(state: str, enqueue, action: str, now: dt.datetime | None = N
     count = 0
     for tx in Transaction.objects.filter(state=state, heartbeat_at__lt=cutoff, job_failed_at__isnull=True):
         if tx.job_attempts >= settings.SHEBAO_JOB_MAX_ATTEMPTS:
-            ref = log_reference(log, "job of transaction %s silent after %d attempts; given up", tx.pk,
-                                tx.job_attempts, exc_info=False)
-            error = f"[{ref}] silent after {tx.job_attempts} attempts" + (f"; last: {tx.job_error}" if tx.job_error
-                                                                          else "")
+            ref = log_reference(
+                log, "job of transaction %s silent after %d attempts; given up", tx.pk, tx.job_attempts, exc_info=False
+            )
+            error = f"[{ref}] silent after {tx.job_attempts} attempts" + (
+                f"; last: {tx.job_error}" if tx.job_error else ""
+            )
             job_fail(tx.pk, state, ref=ref, error=error[:500], attempts=tx.job_attempts)
             continue
         with transaction.atomic():
@@ -747,4 +971,3 @@ def requeue_silent(state: str, enqueue, action: str, now: dt.datetime | None = N
                 enqueue(tx)
                 count += 1
     return count
-

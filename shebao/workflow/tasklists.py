@@ -17,8 +17,18 @@ from collections.abc import Iterable
 from django.db import models, transaction
 
 # Fields a task-list row never shows: writing only these is not a change of the lists.
-UNLISTED_FIELDS = frozenset({"progress_done", "progress_total", "heartbeat_at", "touched_at", "header",
-                             "needs_review", "job_attempts", "job_error"})
+UNLISTED_FIELDS = frozenset(
+    {
+        "progress_done",
+        "progress_total",
+        "heartbeat_at",
+        "touched_at",
+        "header",
+        "needs_review",
+        "job_attempts",
+        "job_error",
+    }
+)
 
 
 def bump_after_commit(employer_ids: Iterable[int], using: str = "default") -> None:

@@ -126,8 +126,9 @@ def time_passes(minutes: float) -> None:
 
 def fail(client, username, number, times=1, **extra):
     for _ in range(times):
-        response = client.post("/accounts/login/", {"employer_number": number, "username": username,
-                                                    "password": "Wrong#Pass2026"}, **extra)
+        response = client.post(
+            "/accounts/login/", {"employer_number": number, "username": username, "password": "Wrong#Pass2026"}, **extra
+        )
         assert response.status_code == 401
     return response
 
@@ -179,19 +180,22 @@ def test_failures_are_counted_per_employer_number_and_user_name(client, operator
     assert post_login(client, "wangfang", number="20260001").status_code == 302
 
 
-@pytest.mark.parametrize("username,number,password", [
-    ("wangfang", "20260001", "Wrong#Pass2026"),  # an account, wrong password
-    ("wangfang", "20269999", DEFAULT_PASSWORD),  # an account, a number it does not act for
-    ("nobody", "20260001", "Wrong#Pass2026"),  # no such user
-    ("nobody", "", DEFAULT_PASSWORD),
-])
-def test_whether_an_account_exists_never_shows_before_or_after_the_lock(client, operator, username, number,
-                                                                       password):
+@pytest.mark.parametrize(
+    "username,number,password",
+    [
+        ("wangfang", "20260001", "Wrong#Pass2026"),  # an account, wrong password
+        ("wangfang", "20269999", DEFAULT_PASSWORD),  # an account, a number it does not act for
+        ("nobody", "20260001", "Wrong#Pass2026"),  # no such user
+        ("nobody", "", DEFAULT_PASSWORD),
+    ],
+)
+def test_whether_an_account_exists_never_shows_before_or_after_the_lock(client, operator, username, number, password):
     """Every failure reads the same, and after five every identity reads locked, existing or not."""
     answers = []
     for _ in range(6):
-        response = client.post("/accounts/login/", {"employer_number": number, "username": username,
-                                                    "password": password})
+        response = client.post(
+            "/accounts/login/", {"employer_number": number, "username": username, "password": password}
+        )
         body = response.content.decode()
         answers.append((response.status_code, WRONG in body, LOCKED in body))
     assert answers == [(401, True, False)] * 5 + [(401, False, True)]
@@ -248,8 +252,14 @@ def test_every_attempt_hashes_the_password_once_whatever_the_answer(client, oper
     assert hashes_of(hasher, locked_unknown) == 1
 
     settings.LOGIN_ADDRESS_MAX_FAILURES = 1
-    blocked = lambda: client.post("/accounts/login/", {"employer_number": "20260001",  # noqa: E731
-                                                      "username": "someone", "password": "Wrong#Pass2026"})
+    blocked = lambda: client.post(
+        "/accounts/login/",
+        {
+            "employer_number": "20260001",  # noqa: E731
+            "username": "someone",
+            "password": "Wrong#Pass2026",
+        },
+    )
     assert ADDRESS_LOCKED in blocked().content.decode()
     assert hashes_of(hasher, blocked) == 1
 
@@ -312,8 +322,9 @@ def test_one_address_cannot_keep_an_account_locked_day_after_day(client, operato
 
 
 def post_login_from(client, meta, username="wangfang", number="20260001"):
-    return client.post("/accounts/login/", {"employer_number": number, "username": username,
-                                            "password": DEFAULT_PASSWORD}, **meta)
+    return client.post(
+        "/accounts/login/", {"employer_number": number, "username": username, "password": DEFAULT_PASSWORD}, **meta
+    )
 
 
 def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, operator, settings):
@@ -329,16 +340,19 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, operator, s
     assert post_login_from(client, {"REMOTE_ADDR": proxy, "HTTP_X_FORWARDED_FOR": "198.51.100.8"}).status_code == 302
 
 
-@pytest.mark.parametrize("count,remote,forwarded,expected", [
-    (0, "10.0.0.1", "1.2.3.4", "10.0.0.1"),  # no proxy: the header is the client's own text
-    (1, "10.0.0.1", "1.2.3.4", "1.2.3.4"),
-    (1, "10.0.0.1", "6.6.6.6, 1.2.3.4", "1.2.3.4"),
-    (2, "10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
-    (2, "10.0.0.1", "1.2.3.4", "1.2.3.4"),  # fewer entries than proxies: the outermost one's
-    (1, "10.0.0.1", "", "10.0.0.1"),
-    (1, "10.0.0.1", "not-an-address", "10.0.0.1"),
-    (1, "10.0.0.1", "2001:db8::1", "2001:db8::1"),
-])
+@pytest.mark.parametrize(
+    "count,remote,forwarded,expected",
+    [
+        (0, "10.0.0.1", "1.2.3.4", "10.0.0.1"),  # no proxy: the header is the client's own text
+        (1, "10.0.0.1", "1.2.3.4", "1.2.3.4"),
+        (1, "10.0.0.1", "6.6.6.6, 1.2.3.4", "1.2.3.4"),
+        (2, "10.0.0.1", "6.6.6.6, 1.2.3.4, 10.0.0.2", "1.2.3.4"),
+        (2, "10.0.0.1", "1.2.3.4", "1.2.3.4"),  # fewer entries than proxies: the outermost one's
+        (1, "10.0.0.1", "", "10.0.0.1"),
+        (1, "10.0.0.1", "not-an-address", "10.0.0.1"),
+        (1, "10.0.0.1", "2001:db8::1", "2001:db8::1"),
+    ],
+)
 def test_client_address(settings, rf, count, remote, forwarded, expected):
     settings.SHEBAO_PROXY_COUNT = count
     request = rf.post("/accounts/login/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
@@ -349,16 +363,24 @@ def test_client_address(settings, rf, count, remote, forwarded, expected):
 
 
 def change(client, old, new, confirm=None):
-    return client.post("/accounts/password/", {"old_password": old, "new_password1": new,
-                                               "new_password2": new if confirm is None else confirm})
+    return client.post(
+        "/accounts/password/",
+        {"old_password": old, "new_password1": new, "new_password2": new if confirm is None else confirm},
+    )
 
 
 def test_first_login_forces_a_password_change(client, employer):
     OperatorFactory(username="newbie", employer=employer, must_change_password=True)
     response = post_login(client, "newbie", number="20260001")
     assert response.status_code == 302
-    for url in ("/home/", "/persons/", "/business/enrol/", "/business/enrol/single/", "/backoffice/",
-                "/exports/tx/1/form.pdf"):
+    for url in (
+        "/home/",
+        "/persons/",
+        "/business/enrol/",
+        "/business/enrol/single/",
+        "/backoffice/",
+        "/exports/tx/1/form.pdf",
+    ):
         response = client.get(url)
         assert response.status_code == 302, url
         assert response["Location"] == "/accounts/password/", url
@@ -374,15 +396,18 @@ def test_first_login_forces_a_password_change(client, employer):
     assert user.check_password("Brand#New2026pw")
 
 
-@pytest.mark.parametrize("new,message", [
-    ("Ab1!xyz", TOO_SIMPLE),  # too short
-    ("Abcdef1!x", TOO_SIMPLE),  # 9 characters
-    ("abcdefghijkl", TOO_SIMPLE),  # one class
-    ("abcdefgh1234", TOO_SIMPLE),  # two classes
-    ("ABCDEFGH!!!!", TOO_SIMPLE),  # two classes
-    ("xWangFang#2026", HAS_IDENTITY),  # the user name, any case
-    ("Abc#20260001x", HAS_IDENTITY),  # the 单位编号
-])
+@pytest.mark.parametrize(
+    "new,message",
+    [
+        ("Ab1!xyz", TOO_SIMPLE),  # too short
+        ("Abcdef1!x", TOO_SIMPLE),  # 9 characters
+        ("abcdefghijkl", TOO_SIMPLE),  # one class
+        ("abcdefgh1234", TOO_SIMPLE),  # two classes
+        ("ABCDEFGH!!!!", TOO_SIMPLE),  # two classes
+        ("xWangFang#2026", HAS_IDENTITY),  # the user name, any case
+        ("Abc#20260001x", HAS_IDENTITY),  # the 单位编号
+    ],
+)
 def test_password_policy_messages(client, operator, new, message):
     client.force_login(operator)
     response = change(client, DEFAULT_PASSWORD, new)
@@ -463,8 +488,11 @@ def test_requests_within_a_minute_do_not_write_the_session(client, operator, emp
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/home/").status_code == 200
         assert client.get("/persons/").status_code == 200
-    writes = [q["sql"] for q in queries.captured_queries
-              if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "django_session" in q["sql"] and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+    ]
     assert writes == []
 
 

@@ -18,8 +18,14 @@ def make_uscc(seed: int) -> str:
 
 @pytest.fixture
 def sysadmin(db):
-    return User.objects.create_user(username="sysadmin", password="Adminpass!2345", role=Role.ADMIN, is_staff=True,
-                                    is_superuser=True, must_change_password=False)
+    return User.objects.create_user(
+        username="sysadmin",
+        password="Adminpass!2345",
+        role=Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+        must_change_password=False,
+    )
 
 
 @pytest.fixture

@@ -24,9 +24,18 @@ pytestmark = pytest.mark.django_db
 
 def employer_form(office, **changes) -> dict:
     data = {
-        "number": "300001", "name": "东区测试有限公司", "credit_code": make_uscc(1), "office": office.pk,
-        "risk_class": "1", "injury_float_percent": "100", "is_vip": "on", "active": "on",
-        "contact_name": "刘", "contact_phone": "027-85551234", "address": "东区三路3号", "_save": "保存",
+        "number": "300001",
+        "name": "东区测试有限公司",
+        "credit_code": make_uscc(1),
+        "office": office.pk,
+        "risk_class": "1",
+        "injury_float_percent": "100",
+        "is_vip": "on",
+        "active": "on",
+        "contact_name": "刘",
+        "contact_phone": "027-85551234",
+        "address": "东区三路3号",
+        "_save": "保存",
     }
     data.update(changes)
     return data
@@ -47,11 +56,14 @@ def test_credit_code_typed_in_lower_case_with_spaces_is_normalised(sysadmin_clie
     assert Employer.objects.get(number="300001").credit_code == code
 
 
-@pytest.mark.parametrize("code, message", [
-    ("91440000000000001X", "校验位不正确"),  # wrong check character
-    ("9144000000000000", "应为 18 位"),      # too short
-    ("9144000000000000IO", "应为 18 位"),    # letters that never occur
-])
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        ("91440000000000001X", "校验位不正确"),  # wrong check character
+        ("9144000000000000", "应为 18 位"),  # too short
+        ("9144000000000000IO", "应为 18 位"),  # letters that never occur
+    ],
+)
 def test_bad_credit_code_is_refused(sysadmin_client, office, code, message):
     if code.endswith("X"):
         good = make_uscc(1)
@@ -77,13 +89,15 @@ def test_credit_code_with_a_fitting_check_character_but_wrong_parts_is_refused(s
 
 
 def test_risk_class_1_allows_only_float_100_120_150(sysadmin_client, office):
-    refused = sysadmin_client.post(reverse("admin:employers_employer_add"),
-                                   employer_form(office, injury_float_percent="50"))
+    refused = sysadmin_client.post(
+        reverse("admin:employers_employer_add"), employer_form(office, injury_float_percent="50")
+    )
     assert refused.status_code == 200
     assert "100%、120% 或 150%" in refused.content.decode()
     assert not Employer.objects.exists()
-    ok = sysadmin_client.post(reverse("admin:employers_employer_add"),
-                              employer_form(office, risk_class="3", injury_float_percent="50"))
+    ok = sysadmin_client.post(
+        reverse("admin:employers_employer_add"), employer_form(office, risk_class="3", injury_float_percent="50")
+    )
     assert ok.status_code == 302
 
 
@@ -97,10 +111,18 @@ def test_employer_list_filters_and_search(sysadmin_client, office):
 
 def test_office_with_materials_checklist_inline(sysadmin_client):
     data = {
-        "code": "C01", "name": "南区社保处", "address": "南区四路4号", "hours": "周一至周五 9:00-17:00", "phone": "",
-        "checklists-TOTAL_FORMS": "1", "checklists-INITIAL_FORMS": "0", "checklists-MIN_NUM_FORMS": "0",
-        "checklists-MAX_NUM_FORMS": "1000", "checklists-0-business_type": "enrol",
-        "checklists-0-items": "《企业参保人员增员表》加盖公章\n劳动合同复印件", "_save": "保存",
+        "code": "C01",
+        "name": "南区社保处",
+        "address": "南区四路4号",
+        "hours": "周一至周五 9:00-17:00",
+        "phone": "",
+        "checklists-TOTAL_FORMS": "1",
+        "checklists-INITIAL_FORMS": "0",
+        "checklists-MIN_NUM_FORMS": "0",
+        "checklists-MAX_NUM_FORMS": "1000",
+        "checklists-0-business_type": "enrol",
+        "checklists-0-items": "《企业参保人员增员表》加盖公章\n劳动合同复印件",
+        "_save": "保存",
     }
     response = sysadmin_client.post(reverse("admin:employers_office_add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -111,17 +133,27 @@ def test_office_with_materials_checklist_inline(sysadmin_client):
 
 @pytest.mark.parametrize("field, label", [("address", "单位地址"), ("name", "单位名称"), ("contact_name", "联系人")])
 def test_employer_text_with_a_direction_control_is_refused(sysadmin_client, office, field, label):
-    response = sysadmin_client.post(reverse("admin:employers_employer_add"),
-                                    employer_form(office, **{field: "东区\u202e路3号"}))
+    response = sysadmin_client.post(
+        reverse("admin:employers_employer_add"), employer_form(office, **{field: "东区\u202e路3号"})
+    )
     assert response.status_code == 200
     assert f"「{label}」含有不可见的控制字符 U+202E" in response.content.decode()
     assert not Employer.objects.exists()
 
 
 def test_office_address_with_a_control_character_is_refused(sysadmin_client):
-    data = {"code": "C02", "name": "北区社保处", "address": "北区\x1b五路5号", "hours": "周一至周五 9:00-17:00",
-            "phone": "", "checklists-TOTAL_FORMS": "0", "checklists-INITIAL_FORMS": "0",
-            "checklists-MIN_NUM_FORMS": "0", "checklists-MAX_NUM_FORMS": "1000", "_save": "保存"}
+    data = {
+        "code": "C02",
+        "name": "北区社保处",
+        "address": "北区\x1b五路5号",
+        "hours": "周一至周五 9:00-17:00",
+        "phone": "",
+        "checklists-TOTAL_FORMS": "0",
+        "checklists-INITIAL_FORMS": "0",
+        "checklists-MIN_NUM_FORMS": "0",
+        "checklists-MAX_NUM_FORMS": "1000",
+        "_save": "保存",
+    }
     response = sysadmin_client.post(reverse("admin:employers_office_add"), data)
     assert response.status_code == 200
     assert "「办公地址」含有不可见的控制字符 U+001B" in response.content.decode()
@@ -129,8 +161,17 @@ def test_office_address_with_a_control_character_is_refused(sysadmin_client):
 
 
 def user_form(**changes) -> dict:
-    data = {"username": "clerk_new", "last_name": "王", "first_name": "芳", "role": Role.CLERK, "office": "",
-            "usable_password": "true", "password1": "Tempo!rary2025x", "password2": "Tempo!rary2025x", "_save": "保存"}
+    data = {
+        "username": "clerk_new",
+        "last_name": "王",
+        "first_name": "芳",
+        "role": Role.CLERK,
+        "office": "",
+        "usable_password": "true",
+        "password1": "Tempo!rary2025x",
+        "password2": "Tempo!rary2025x",
+        "_save": "保存",
+    }
     data.update(changes)
     return data
 
@@ -148,29 +189,33 @@ def test_creating_a_clerk_requires_an_office(sysadmin_client, office):
 
 
 def test_a_new_administrator_can_use_the_admin(sysadmin_client):
-    response = sysadmin_client.post(reverse("admin:accounts_user_add"),
-                                    user_form(username="admin2", role=Role.ADMIN))
+    response = sysadmin_client.post(reverse("admin:accounts_user_add"), user_form(username="admin2", role=Role.ADMIN))
     assert response.status_code == 302
     user = User.objects.get(username="admin2")
     assert user.is_staff and user.is_superuser
 
 
 def test_reset_password_forces_a_change_at_next_login(sysadmin_client, office):
-    user = User.objects.create_user(username="op1", password="Oldpass!2345x", role=Role.OPERATOR,
-                                    must_change_password=False)
+    user = User.objects.create_user(
+        username="op1", password="Oldpass!2345x", role=Role.OPERATOR, must_change_password=False
+    )
     lock_out("op1")
     # Django's UserAdmin names this URL auth_user_password_change whatever the user model.
-    response = sysadmin_client.post(reverse("admin:auth_user_password_change", args=[user.pk]),
-                                    {"password1": "Newpass!2345xy", "password2": "Newpass!2345xy",
-                                     "usable_password": "true"})
+    response = sysadmin_client.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": "Newpass!2345xy", "password2": "Newpass!2345xy", "usable_password": "true"},
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
     assert user.must_change_password and user.check_password("Newpass!2345xy")
     assert lockout.locked_until("op1") is None
 
     User.objects.filter(pk=user.pk).update(must_change_password=False)
-    response = sysadmin_client.post(reverse("admin:accounts_user_changelist"),
-                                    {"action": "reset_password", "_selected_action": [user.pk]}, follow=True)
+    response = sysadmin_client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "reset_password", "_selected_action": [user.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     user.refresh_from_db()
     assert user.must_change_password
@@ -189,8 +234,16 @@ def test_user_page_shows_memberships_inline(sysadmin_client, office):
 
 
 def test_parameter_rows_start_on_the_first_of_a_month(sysadmin_client):
-    data = {"year": "2031", "insurance_type": "pension", "average_wage": "7496", "floor": "4498",
-            "ceiling": "22488", "effective_from": "2031-07-15", "note": "", "_save": "保存"}
+    data = {
+        "year": "2031",
+        "insurance_type": "pension",
+        "average_wage": "7496",
+        "floor": "4498",
+        "ceiling": "22488",
+        "effective_from": "2031-07-15",
+        "note": "",
+        "_save": "保存",
+    }
     refused = sysadmin_client.post(reverse("admin:params_baselimit_add"), data)
     assert refused.status_code == 200
     assert "生效年月须为某月1日" in refused.content.decode()
@@ -218,8 +271,14 @@ def test_register_is_view_only(sysadmin_client, sysadmin):
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
     assert model_admin.has_view_permission(request)
-    person = Person.objects.create(id_type="01", id_number="110101199001010011", id_key="01:110101199001010011",
-                                   name="张三", sex="1", birth_date=dt.date(1990, 1, 1))
+    person = Person.objects.create(
+        id_type="01",
+        id_number="110101199001010011",
+        id_key="01:110101199001010011",
+        name="张三",
+        sex="1",
+        birth_date=dt.date(1990, 1, 1),
+    )
     page = sysadmin_client.get(reverse("admin:register_person_change", args=[person.pk]))
     assert page.status_code == 200 and "张三" in page.content.decode()
     # A POST to the change page changes nothing.
@@ -251,8 +310,9 @@ def test_transactions_and_events_cannot_be_added_or_deleted(sysadmin, sysadmin_c
 
 
 def test_non_admin_users_cannot_open_the_admin(db, client, office):
-    clerk = User.objects.create_user(username="clerk9", password="Oldpass!2345x", role=Role.CLERK, office=office,
-                                     must_change_password=False)
+    clerk = User.objects.create_user(
+        username="clerk9", password="Oldpass!2345x", role=Role.CLERK, office=office, must_change_password=False
+    )
     client.force_login(clerk)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "login" in response["Location"]
@@ -262,25 +322,31 @@ def test_transaction_view_page_shows_history_and_cannot_delete(sysadmin, sysadmi
     from shebao.workflow.models import Event, Transaction
 
     employer = Employer.objects.create(number="300003", name="历史单位", credit_code=make_uscc(3), office=office)
-    tx = Transaction.objects.create(employer=employer, business_type="enrol", operator=sysadmin,
-                                    serial="2026010100000001")
+    tx = Transaction.objects.create(
+        employer=employer, business_type="enrol", operator=sysadmin, serial="2026010100000001"
+    )
     Event.objects.create(transaction=tx, actor=sysadmin, action="create", to_state="saved", reason="测试原因")
     page = sysadmin_client.get(reverse("admin:workflow_transaction_change", args=[tx.pk]))
     assert page.status_code == 200
     assert "2026010100000001" in page.content.decode() and "测试原因" in page.content.decode()
     assert sysadmin_client.get(reverse("admin:workflow_transaction_delete", args=[tx.pk])).status_code == 403
-    assert sysadmin_client.post(reverse("admin:workflow_transaction_delete", args=[tx.pk]),
-                                {"post": "yes"}).status_code == 403
+    assert (
+        sysadmin_client.post(reverse("admin:workflow_transaction_delete", args=[tx.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert Transaction.objects.filter(pk=tx.pk).exists()
 
 
-@pytest.mark.parametrize("query", [
-    {"effective_from__year": "9" * 30},
-    {"effective_from__year": "9999", "effective_from__month": "12", "effective_from__day": "31"},
-    {"effective_from__year": "9999"},
-    {"effective_from__year": "2025", "effective_from__month": "9" * 30},
-    {"effective_from__year": "1", "effective_from__month": "1", "effective_from__day": "1"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"effective_from__year": "9" * 30},
+        {"effective_from__year": "9999", "effective_from__month": "12", "effective_from__day": "31"},
+        {"effective_from__year": "9999"},
+        {"effective_from__year": "2025", "effective_from__month": "9" * 30},
+        {"effective_from__year": "1", "effective_from__month": "1", "effective_from__day": "1"},
+    ],
+)
 def test_a_date_hierarchy_no_datetime_holds_is_an_invalid_filter(sysadmin_client, query):
     for url in (reverse("admin:params_baselimit_changelist"), reverse("admin:workflow_transaction_changelist")):
         if url.endswith("transaction/"):
@@ -290,16 +356,19 @@ def test_a_date_hierarchy_no_datetime_holds_is_an_invalid_filter(sysadmin_client
 
 
 def test_a_date_hierarchy_inside_the_calendar_still_filters(sysadmin_client):
-    response = sysadmin_client.get(reverse("admin:params_baselimit_changelist"),
-                                   {"effective_from__year": "9998", "effective_from__month": "12",
-                                    "effective_from__day": "31"})
+    response = sysadmin_client.get(
+        reverse("admin:params_baselimit_changelist"),
+        {"effective_from__year": "9998", "effective_from__month": "12", "effective_from__day": "31"},
+    )
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize("ticked", ["9" * 30, "abc", "²", ""])
 def test_an_action_on_ids_that_cannot_exist_deletes_nothing(sysadmin_client, office, ticked):
-    response = sysadmin_client.post(reverse("admin:employers_office_changelist"),
-                                    {"action": "delete_selected", "_selected_action": [ticked, str(office.pk)]})
+    response = sysadmin_client.post(
+        reverse("admin:employers_office_changelist"),
+        {"action": "delete_selected", "_selected_action": [ticked, str(office.pk)]},
+    )
     assert response.status_code == 200  # the confirmation page, for the one real office
     assert "东区社保处" in response.content.decode()
     assert Office.objects.filter(pk=office.pk).exists()
@@ -313,8 +382,9 @@ def test_an_empty_to_field_means_the_key(sysadmin_client, office):
 
 def lock_out(username, number="20260001"):
     for _ in range(5):
-        Client().post("/accounts/login/",
-                      {"employer_number": number, "username": username, "password": "Wrong!2345xyz"})
+        Client().post(
+            "/accounts/login/", {"employer_number": number, "username": username, "password": "Wrong!2345xyz"}
+        )
     assert lockout.locked_until(username) is not None
 
 
@@ -329,8 +399,10 @@ def test_unlock_lets_a_locked_out_user_log_in_at_once(sysadmin_client, office):
     page = sysadmin_client.get(reverse("admin:accounts_user_change", args=[User.objects.get(username="op2").pk]))
     assert "锁定至 20" in page.content.decode()  # the date and time it ends
 
-    response = sysadmin_client.post(reverse("admin:accounts_user_changelist"),
-                                    {"action": "unlock", "_selected_action": [User.objects.get(username="op2").pk]},
-                                    follow=True)
+    response = sysadmin_client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "unlock", "_selected_action": [User.objects.get(username="op2").pk]},
+        follow=True,
+    )
     assert "已解除 1 个用户的锁定。" in response.content.decode()
     assert Client().post("/accounts/login/", login).status_code == 302

@@ -41,9 +41,17 @@ def current_month() -> str:
 
 def enrol_raw(n: int, **changes) -> dict:
     raw = {
-        "id_type": "01", "id_number": make_id(n), "name": "张三", "hukou": "城镇", "identity": "工人",
-        "employment_form": "劳动合同", "first_work_date": "2012-07-01", "start_month": current_month(),
-        "wage": "6500", "insurance_types": "", "phone": "13800000000",
+        "id_type": "01",
+        "id_number": make_id(n),
+        "name": "张三",
+        "hukou": "城镇",
+        "identity": "工人",
+        "employment_form": "劳动合同",
+        "first_work_date": "2012-07-01",
+        "start_month": current_month(),
+        "wage": "6500",
+        "insurance_types": "",
+        "phone": "13800000000",
     }
     raw.update(changes)
     return raw
@@ -56,27 +64,37 @@ def params(db):
     since = dt.date(today.year, 1, 1)
     for itype in ALL_INSURANCE:
         BaseLimit.objects.get_or_create(
-            year=today.year, insurance_type=itype, effective_from=since,
+            year=today.year,
+            insurance_type=itype,
+            effective_from=since,
             defaults={"average_wage": Decimal("7496"), "floor": Decimal("4498"), "ceiling": Decimal("22488")},
         )
-    rates = {"pension": ("0.16", "0.08"), "medical": ("0.08", "0.02"), "unemployment": ("0.007", "0.003"),
-             "maternity": ("0.007", "0")}
+    rates = {
+        "pension": ("0.16", "0.08"),
+        "medical": ("0.08", "0.02"),
+        "unemployment": ("0.007", "0.003"),
+        "maternity": ("0.007", "0"),
+    }
     for itype, (er, pr) in rates.items():
         if not Rate.objects.filter(insurance_type=itype, effective_from__lte=since).exists():
-            Rate.objects.create(insurance_type=itype, effective_from=dt.date(2020, 1, 1),
-                                employer_rate=Decimal(er), personal_rate=Decimal(pr))
+            Rate.objects.create(
+                insurance_type=itype,
+                effective_from=dt.date(2020, 1, 1),
+                employer_rate=Decimal(er),
+                personal_rate=Decimal(pr),
+            )
     for risk in range(1, 9):
         if not InjuryRate.objects.filter(risk_class=risk, effective_from__lte=since).exists():
-            InjuryRate.objects.create(risk_class=risk, effective_from=dt.date(2020, 1, 1),
-                                      rate=Decimal("0.002") * risk)
+            InjuryRate.objects.create(risk_class=risk, effective_from=dt.date(2020, 1, 1), rate=Decimal("0.002") * risk)
     for category, age in (("male", 60), ("female_cadre", 55), ("female_worker", 50)):
         if not RetirementRule.objects.filter(category=category).exists():
             RetirementRule.objects.create(category=category, original_age_years=age, effective_from=dt.date(1990, 1, 1))
 
 
 def make_user(username: str, role: str, office=None, **extra) -> User:
-    user = User.objects.create_user(username=username, password="Testpass!2345", role=role, office=office,
-                                    must_change_password=False, **extra)
+    user = User.objects.create_user(
+        username=username, password="Testpass!2345", role=role, office=office, must_change_password=False, **extra
+    )
     return user
 
 
@@ -91,8 +109,9 @@ def office_b(db):
 
 
 def make_employer(office, number: str, *, vip: bool = False) -> Employer:
-    return Employer.objects.create(number=number, name=f"测试单位{number}", credit_code=make_uscc(int(number)),
-                                   office=office, is_vip=vip)
+    return Employer.objects.create(
+        number=number, name=f"测试单位{number}", credit_code=make_uscc(int(number)), office=office, is_vip=vip
+    )
 
 
 @pytest.fixture
@@ -135,8 +154,9 @@ def clerk_b(office_b):
 
 
 def saved_tx(employer, operator, n: int, **raw_changes) -> Transaction:
-    result = services.transaction_save_single(employer=employer, actor=operator, business_type="enrol",
-                                              raw=enrol_raw(n, **raw_changes))
+    result = services.transaction_save_single(
+        employer=employer, actor=operator, business_type="enrol", raw=enrol_raw(n, **raw_changes)
+    )
     assert result.ok, [i.message() for i in result.issues]
     return result.transaction
 

@@ -24,8 +24,10 @@ def clerk_client(params, employer_a, operator_a, clerk_a):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.dictionaries(st.sampled_from(["version", "reason", "item", "result", "page"]), junk, max_size=5),
-       name=st.sampled_from(["approve", "return", "cancel", "mark_failed"]))
+@given(
+    data=st.dictionaries(st.sampled_from(["version", "reason", "item", "result", "page"]), junk, max_size=5),
+    name=st.sampled_from(["approve", "return", "cancel", "mark_failed"]),
+)
 def test_actions_never_answer_5xx(clerk_client, data, name):
     client, tx = clerk_client
     data = {k: v.replace("\x00", "") for k, v in data.items()}
@@ -34,13 +36,19 @@ def test_actions_never_answer_5xx(clerk_client, data, name):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=st.dictionaries(st.sampled_from(["tab", "serial", "employer", "days", "page", "result", "item"]), junk,
-                             max_size=5))
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["tab", "serial", "employer", "days", "page", "result", "item"]), junk, max_size=5
+    )
+)
 def test_pages_never_answer_5xx(clerk_client, query):
     client, tx = clerk_client
     query = {k: v.replace("\x00", "") for k, v in query.items()}
-    for url in (reverse("backoffice:queue"), reverse("backoffice:detail", args=[tx.pk]),
-                reverse("backoffice:photo", args=[tx.pk])):
+    for url in (
+        reverse("backoffice:queue"),
+        reverse("backoffice:detail", args=[tx.pk]),
+        reverse("backoffice:photo", args=[tx.pk]),
+    ):
         assert client.get(url, query).status_code < 500
 
 

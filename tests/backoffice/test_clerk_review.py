@@ -38,8 +38,10 @@ def listed(response) -> str:
 
 # --- queue --------------------------------------------------------------------------------
 
-def test_queue_lists_only_the_clerks_district(params, employer_a, employer_b, operator_a, operator_b, clerk_a,
-                                              client_for):
+
+def test_queue_lists_only_the_clerks_district(
+    params, employer_a, employer_b, operator_a, operator_b, clerk_a, client_for
+):
     mine = review_tx(employer_a, operator_a, 1)
     theirs = review_tx(employer_b, operator_b, 2)
     page = client_for(clerk_a).get(reverse("backoffice:queue"))
@@ -48,11 +50,10 @@ def test_queue_lists_only_the_clerks_district(params, employer_a, employer_b, op
     assert mine.serial in body
     assert theirs.serial not in body
     assert "增员(续保)" in body and employer_a.number in body
-    assert 'autofocus' in body  # the serial box takes a barcode scanner's input
+    assert "autofocus" in body  # the serial box takes a barcode scanner's input
 
 
-def test_queue_search_by_serial_opens_the_transaction(params, employer_a, operator_a, clerk_a, clerk_b,
-                                                      client_for):
+def test_queue_search_by_serial_opens_the_transaction(params, employer_a, operator_a, clerk_a, clerk_b, client_for):
     tx = review_tx(employer_a, operator_a, 1)
     review_tx(employer_a, operator_a, 2)
     client = client_for(clerk_a)
@@ -69,8 +70,13 @@ def test_queue_search_by_serial_opens_the_transaction(params, employer_a, operat
 
 def test_queue_rejects_nonsense_filters_without_error(params, clerk_a, client_for):
     client = client_for(clerk_a)
-    for query in ({"page": "x"}, {"page": "-5"}, {"days": "abc", "tab": "stale"}, {"tab": "<script>"},
-                  {"serial": "x" * 500}):
+    for query in (
+        {"page": "x"},
+        {"page": "-5"},
+        {"days": "abc", "tab": "stale"},
+        {"tab": "<script>"},
+        {"serial": "x" * 500},
+    ):
         assert client.get(reverse("backoffice:queue"), query).status_code == 200
 
 
@@ -97,6 +103,7 @@ def test_non_clerks_cannot_open_the_backoffice(params, operator_a, client_for, c
 
 
 # --- detail and isolation -------------------------------------------------------------------
+
 
 def test_detail_shows_data_warnings_photo_and_history(params, employer_a, operator_a, clerk_a, client_for):
     tx = review_tx(employer_a, operator_a, 1, wage="3000")
@@ -127,8 +134,12 @@ def test_another_districts_clerk_gets_404_everywhere(params, employer_a, operato
     client = client_for(clerk_b)
     assert client.get(reverse("backoffice:detail", args=[tx.pk])).status_code == 404
     assert client.get(reverse("backoffice:photo", args=[tx.pk])).status_code == 404
-    for name, data in (("approve", {"version": tx.version}), ("return", {"version": tx.version, "reason": "x"}),
-                       ("cancel", {"version": tx.version, "reason": "x"}), ("mark_failed", {"item": 1, "reason": "x"})):
+    for name, data in (
+        ("approve", {"version": tx.version}),
+        ("return", {"version": tx.version, "reason": "x"}),
+        ("cancel", {"version": tx.version, "reason": "x"}),
+        ("mark_failed", {"item": 1, "reason": "x"}),
+    ):
         assert client.post(reverse(f"backoffice:{name}", args=[tx.pk]), data).status_code == 404
     tx.refresh_from_db()
     assert tx.state == State.REVIEW
@@ -141,6 +152,7 @@ def test_unknown_ids_are_404(params, clerk_a, client_for):
 
 
 # --- approve --------------------------------------------------------------------------------
+
 
 def test_approve_finishes_and_applies_the_register_effect(params, employer_a, operator_a, clerk_a, client_for):
     tx = review_tx(employer_a, operator_a, 1, wage="3000")
@@ -178,6 +190,7 @@ def test_get_on_an_action_url_is_not_allowed(params, employer_a, operator_a, cle
 
 # --- return ---------------------------------------------------------------------------------
 
+
 def test_return_requires_a_reason(params, employer_a, operator_a, clerk_a, client_for):
     tx = review_tx(employer_a, operator_a, 1)
     client = client_for(clerk_a)
@@ -187,8 +200,9 @@ def test_return_requires_a_reason(params, employer_a, operator_a, clerk_a, clien
     tx.refresh_from_db()
     assert tx.state == State.REVIEW
 
-    done = client.post(reverse("backoffice:return", args=[tx.pk]),
-                       {"version": tx.version, "reason": "劳动合同复印件缺失"})
+    done = client.post(
+        reverse("backoffice:return", args=[tx.pk]), {"version": tx.version, "reason": "劳动合同复印件缺失"}
+    )
     assert done.status_code == 302
     tx.refresh_from_db()
     assert tx.state == State.RETURNED and tx.returned is True
@@ -201,8 +215,10 @@ def test_return_requires_a_reason(params, employer_a, operator_a, clerk_a, clien
 
 # --- two clerks -----------------------------------------------------------------------------
 
-def test_second_clerk_with_old_version_gets_409_naming_the_first(params, employer_a, operator_a, clerk_a, clerk_a2,
-                                                                 client_for):
+
+def test_second_clerk_with_old_version_gets_409_naming_the_first(
+    params, employer_a, operator_a, clerk_a, clerk_a2, client_for
+):
     tx = review_tx(employer_a, operator_a, 1)
     shown = tx.version
     first, second = client_for(clerk_a), client_for(clerk_a2)
@@ -227,8 +243,12 @@ def test_second_clerk_with_old_version_gets_409_naming_the_first(params, employe
 def test_return_then_stale_approve_names_the_return(params, employer_a, operator_a, clerk_a, clerk_a2, client_for):
     tx = review_tx(employer_a, operator_a, 1)
     shown = tx.version
-    assert client_for(clerk_a).post(reverse("backoffice:return", args=[tx.pk]),
-                                    {"version": shown, "reason": "照片不清晰"}).status_code == 302
+    assert (
+        client_for(clerk_a)
+        .post(reverse("backoffice:return", args=[tx.pk]), {"version": shown, "reason": "照片不清晰"})
+        .status_code
+        == 302
+    )
     late = client_for(clerk_a2).post(reverse("backoffice:approve", args=[tx.pk]), {"version": shown})
     assert late.status_code == 409
     assert "回退" in text(late)
@@ -238,6 +258,7 @@ def test_return_then_stale_approve_names_the_return(params, employer_a, operator
 
 
 # --- separation of duties -------------------------------------------------------------------
+
 
 def test_clerk_who_acts_for_the_employer_cannot_approve(params, employer_a, operator_a, clerk_a, client_for):
     tx = review_tx(employer_a, operator_a, 1)
@@ -256,8 +277,8 @@ def test_clerk_who_acts_for_the_employer_cannot_approve(params, employer_a, oper
 
 # --- stale drafts ---------------------------------------------------------------------------
 
-def test_agency_cancel_of_a_stale_draft_releases_the_person_lock(params, employer_a, operator_a, clerk_a,
-                                                                 client_for):
+
+def test_agency_cancel_of_a_stale_draft_releases_the_person_lock(params, employer_a, operator_a, clerk_a, client_for):
     tx = saved_tx(employer_a, operator_a, 1)
     fresh = saved_tx(employer_a, operator_a, 2)
     Transaction.objects.filter(pk=tx.pk).update(touched_at=timezone.now() - dt.timedelta(days=20))
@@ -272,26 +293,35 @@ def test_agency_cancel_of_a_stale_draft_releases_the_person_lock(params, employe
     assert "退单" in page
     refused = client.post(reverse("backoffice:cancel", args=[tx.pk]), {"version": tx.version, "reason": ""})
     assert refused.status_code == 400
-    done = client.post(reverse("backoffice:cancel", args=[tx.pk]),
-                       {"version": tx.version, "reason": "单位超期未提交，已电话联系"})
+    done = client.post(
+        reverse("backoffice:cancel", args=[tx.pk]), {"version": tx.version, "reason": "单位超期未提交，已电话联系"}
+    )
     assert done.status_code == 302
     tx.refresh_from_db()
     assert tx.state == State.CANCELLED
     assert not PersonLock.objects.filter(transaction=tx).exists()
     assert any("单位超期未提交" in r for r in issue_messages(tx.return_reasons))
     # The person can now be enrolled again.
-    again = services.transaction_save_single(employer=employer_a, actor=operator_a, business_type="enrol",
-                                             raw=enrol_raw(1))
+    again = services.transaction_save_single(
+        employer=employer_a, actor=operator_a, business_type="enrol", raw=enrol_raw(1)
+    )
     assert again.ok
 
 
 def test_cancel_with_a_stale_version_is_a_conflict(params, employer_a, operator_a, clerk_a, client_for):
     tx = saved_tx(employer_a, operator_a, 1)
     shown = tx.version
-    services.transaction_save_single(employer=employer_a, actor=operator_a, business_type="enrol",
-                                     raw=enrol_raw(1, wage="7000"), tx=tx, version=shown)
-    response = client_for(clerk_a).post(reverse("backoffice:cancel", args=[tx.pk]),
-                                        {"version": shown, "reason": "超期"})
+    services.transaction_save_single(
+        employer=employer_a,
+        actor=operator_a,
+        business_type="enrol",
+        raw=enrol_raw(1, wage="7000"),
+        tx=tx,
+        version=shown,
+    )
+    response = client_for(clerk_a).post(
+        reverse("backoffice:cancel", args=[tx.pk]), {"version": shown, "reason": "超期"}
+    )
     assert response.status_code == 409
     assert "保存" in text(response)
     tx.refresh_from_db()
@@ -300,19 +330,34 @@ def test_cancel_with_a_stale_version_is_a_conflict(params, employer_a, operator_
 
 # --- batches --------------------------------------------------------------------------------
 
+
 def batch_in_review(employer, operator, count: int) -> Transaction:
     business = registry.get("enrol")
     snapshot = ParamSnapshot.load()
-    tx = Transaction.objects.create(employer=employer, business_type="enrol", mode=Mode.BATCH, operator=operator,
-                                    state=State.AUDITING, total_count=count, submitted_at=timezone.now())
+    tx = Transaction.objects.create(
+        employer=employer,
+        business_type="enrol",
+        mode=Mode.BATCH,
+        operator=operator,
+        state=State.AUDITING,
+        total_count=count,
+        submitted_at=timezone.now(),
+    )
     tx.serial = services.make_serial(tx)
     tx.save(update_fields=["serial"])
     for n in range(1, count + 1):
         raw = enrol_raw(100 + n, name=f"人员{'甲乙丙丁戊己庚辛壬癸'[n % 10]}")
         data = business.check_row(raw, snapshot, employer).data
-        Item.objects.create(transaction=tx, row_no=n, id_key=id_key("01", data["id_number"]),
-                            id_number=data["id_number"], name=data["name"], data=data, raw=raw,
-                            audit_status=AuditStatus.PENDING)
+        Item.objects.create(
+            transaction=tx,
+            row_no=n,
+            id_key=id_key("01", data["id_number"]),
+            id_number=data["id_number"],
+            name=data["name"],
+            data=data,
+            raw=raw,
+            audit_status=AuditStatus.PENDING,
+        )
     assert services.run_audit(tx.pk) == "review"
     tx.refresh_from_db()
     return tx
@@ -325,8 +370,10 @@ def test_batch_rows_filter_mark_failed_and_approve_only_passed(params, employer_
     page = text(client.get(url))
     assert "标记失败" in page and page.count("badge ok") == 3
     victim = tx.items.get(row_no=2)
-    response = client.post(reverse("backoffice:mark_failed", args=[tx.pk]),
-                           {"item": victim.pk, "reason": "身份证复印件不清", "result": "all", "page": "1"})
+    response = client.post(
+        reverse("backoffice:mark_failed", args=[tx.pk]),
+        {"item": victim.pk, "reason": "身份证复印件不清", "result": "all", "page": "1"},
+    )
     assert response.status_code == 302
     victim.refresh_from_db()
     assert victim.audit_status == AuditStatus.FAILED and victim.clerk_reason == "身份证复印件不清"
@@ -337,8 +384,12 @@ def test_batch_rows_filter_mark_failed_and_approve_only_passed(params, employer_
     assert victim.id_number not in passed
     # An item of another transaction cannot be marked through this one.
     other = batch_in_review(employer_a, operator_a, 1)
-    assert client.post(reverse("backoffice:mark_failed", args=[tx.pk]),
-                       {"item": other.items.get().pk, "reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            reverse("backoffice:mark_failed", args=[tx.pk]), {"item": other.items.get().pk, "reason": "x"}
+        ).status_code
+        == 404
+    )
 
     tx.refresh_from_db()
     assert client.post(reverse("backoffice:approve", args=[tx.pk]), {"version": tx.version}).status_code == 302
@@ -377,8 +428,9 @@ def test_a_row_the_audit_failed_cannot_be_marked_failed(params, employer_a, oper
     failed = tx.items.get(row_no=1)
     Item.objects.filter(pk=failed.pk).update(audit_status=AuditStatus.FAILED)
     Transaction.objects.filter(pk=tx.pk).update(audit_passed_count=1, audit_failed_count=1)
-    response = client_for(clerk_a).post(reverse("backoffice:mark_failed", args=[tx.pk]),
-                                        {"item": failed.pk, "reason": "x"})
+    response = client_for(clerk_a).post(
+        reverse("backoffice:mark_failed", args=[tx.pk]), {"item": failed.pk, "reason": "x"}
+    )
     assert response.status_code == 409 and "第 1 行未通过自动审核" in text(response)
     tx.refresh_from_db()
     assert (tx.audit_passed_count, tx.audit_failed_count) == (1, 1)

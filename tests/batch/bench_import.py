@@ -39,8 +39,25 @@ def main(n: int) -> None:
     seed_illustrative_limits(list(range(2023, timezone.localdate().year + 2)))
     employer = EmployerFactory(office=OfficeFactory(), is_vip=True)
     user = OperatorFactory(employer=employer)
-    headers = ["证件类型", "证件号码", "姓名", "性别", "出生日期", "户口性质", "个人身份", "用工形式", "参加工作日期",
-               "参保起始年月", "申报月工资", "参保险种", "联系电话", "联系地址", "是否制卡", "补缴起始年月", "补缴基数"]
+    headers = [
+        "证件类型",
+        "证件号码",
+        "姓名",
+        "性别",
+        "出生日期",
+        "户口性质",
+        "个人身份",
+        "用工形式",
+        "参加工作日期",
+        "参保起始年月",
+        "申报月工资",
+        "参保险种",
+        "联系电话",
+        "联系地址",
+        "是否制卡",
+        "补缴起始年月",
+        "补缴基数",
+    ]
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
     sheet = book.add_worksheet()
@@ -49,9 +66,29 @@ def main(n: int) -> None:
     for i in range(1, n + 1):
         birth = dt.date(1970, 1, 1) + dt.timedelta(days=i % 10000)
         number = make_resident_id(birth, "1" if i % 2 else "2", i // 10000, area=f"42{(i // 20000) % 10 + 1:02d}02")
-        sheet.write_row(i, 0, ["居民身份证", number, "王小明", "", "", "城镇" if i % 3 else "农村", "工人", "劳动合同",
-                               "2015-07-01", start, f"{6000 + i % 5000:,}.00", "", f"138{i:08d}",
-                               "武汉市江岸区沿江大道1号", "否", "", ""])
+        sheet.write_row(
+            i,
+            0,
+            [
+                "居民身份证",
+                number,
+                "王小明",
+                "",
+                "",
+                "城镇" if i % 3 else "农村",
+                "工人",
+                "劳动合同",
+                "2015-07-01",
+                start,
+                f"{6000 + i % 5000:,}.00",
+                "",
+                f"138{i:08d}",
+                "武汉市江岸区沿江大道1号",
+                "否",
+                "",
+                "",
+            ],
+        )
     book.close()
     data = out.getvalue()
     print(f"rows {n}, file {len(data) / 1e6:.1f} MB")
@@ -69,15 +106,20 @@ def main(n: int) -> None:
     business = registry.get("enrol")
     layout = timed("request checks (inspect)", lambda: reader.inspect(data, business))
     timed("spreadsheet reader alone", lambda: sum(1 for _ in reader.iter_rows(data, layout)))
-    tx = timed("upload request (checks + create)", lambda: services.batch_upload(
-        employer=employer, actor=user, business_type="enrol", filename="bench.xlsx", data=data))
+    tx = timed(
+        "upload request (checks + create)",
+        lambda: services.batch_upload(
+            employer=employer, actor=user, business_type="enrol", filename="bench.xlsx", data=data
+        ),
+    )
     timed("import job", lambda: services.run_import(tx.pk))
     tx.refresh_from_db()
     print(f"  state {tx.state}, rows {tx.total_count}, import failures {tx.import_failed_count}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
-    timed("submit → finished (VIP, audit job)", lambda: (engine.transaction_submit(tx=tx, actor=user,
-                                                                                   version=tx.version),
-                                                        engine.run_audit(tx.pk)))
+    timed(
+        "submit → finished (VIP, audit job)",
+        lambda: (engine.transaction_submit(tx=tx, actor=user, version=tx.version), engine.run_audit(tx.pk)),
+    )
     tx.refresh_from_db()
     print(f"  state {tx.state}, applied {tx.applied_count}, audit failures {tx.audit_failed_count}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")

@@ -15,9 +15,25 @@ from shebao.core.months import current_month, format_month
 from shebao.workflow.models import Transaction
 from tests.factories import make_resident_id
 
-ENROL_HEADERS = ["证件类型", "证件号码", "姓名", "性别", "出生日期", "户口性质", "个人身份", "用工形式",
-                 "参加工作日期", "参保起始年月", "申报月工资", "参保险种", "联系电话", "联系地址", "是否制卡",
-                 "补缴起始年月", "补缴基数"]
+ENROL_HEADERS = [
+    "证件类型",
+    "证件号码",
+    "姓名",
+    "性别",
+    "出生日期",
+    "户口性质",
+    "个人身份",
+    "用工形式",
+    "参加工作日期",
+    "参保起始年月",
+    "申报月工资",
+    "参保险种",
+    "联系电话",
+    "联系地址",
+    "是否制卡",
+    "补缴起始年月",
+    "补缴基数",
+]
 
 _serial = itertools.count(1)
 
@@ -29,18 +45,35 @@ def person_id(n: int | None = None, *, sex: str = "1", birth: dt.date = dt.date(
 def enrol_row(id_number: str | None = None, **overrides) -> dict:
     """One valid 增员 row keyed by the template's Chinese headers."""
     row = {
-        "证件类型": "居民身份证", "证件号码": id_number or person_id(), "姓名": "张三", "性别": "", "出生日期": "",
-        "户口性质": "城镇", "个人身份": "工人", "用工形式": "劳动合同", "参加工作日期": "2012-07-01",
-        "参保起始年月": format_month(current_month()), "申报月工资": "8000.00", "参保险种": "",
+        "证件类型": "居民身份证",
+        "证件号码": id_number or person_id(),
+        "姓名": "张三",
+        "性别": "",
+        "出生日期": "",
+        "户口性质": "城镇",
+        "个人身份": "工人",
+        "用工形式": "劳动合同",
+        "参加工作日期": "2012-07-01",
+        "参保起始年月": format_month(current_month()),
+        "申报月工资": "8000.00",
+        "参保险种": "",
         "联系电话": "13800000000",
-        "联系地址": "武汉市江岸区沿江大道1号", "是否制卡": "否", "补缴起始年月": "", "补缴基数": "",
+        "联系地址": "武汉市江岸区沿江大道1号",
+        "是否制卡": "否",
+        "补缴起始年月": "",
+        "补缴基数": "",
     }
     row.update(overrides)
     return row
 
 
-def xlsx_bytes(rows: list[dict], headers: list[str] | None = None, *, above: list[list] | None = None,
-               text_columns: tuple[str, ...] = ()) -> bytes:
+def xlsx_bytes(
+    rows: list[dict],
+    headers: list[str] | None = None,
+    *,
+    above: list[list] | None = None,
+    text_columns: tuple[str, ...] = (),
+) -> bytes:
     """A workbook written with openpyxl: optional rows above the header (a title), then data."""
     headers = headers or ENROL_HEADERS
     book = openpyxl.Workbook()

@@ -17,7 +17,7 @@ def _refused(client, data: bytes, expected: str, filename: str = "增员.xlsx", 
     response = upload(client, data, filename=filename, code=code)
     html = response.content.decode()
     assert response.status_code == 400, html[:500]
-    assert expected in html, html[html.find("upload-error") - 20: html.find("upload-error") + 400]
+    assert expected in html, html[html.find("upload-error") - 20 : html.find("upload-error") + 400]
     after = (Transaction.objects.count(), PersonLock.objects.count(), Upload.objects.count(), Item.objects.count())
     assert after == before
     return html
@@ -88,8 +88,9 @@ def test_more_than_100000_rows(vip_client):
 
 def test_wrong_business_type_names_the_template_and_columns(vip_client):
     suspend_headers = ["证件类型", "证件号码", "姓名", "停保年月", "减员原因", "停保险种"]
-    data = xlsx_bytes([{"证件号码": person_id(), "姓名": "张三", "停保年月": "2026-01", "减员原因": "02"}],
-                      suspend_headers)
+    data = xlsx_bytes(
+        [{"证件号码": person_id(), "姓名": "张三", "停保年月": "2026-01", "减员原因": "02"}], suspend_headers
+    )
     html = _refused(vip_client, data, "不是「增员(续保)」的导入模板")
     assert "减员(暂停缴费)" in html and "申报月工资" in html
 

@@ -69,8 +69,9 @@ def test_every_page_shows_its_rows_in_file_order_also_read_from_the_end(vip_clie
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     url = reverse("batch:detail", kwargs={"pk": tx.pk})
     doomed = Item.objects.get(transaction=tx, row_no=4)
-    vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
-                    {"action": "delete", "version": tx.version, "items": [doomed.pk]})
+    vip_client.post(
+        reverse("batch:action", kwargs={"pk": tx.pk}), {"action": "delete", "version": tx.version, "items": [doomed.pk]}
+    )
     shown = [_rows_shown(vip_client.get(f"{url}?page={n}").content.decode()) for n in range(1, 5)]
     assert shown == [[2, 3, 5], [6, 7, 8], [9, 10, 11], [12, 13]]
     imported = [_rows_shown(vip_client.get(f"{url}?result=imported&page={n}").content.decode()) for n in (1, 2, 3, 4)]
@@ -149,8 +150,9 @@ def test_ordinary_employer_batch_goes_to_a_clerk_who_approves(ordinary_client, c
 
 def test_submit_without_importable_rows_says_so(vip_client):
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row("bad")]))
-    response = vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
-                               {"action": "submit", "version": tx.version}, follow=True)
+    response = vip_client.post(
+        reverse("batch:action", kwargs={"pk": tx.pk}), {"action": "submit", "version": tx.version}, follow=True
+    )
     assert "没有可提交的人员" in response.content.decode()
     tx.refresh_from_db()
     assert tx.state == State.SAVED
@@ -161,7 +163,7 @@ def test_import_failure_list_round_trip(vip_client):
     good, bad_wage, bad_name = person_id(), person_id(), person_id()
     rows = [
         enrol_row(good),
-        enrol_row(bad_wage, 申报月工资="八千", 联系地址="=HYPERLINK(\"http://x\",\"点我\")"),
+        enrol_row(bad_wage, 申报月工资="八千", 联系地址='=HYPERLINK("http://x","点我")'),
         enrol_row(bad_name, 姓名="@SUM(1+1)", 联系地址="+1-2"),
         enrol_row("4.20102E+17"),
     ]
@@ -189,8 +191,9 @@ def test_import_failure_list_round_trip(vip_client):
     # The first batch still holds bad_wage and bad_name: delete those rows first (the
     # other choice, 退单, is tested in test_locks).
     failed_ids = list(Item.objects.filter(transaction=tx, status=ItemStatus.IMPORT_FAILED).values_list("pk", flat=True))
-    vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
-                    {"action": "delete", "version": tx.version, "items": failed_ids})
+    vip_client.post(
+        reverse("batch:action", kwargs={"pk": tx.pk}), {"action": "delete", "version": tx.version, "items": failed_ids}
+    )
     again = upload_and_import(vip_client, out.getvalue(), filename="导入失败人员列表.xlsx")
     items = list(Item.objects.filter(transaction=again).order_by("row_no"))
     assert [i.status for i in items] == [ItemStatus.IMPORTED] * 3, [i.import_issues for i in items]
@@ -208,8 +211,9 @@ def test_another_employers_batch_is_404(vip_client, other_employer, operator_cli
     other = upload_and_import(operator_client(other_employer), xlsx_bytes([enrol_row(person_id())]))
     for name, kwargs in [("batch:detail", {}), ("batch:status", {}), ("batch:failures", {"kind": "import"})]:
         assert vip_client.get(reverse(name, kwargs={"pk": other.pk, **kwargs})).status_code == 404
-    response = vip_client.post(reverse("batch:action", kwargs={"pk": other.pk}),
-                               {"action": "cancel", "version": other.version})
+    response = vip_client.post(
+        reverse("batch:action", kwargs={"pk": other.pk}), {"action": "cancel", "version": other.version}
+    )
     assert response.status_code == 404
     other.refresh_from_db()
     assert other.state == State.SAVED
@@ -226,9 +230,11 @@ def test_the_framework_serves_suspend_too(vip_client):
     from shebao.core.months import add_months, current_month, format_month
 
     stop = format_month(add_months(current_month(), 1))
-    rows = [{"证件号码": a, "姓名": "张三", "停保年月": stop, "减员原因": "02"},
-            {"证件号码": b, "姓名": "张三", "停保年月": stop, "减员原因": "辞职"},
-            {"证件号码": person_id(), "姓名": "张三", "停保年月": stop, "减员原因": "42"}]
+    rows = [
+        {"证件号码": a, "姓名": "张三", "停保年月": stop, "减员原因": "02"},
+        {"证件号码": b, "姓名": "张三", "停保年月": stop, "减员原因": "辞职"},
+        {"证件号码": person_id(), "姓名": "张三", "停保年月": stop, "减员原因": "42"},
+    ]
     tx = upload_and_import(vip_client, xlsx_bytes(rows, headers), code="suspend")
     assert (tx.business_type, tx.total_count, tx.import_failed_count) == ("suspend", 3, 1)
     tx = _audit(_submit(vip_client, tx))

@@ -21,8 +21,13 @@ def test_upload_queues_the_import_on_the_long_cluster_in_the_same_commit(vip_cli
 
 
 def test_a_second_delivery_does_nothing(vip_client, vip_employer):
-    tx = services.batch_upload(employer=vip_employer, actor=vip_client.user, business_type="enrol",
-                               filename="a.xlsx", data=xlsx_bytes([enrol_row(person_id()), enrol_row(person_id())]))
+    tx = services.batch_upload(
+        employer=vip_employer,
+        actor=vip_client.user,
+        business_type="enrol",
+        filename="a.xlsx",
+        data=xlsx_bytes([enrol_row(person_id()), enrol_row(person_id())]),
+    )
     assert import_job(tx.pk) == "saved"
     assert import_job(tx.pk) == "skipped"
     assert Item.objects.filter(transaction=tx).count() == 2
@@ -31,8 +36,9 @@ def test_a_second_delivery_does_nothing(vip_client, vip_employer):
 def test_a_worker_killed_mid_import_resumes_after_the_last_committed_chunk(vip_client, vip_employer, monkeypatch):
     ids = [person_id() for _ in range(7)]
     data = xlsx_bytes([enrol_row(i) for i in ids] + [enrol_row(ids[0])])
-    tx = services.batch_upload(employer=vip_employer, actor=vip_client.user, business_type="enrol",
-                               filename="a.xlsx", data=data)
+    tx = services.batch_upload(
+        employer=vip_employer, actor=vip_client.user, business_type="enrol", filename="a.xlsx", data=data
+    )
     monkeypatch.setattr(services, "IMPORT_CHUNK", 3)
     real = services._take_locks
     calls = {"n": 0}
@@ -69,10 +75,18 @@ def test_the_sweeper_requeues_an_import_whose_job_went_silent(vip_client, vip_em
     from shebao.workflow.models import Event, Transaction
 
     schedule = Schedule.objects.get(name="sweep-stuck-imports")
-    assert (schedule.func, schedule.cluster, schedule.minutes) == ("shebao.batch.jobs.sweep_stuck_imports_job",
-                                                                   "short", 1)
-    tx = services.batch_upload(employer=vip_employer, actor=vip_client.user, business_type="enrol",
-                               filename="a.xlsx", data=xlsx_bytes([enrol_row(person_id())]))
+    assert (schedule.func, schedule.cluster, schedule.minutes) == (
+        "shebao.batch.jobs.sweep_stuck_imports_job",
+        "short",
+        1,
+    )
+    tx = services.batch_upload(
+        employer=vip_employer,
+        actor=vip_client.user,
+        business_type="enrol",
+        filename="a.xlsx",
+        data=xlsx_bytes([enrol_row(person_id())]),
+    )
     OrmQ.objects.all().delete()  # the job is lost (or its worker was killed)
     assert services.sweep_stuck_imports() == 0  # silent, but not for long yet
     stale = timezone.now() - dt.timedelta(hours=1)

@@ -55,11 +55,21 @@ def test_rows_that_failed_import_still_lock_when_their_id_is_valid(vip_client, v
 def test_single_transaction_naming_a_person_in_an_open_batch_is_refused(vip_client, vip_employer):
     a = person_id()
     batch = upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))
-    raw = {"id_type": "01", "id_number": a, "name": "张三", "hukou": "urban", "identity": "worker",
-           "employment_form": "contract", "first_work_date": "2012-07-01",
-           "start_month": _row(batch, 2).data["start_month"], "wage": "8000", "phone": "13800000000"}
-    result = engine.transaction_save_single(employer=vip_employer, actor=vip_client.user, business_type="enrol",
-                                            raw=raw)
+    raw = {
+        "id_type": "01",
+        "id_number": a,
+        "name": "张三",
+        "hukou": "urban",
+        "identity": "worker",
+        "employment_form": "contract",
+        "first_work_date": "2012-07-01",
+        "start_month": _row(batch, 2).data["start_month"],
+        "wage": "8000",
+        "phone": "13800000000",
+    }
+    result = engine.transaction_save_single(
+        employer=vip_employer, actor=vip_client.user, business_type="enrol", raw=raw
+    )
     assert not result.ok
     assert result.issues[0].code == "LOCKED_HERE" and result.lock.serial == batch.serial
     assert result.lock.transaction_id == batch.pk
@@ -67,11 +77,21 @@ def test_single_transaction_naming_a_person_in_an_open_batch_is_refused(vip_clie
 
 def test_batch_naming_a_person_of_an_open_single_fails(vip_client, vip_employer):
     a = person_id()
-    raw = {"id_type": "01", "id_number": a, "name": "张三", "hukou": "urban", "identity": "worker",
-           "employment_form": "contract", "first_work_date": "2012-07-01",
-           "start_month": enrol_row(a)["参保起始年月"], "wage": "8000", "phone": "13800000000"}
-    single = engine.transaction_save_single(employer=vip_employer, actor=vip_client.user, business_type="enrol",
-                                            raw=raw).transaction
+    raw = {
+        "id_type": "01",
+        "id_number": a,
+        "name": "张三",
+        "hukou": "urban",
+        "identity": "worker",
+        "employment_form": "contract",
+        "first_work_date": "2012-07-01",
+        "start_month": enrol_row(a)["参保起始年月"],
+        "wage": "8000",
+        "phone": "13800000000",
+    }
+    single = engine.transaction_save_single(
+        employer=vip_employer, actor=vip_client.user, business_type="enrol", raw=raw
+    ).transaction
     batch = upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))
     row = _row(batch, 2)
     assert _codes(row) == ["LOCKED_HERE"] and row.import_issues[0]["params"]["serial"] == single.serial
@@ -91,8 +111,9 @@ def test_delete_ticked_row_releases_its_lock_and_is_kept_in_history(vip_client):
     a, b = person_id(), person_id()
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(b, 申报月工资="x")]))
     failed = _row(tx, 3)
-    response = vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
-                               {"action": "delete", "version": tx.version, "items": [failed.pk]})
+    response = vip_client.post(
+        reverse("batch:action", kwargs={"pk": tx.pk}), {"action": "delete", "version": tx.version, "items": [failed.pk]}
+    )
     assert response.status_code == 302
     tx.refresh_from_db()
     failed.refresh_from_db()
@@ -108,8 +129,10 @@ def test_delete_ticked_row_releases_its_lock_and_is_kept_in_history(vip_client):
     other = upload_and_import(vip_client, xlsx_bytes([enrol_row(b)]))
     assert _row(other, 2).status == ItemStatus.IMPORTED
     # A stale delete (old version) changes nothing.
-    vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
-                    {"action": "delete", "version": tx.version - 1, "items": [_row(tx, 2).pk]})
+    vip_client.post(
+        reverse("batch:action", kwargs={"pk": tx.pk}),
+        {"action": "delete", "version": tx.version - 1, "items": [_row(tx, 2).pk]},
+    )
     assert _row(tx, 2).status == ItemStatus.IMPORTED
 
 
@@ -120,8 +143,9 @@ def test_deleting_one_duplicate_moves_the_lock_and_frees_the_other_row(vip_clien
     lock = PersonLock.objects.get(id_key=f"01:{a}")
     holder = lock.item
     other = second if holder.pk == first.pk else first
-    vip_client.post(reverse("batch:action", kwargs={"pk": tx.pk}),
-                    {"action": "delete", "version": tx.version, "items": [holder.pk]})
+    vip_client.post(
+        reverse("batch:action", kwargs={"pk": tx.pk}), {"action": "delete", "version": tx.version, "items": [holder.pk]}
+    )
     lock.refresh_from_db()
     other.refresh_from_db()
     assert lock.item_id == other.pk and lock.transaction_id == tx.pk

@@ -38,8 +38,12 @@ def test_lower_case_x_full_width_digits_spaces_and_trailing_whitespace(vip_clien
     full_width = fw_id.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
     rows = [
         enrol_row(x_id.lower(), 姓名="李娜 "),
-        enrol_row(f" {full_width[:6]} {full_width[6:14]}\u3000{full_width[14:]} ", 姓名="\u3000王伟\u3000",
-                  申报月工资="８，０００．００", 联系电话="１３８００００００００"),
+        enrol_row(
+            f" {full_width[:6]} {full_width[6:14]}\u3000{full_width[14:]} ",
+            姓名="\u3000王伟\u3000",
+            申报月工资="８，０００．００",
+            联系电话="１３８００００００００",
+        ),
         enrol_row(person_id(), 户口性质=" 农村 ", 个人身份="干部\t", 用工形式="劳务派遣  ", 证件类型="居民身份证 "),
     ]
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
@@ -196,14 +200,21 @@ def test_same_person_on_several_rows_fails_on_every_row_naming_the_others(vip_cl
     same = person_id()
     wide = same.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     legacy = same[:6] + same[8:17]  # the same person's 15-digit number
-    rows = [enrol_row(same), enrol_row(person_id()), enrol_row(same.lower()), enrol_row(same),
-            enrol_row(f" {wide} ", 证件类型="01"), enrol_row(legacy)]
+    rows = [
+        enrol_row(same),
+        enrol_row(person_id()),
+        enrol_row(same.lower()),
+        enrol_row(same),
+        enrol_row(f" {wide} ", 证件类型="01"),
+        enrol_row(legacy),
+    ]
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     items = _items(tx)
     dup = [i for i in items if "DUPLICATE_IN_FILE" in _codes(i)]
     assert [i.row_no for i in dup] == [2, 4, 5, 6, 7]
-    params = {i.row_no: next(x["params"]["rows"] for x in i.import_issues if x["code"] == "DUPLICATE_IN_FILE")
-              for i in dup}
+    params = {
+        i.row_no: next(x["params"]["rows"] for x in i.import_issues if x["code"] == "DUPLICATE_IN_FILE") for i in dup
+    }
     assert params == {2: "4、5、6、7", 4: "2、5、6、7", 5: "2、4、6、7", 6: "2、4、5、7", 7: "2、4、5、6"}
     assert all(i.status == ItemStatus.IMPORT_FAILED for i in dup)
     assert items[1].status == ItemStatus.IMPORTED

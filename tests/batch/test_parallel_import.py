@@ -86,8 +86,9 @@ def test_two_processes_import_every_row_once_with_the_same_checks(params, vip_em
     assert PersonLock.objects.get(id_key=f"01:{twice}").item.row_no in (2, 20)
 
 
-def test_a_failed_helper_fails_the_job_and_the_next_delivery_imports_the_rest(params, vip_employer, two_processes,
-                                                                           tmp_path, monkeypatch):
+def test_a_failed_helper_fails_the_job_and_the_next_delivery_imports_the_rest(
+    params, vip_employer, two_processes, tmp_path, monkeypatch
+):
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
@@ -120,8 +121,9 @@ def test_a_failed_helper_fails_the_job_and_the_next_delivery_imports_the_rest(pa
     assert PersonLock.objects.filter(transaction=tx).count() == ROWS
 
 
-def test_without_a_helper_process_the_worker_imports_every_chunk_itself(params, vip_employer, two_processes,
-                                                                      monkeypatch):
+def test_without_a_helper_process_the_worker_imports_every_chunk_itself(
+    params, vip_employer, two_processes, monkeypatch
+):
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
@@ -211,11 +213,22 @@ def test_a_killed_worker_takes_its_helper_with_it_and_the_next_delivery_imports_
     tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.csv", data=data)
     s = connection.settings_dict
     url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    env = dict(os.environ, DATABASE_URL=url, Q_CLUSTER_NAME="long", SHEBAO_IMPORT_PROCESSES="2",
-               DJANGO_SETTINGS_MODULE="config.settings")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        Q_CLUSTER_NAME="long",
+        SHEBAO_IMPORT_PROCESSES="2",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
     root = Path(__file__).resolve().parents[2]
-    cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=root, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         # main → sentinel → worker → helper: the helper is the one four levels down.
         worker = helper = None

@@ -30,10 +30,19 @@ def _enrol_batch(params) -> tuple:
     start = current_month()
     since = add_months(start, -2)
     known = person_id()
-    person = Person.objects.create(id_type="01", id_number=known, id_key=id_key("01", known), name="张三", sex="1",
-                                   birth_date=dt.date(1990, 3, 7), phone="13900000000", address="旧地址")
-    ContributionBase.objects.create(person=person, employer=employer, year=start.year, declared_wage=Decimal("6000"),
-                                    base=Decimal("6000"))
+    person = Person.objects.create(
+        id_type="01",
+        id_number=known,
+        id_key=id_key("01", known),
+        name="张三",
+        sex="1",
+        birth_date=dt.date(1990, 3, 7),
+        phone="13900000000",
+        address="旧地址",
+    )
+    ContributionBase.objects.create(
+        person=person, employer=employer, year=start.year, declared_wage=Decimal("6000"), base=Decimal("6000")
+    )
     rows = [
         enrol_row(person_id(), 申报月工资="8000.00"),
         enrol_row(person_id(), 补缴起始年月=format_month(since), 补缴基数="5000"),
@@ -55,20 +64,51 @@ def _register(tx) -> dict:
     for item in Item.objects.filter(transaction=tx).order_by("row_no"):
         person = Person.objects.get(id_key=item.id_key)
         out[item.row_no] = {
-            "person": (person.id_type, person.name, person.sex, person.birth_date, person.hukou, person.identity,
-                       person.employment_form, person.first_work_date, person.phone, person.address,
-                       person.ethnicity, person.photo),
+            "person": (
+                person.id_type,
+                person.name,
+                person.sex,
+                person.birth_date,
+                person.hukou,
+                person.identity,
+                person.employment_form,
+                person.first_work_date,
+                person.phone,
+                person.address,
+                person.ethnicity,
+                person.photo,
+            ),
             "relations": sorted(
-                (r.employer_id == tx.employer_id, r.insurance_type, r.status, r.start_month, r.end_month, r.end_reason,
-                 r.started_by_id == tx.pk, r.ended_by_id)
-                for r in Relation.objects.filter(person=person)),
+                (
+                    r.employer_id == tx.employer_id,
+                    r.insurance_type,
+                    r.status,
+                    r.start_month,
+                    r.end_month,
+                    r.end_reason,
+                    r.started_by_id == tx.pk,
+                    r.ended_by_id,
+                )
+                for r in Relation.objects.filter(person=person)
+            ),
             "bases": sorted(
                 (b.employer_id == tx.employer_id, b.year, b.declared_wage, b.base, b.transaction_id == tx.pk)
-                for b in ContributionBase.objects.filter(person=person)),
+                for b in ContributionBase.objects.filter(person=person)
+            ),
             "lines": sorted(
-                (line.employer_id == tx.employer_id, line.month, line.insurance_type, line.kind, line.base,
-                 line.employer_amount, line.personal_amount, line.transaction_id == tx.pk, line.voided_by_id)
-                for line in ContributionLine.objects.filter(person=person)),
+                (
+                    line.employer_id == tx.employer_id,
+                    line.month,
+                    line.insurance_type,
+                    line.kind,
+                    line.base,
+                    line.employer_amount,
+                    line.personal_amount,
+                    line.transaction_id == tx.pk,
+                    line.voided_by_id,
+                )
+                for line in ContributionLine.objects.filter(person=person)
+            ),
         }
     return out
 
@@ -93,7 +133,9 @@ def test_a_finished_batch_writes_persons_relations_bases_and_lines(params):
     pension = next(line for line in plain["lines"] if line[2] == "pension")
     assert pension[4:7] == (Decimal("8000.00"), Decimal("1280.00"), Decimal("640.00"))
     assert [line[1] for line in backpay["lines"] if line[3] == "backpay" and line[2] == "pension"] == [
-        add_months(start, -2), add_months(start, -1)]
+        add_months(start, -2),
+        add_months(start, -1),
+    ]
     assert low["bases"][0][2:4] == (Decimal("3000.00"), Decimal("4498.00"))  # clamped to the floor
     # The known person: fields updated, this employer's base for the year replaced.
     assert known["person"][8:10] == ("13700000000", "新地址")

@@ -40,8 +40,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("SHEBAO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "Xx-Pass-2026!"  # what tests/workflow/helpers.py gives every user
 # Generous upper bound for a background audit; a healthy run takes well under a second.
 AUDIT_TIMEOUT_MS = 30_000
@@ -59,8 +66,13 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "accept_downloads": True,
-            "viewport": {"width": 1280, "height": 900}}
+    return {
+        **browser_context_args,
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "accept_downloads": True,
+        "viewport": {"width": 1280, "height": 900},
+    }
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -161,8 +173,9 @@ def test_database_url(django_db_setup) -> str:
     db = connections["default"].settings_dict
     name = str(db["NAME"])
     if _is_sqlite(db) and (name == ":memory:" or "mode=memory" in name or not Path(name).exists()):
-        pytest.skip("browser tests need a file-backed test database; run them on their own: "
-                    "pytest -m browser tests/browser")
+        pytest.skip(
+            "browser tests need a file-backed test database; run them on their own: pytest -m browser tests/browser"
+        )
     return _database_url(db)
 
 
@@ -182,17 +195,28 @@ class Worker:
 
     def launch(self) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": self.database_url,
-               "Q_CLUSTER_NAME": self.cluster, "PYTHONUNBUFFERED": "1",
-               # django-q2 logs through the root logger: INFO makes "cluster running" visible.
-               "LOG_LEVEL": "INFO"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": self.database_url,
+            "Q_CLUSTER_NAME": self.cluster,
+            "PYTHONUNBUFFERED": "1",
+            # django-q2 logs through the root logger: INFO makes "cluster running" visible.
+            "LOG_LEVEL": "INFO",
+        }
         for name in ("TEST_SQLITE_NAME", "TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE"):
             env.pop(name, None)
         self.starts += 1
         with self.log_path.open("a" if self.starts > 1 else "w") as log:
             self.log_offset = log.tell()
-            self.proc = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [sys.executable, "manage.py", "qcluster"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

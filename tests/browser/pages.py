@@ -83,8 +83,18 @@ def cells(row) -> list[str]:
 
 
 # 待办/已办 columns: 流水号 业务类型 办理方式 人数 时间 业务状态 回退标志 回退原因 审批结果 操作
-COL = {"serial": 0, "type": 1, "mode": 2, "count": 3, "time": 4, "status": 5, "returned": 6, "reasons": 7,
-       "approval": 8, "action": 9}
+COL = {
+    "serial": 0,
+    "type": 1,
+    "mode": 2,
+    "count": 3,
+    "time": 4,
+    "status": 5,
+    "returned": 6,
+    "reasons": 7,
+    "approval": 8,
+    "action": 9,
+}
 
 
 def wait_approval(page: Page, text: str, timeout: int = AUDIT_TIMEOUT_MS) -> None:

@@ -25,9 +25,19 @@ def _cells(path) -> list[str]:
 
 
 def _row(id_number: str, name: str) -> dict[str, str]:
-    return {"证件类型": "居民身份证", "证件号码": id_number, "姓名": name, "户口性质": "城镇", "个人身份": "工人",
-            "用工形式": "劳动合同", "参加工作日期": "2012-07-01", "参保起始年月": current_month().strftime("%Y-%m"),
-            "申报月工资": "6,500.00", "联系电话": "13800000000", "是否制卡": "否"}
+    return {
+        "证件类型": "居民身份证",
+        "证件号码": id_number,
+        "姓名": name,
+        "户口性质": "城镇",
+        "个人身份": "工人",
+        "用工形式": "劳动合同",
+        "参加工作日期": "2012-07-01",
+        "参保起始年月": current_month().strftime("%Y-%m"),
+        "申报月工资": "6,500.00",
+        "联系电话": "13800000000",
+        "是否制卡": "否",
+    }
 
 
 @pytest.fixture
@@ -63,8 +73,9 @@ def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_p
     site = batch_site
     good1, good2, mismatch, bad, dropped = (person_id(n) for n in (41, 42, 43, 44, 45))
     # The register already knows `mismatch` under another name: that row imports, then fails the audit.
-    Person.objects.create(id_key=f"01:{mismatch}", id_number=mismatch, name="钱多多", sex="1",
-                          birth_date=dt.date(1990, 5, 17))
+    Person.objects.create(
+        id_key=f"01:{mismatch}", id_number=mismatch, name="钱多多", sex="1", birth_date=dt.date(1990, 5, 17)
+    )
 
     page = new_page()
     login(page, site.url, site.vip_user.username, site.vip.number)
@@ -83,8 +94,13 @@ def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_p
     headers = [c.value for c in sheet[1]]
     assert {"证件号码", "姓名", "参保起始年月", "申报月工资"} <= set(headers)
     assert sheet.max_row == 1, "the data sheet has no example row"
-    rows = [_row(good1, "周一"), _row(mismatch, "钱多"), _row(bad_check_char(bad), "孙三"), _row(dropped, "李四"),
-            _row(good2, "吴五")]
+    rows = [
+        _row(good1, "周一"),
+        _row(mismatch, "钱多"),
+        _row(bad_check_char(bad), "孙三"),
+        _row(dropped, "李四"),
+        _row(good2, "吴五"),
+    ]
     for r, values in enumerate(rows, start=2):
         for c, header in enumerate(headers, start=1):
             if header in values:

@@ -65,8 +65,14 @@ def sign_in(page, url: str, username: str, number: str = "") -> None:
 
 def given_up_import(site) -> Transaction:
     """A batch whose import job failed for good (no queue row: nothing imports it)."""
-    tx = Transaction.objects.create(employer=site.vip, business_type="enrol", mode=Mode.BATCH,
-                                    operator=site.vip_user, state=State.IMPORTING, progress_total=3)
+    tx = Transaction.objects.create(
+        employer=site.vip,
+        business_type="enrol",
+        mode=Mode.BATCH,
+        operator=site.vip_user,
+        state=State.IMPORTING,
+        progress_total=3,
+    )
     tx.serial = services.make_serial(tx)
     tx.save(update_fields=["serial"])
     assert services.job_fail(tx.pk, State.IMPORTING, ref="5CC6E154", error="RuntimeError: test", attempts=3)
@@ -75,8 +81,9 @@ def given_up_import(site) -> Transaction:
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
-def test_changed_pages_in_both_languages_and_sizes(site, browser, browser_context_args, live_server, shot,
-                                                   language, viewport):
+def test_changed_pages_in_both_languages_and_sizes(
+    site, browser, browser_context_args, live_server, shot, language, viewport
+):
     text = TEXT[language]
     failed = given_up_import(site)
     context, page = page_in(browser, browser_context_args, live_server, language, viewport)
@@ -119,8 +126,14 @@ def test_changed_pages_in_both_languages_and_sizes(site, browser, browser_contex
 
     # The administrator: the parameter page says which year's limits apply provisionally.
     BaseLimit.objects.filter(year=clock.today().year).delete()
-    User.objects.create_user(username="param-admin", password=PASSWORD, role=Role.ADMIN, is_staff=True,
-                             is_superuser=True, must_change_password=False)
+    User.objects.create_user(
+        username="param-admin",
+        password=PASSWORD,
+        role=Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+        must_change_password=False,
+    )
     context, page = page_in(browser, browser_context_args, live_server, language, viewport)
     try:
         sign_in(page, site.url, "param-admin")

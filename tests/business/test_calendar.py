@@ -269,8 +269,13 @@ def test_a_month_without_any_rate_is_no_rate_for_every_month_the_enrolment_compu
     ok = check(enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2026-06"))
     assert codes(ok) == []
     back = check(
-        enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2026-06", backpay_from="2026-03", backpay_base="5000",
-                  insurance_types="养老、医疗")
+        enrol_raw(
+            make_id(dt.date(1980, 1, 1)),
+            start_month="2026-06",
+            backpay_from="2026-03",
+            backpay_base="5000",
+            insurance_types="养老、医疗",
+        )
     )
     assert codes(back) == [("NO_RATE", "insurance_types")]
     assert back.issues[0].message("zh-hans") == "2026-03 的医疗费率尚未设置，暂不能办理，请联系经办机构。"

@@ -41,6 +41,7 @@ def month(n: int) -> str:
 
 # --- set-up ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(autouse=True)
 def params(db):
     """Published parameters for every year the tests touch (missing rows only)."""
@@ -60,20 +61,27 @@ def make_uscc(n: int) -> str:
 
 def make_employer(office: Office, *, vip: bool = True) -> Employer:
     n = next(_seq)
-    return Employer.objects.create(number=f"8{n:07d}", name=f"减员测试单位{n}", credit_code=make_uscc(n),
-                                   office=office, is_vip=vip)
+    return Employer.objects.create(
+        number=f"8{n:07d}", name=f"减员测试单位{n}", credit_code=make_uscc(n), office=office, is_vip=vip
+    )
 
 
 def make_operator(employer: Employer) -> User:
-    user = User.objects.create_user(username=f"sus_op{next(_seq)}", password="Xx-Pass-2026!", role=Role.OPERATOR,
-                                    must_change_password=False)
+    user = User.objects.create_user(
+        username=f"sus_op{next(_seq)}", password="Xx-Pass-2026!", role=Role.OPERATOR, must_change_password=False
+    )
     Membership.objects.create(user=user, employer=employer, is_admin=True)
     return user
 
 
 def make_clerk(office: Office) -> User:
-    return User.objects.create_user(username=f"sus_clerk{next(_seq)}", password="Xx-Pass-2026!", role=Role.CLERK,
-                                    office=office, must_change_password=False)
+    return User.objects.create_user(
+        username=f"sus_clerk{next(_seq)}",
+        password="Xx-Pass-2026!",
+        role=Role.CLERK,
+        office=office,
+        must_change_password=False,
+    )
 
 
 def make_id(birth: dt.date = dt.date(1988, 4, 12)) -> str:
@@ -95,17 +103,33 @@ def submit_and_audit(tx, user) -> tuple[str, Transaction]:
 
 
 def enrol(employer, user, id_number, *, start: str, name: str = "李四", types: str = "") -> Transaction:
-    raw = {"id_type": "01", "id_number": id_number, "name": name, "hukou": "城镇", "identity": "工人",
-           "employment_form": "劳动合同", "first_work_date": "2010-07-01", "start_month": start, "wage": "6500",
-           "insurance_types": types, "phone": "13800000000"}
+    raw = {
+        "id_type": "01",
+        "id_number": id_number,
+        "name": name,
+        "hukou": "城镇",
+        "identity": "工人",
+        "employment_form": "劳动合同",
+        "first_work_date": "2010-07-01",
+        "start_month": start,
+        "wage": "6500",
+        "insurance_types": types,
+        "phone": "13800000000",
+    }
     tx = save(employer, user, "enrol", raw)
     outcome, tx = submit_and_audit(tx, user)
     return tx
 
 
 def suspend_raw(id_number, *, stop: str, reason: str = "01", name: str = "李四", types: str = "") -> dict:
-    return {"id_type": "居民身份证", "id_number": id_number, "name": name, "stop_month": stop, "reason": reason,
-            "stop_types": types}
+    return {
+        "id_type": "居民身份证",
+        "id_number": id_number,
+        "name": name,
+        "stop_month": stop,
+        "reason": reason,
+        "stop_types": types,
+    }
 
 
 def suspend(employer, user, id_number, **kwargs) -> tuple[str, Transaction]:
@@ -143,10 +167,16 @@ def enrolled(vip):
 
 # --- registration and row rules ---------------------------------------------------------------
 
+
 def test_registered_with_the_template_columns_of_domain_6():
     business = registry.get("suspend")
-    assert (business.zh, business.batch, business.review_for_ordinary, business.takes_person_lock,
-            business.windowed) == ("减员(暂停缴费)", True, True, True, True)
+    assert (
+        business.zh,
+        business.batch,
+        business.review_for_ordinary,
+        business.takes_person_lock,
+        business.windowed,
+    ) == ("减员(暂停缴费)", True, True, True, True)
     assert [f.zh for f in business.fields] == ["证件类型", "证件号码", "姓名", "停保年月", "减员原因", "停保险种"]
     assert [f.name for f in business.fields if f.required] == ["id_type", "id_number", "name", "stop_month", "reason"]
 
@@ -165,8 +195,9 @@ def test_reason_accepts_code_number_and_label(reason):
 def test_row_rules_name_the_field():
     business = registry.get("suspend")
     params = ParamSnapshot.load()
-    result = business.check_row({"id_number": "", "name": "", "stop_month": "2025-13", "reason": "33",
-                                 "stop_types": "养老、住房"}, params)
+    result = business.check_row(
+        {"id_number": "", "name": "", "stop_month": "2025-13", "reason": "33", "stop_types": "养老、住房"}, params
+    )
     assert codes([i.as_dict() for i in result.issues]) == {"REQUIRED", "MONTH_FORMAT", "CHOICE", "INSURANCE_TYPES"}
     death = business.check_row(suspend_raw(make_id(), stop=month(0), reason="04", types="养老"), params)
     assert [i.code for i in death.issues] == ["DEATH_ALL_TYPES"]
@@ -175,18 +206,21 @@ def test_row_rules_name_the_field():
 
 def test_stop_month_after_next_month_is_refused_at_save(enrolled):
     employer, user, pid = enrolled
-    result = services.transaction_save_single(employer=employer, actor=user, business_type="suspend",
-                                              raw=suspend_raw(pid, stop=month(2)))
+    result = services.transaction_save_single(
+        employer=employer, actor=user, business_type="suspend", raw=suspend_raw(pid, stop=month(2))
+    )
     assert not result.ok
     assert [i.code for i in result.issues] == ["STOP_TOO_LATE"]
     assert month(1) in result.issues[0].message("zh-hans")
     assert not PersonLock.objects.exists()
     # Next month is the latest allowed.
-    assert services.transaction_save_single(employer=employer, actor=user, business_type="suspend",
-                                            raw=suspend_raw(pid, stop=month(1))).ok
+    assert services.transaction_save_single(
+        employer=employer, actor=user, business_type="suspend", raw=suspend_raw(pid, stop=month(1))
+    ).ok
 
 
 # --- VIP, automatic ---------------------------------------------------------------------------
+
 
 def test_vip_suspension_finishes_and_suspends_every_relation(enrolled):
     employer, user, pid = enrolled
@@ -196,7 +230,11 @@ def test_vip_suspension_finishes_and_suspends_every_relation(enrolled):
     assert rels.count() == 5
     for rel in rels:
         assert (rel.status, rel.end_month, rel.end_reason, rel.ended_by_id) == (
-            RelationStatus.SUSPENDED, now(), "01", tx.pk)
+            RelationStatus.SUSPENDED,
+            now(),
+            "01",
+            tx.pk,
+        )
     # The last contributing month is the one before the stop month.
     assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(now(), -2), add_months(now(), -1)}
     assert not PersonLock.objects.exists()
@@ -223,6 +261,7 @@ def test_blank_types_stop_what_the_person_has_here(vip):
 
 
 # --- the audit refuses ------------------------------------------------------------------------
+
 
 def test_unknown_person_is_returned_not_contributing_here(vip):
     employer, user = vip
@@ -270,6 +309,7 @@ def test_stop_month_must_lie_after_the_start_month(enrolled):
 
 # --- clerk review -----------------------------------------------------------------------------
 
+
 def test_retirement_goes_to_a_clerk_even_for_vip_and_terminates(enrolled, office):
     employer, user, pid = enrolled
     outcome, tx = suspend(employer, user, pid, stop=month(0), reason="退休")
@@ -296,7 +336,8 @@ def test_backdated_stop_goes_to_a_clerk_and_removes_the_lines_after_it(enrolled,
     services.clerk_approve(tx=tx, clerk=make_clerk(office), version=tx.version)
     assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(now(), -2)}
     assert set(Relation.objects.values_list("status", "end_month")) == {
-        (RelationStatus.SUSPENDED, add_months(now(), -1))}
+        (RelationStatus.SUSPENDED, add_months(now(), -1))
+    }
 
 
 def test_ordinary_employer_goes_to_a_clerk(office):
@@ -312,6 +353,7 @@ def test_ordinary_employer_goes_to_a_clerk(office):
 
 
 # --- hand-over to 增员(续保) ----------------------------------------------------------------------
+
 
 def test_transfer_has_no_month_twice_and_none_missing(enrolled, office):
     employer_a, user_a, pid = enrolled
@@ -352,7 +394,9 @@ def test_suspended_person_resumes_at_the_same_employer(enrolled):
     assert tx.state == State.FINISHED, tx.return_reasons
     rels = Relation.objects.filter(employer=employer, insurance_type="pension").order_by("id")
     assert [(r.status, r.start_month) for r in rels] == [
-        (RelationStatus.SUSPENDED, add_months(now(), -2)), (RelationStatus.CONTRIBUTING, now())]
+        (RelationStatus.SUSPENDED, add_months(now(), -2)),
+        (RelationStatus.CONTRIBUTING, now()),
+    ]
     assert max(line_months(id_key("01", pid)).values()) == 1
     # And can be suspended again.
     outcome, again = suspend(employer, user, pid, stop=month(1))
@@ -373,8 +417,9 @@ def test_terminated_person_cannot_be_enrolled(enrolled, office):
 def test_open_suspension_locks_the_person(enrolled):
     employer, user, pid = enrolled
     tx = save(employer, user, "suspend", suspend_raw(pid, stop=month(0)))
-    result = services.transaction_save_single(employer=employer, actor=user, business_type="suspend",
-                                              raw=suspend_raw(pid, stop=month(1)))
+    result = services.transaction_save_single(
+        employer=employer, actor=user, business_type="suspend", raw=suspend_raw(pid, stop=month(1))
+    )
     assert not result.ok
     assert [i.code for i in result.issues] == ["LOCKED_HERE"] and tx.serial in result.issues[0].message("zh-hans")
     assert PersonLock.objects.get().transaction_id == tx.pk
@@ -382,13 +427,15 @@ def test_open_suspension_locks_the_person(enrolled):
 
 # --- several rows at once ---------------------------------------------------------------------
 
+
 def test_batch_audits_each_row_and_applies_the_passing_ones(vip):
     employer, user = vip
     ids = [make_id() for _ in range(3)]
     for pid in ids[:2]:
         enrol(employer, user, pid, start=month(-1))
-    tx = Transaction.objects.create(employer=employer, business_type="suspend", mode=Mode.BATCH, operator=user,
-                                    state=State.SAVED, total_count=3)
+    tx = Transaction.objects.create(
+        employer=employer, business_type="suspend", mode=Mode.BATCH, operator=user, state=State.SAVED, total_count=3
+    )
     tx.serial = services.make_serial(tx)
     tx.save(update_fields=["serial"])
     business = registry.get("suspend")

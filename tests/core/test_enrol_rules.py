@@ -116,8 +116,11 @@ def test_under_16_at_the_start_month():
     result = check(enrol_raw(make_id(birth), first_work_date=now.isoformat()))
     assert ("AGE_UNDER_MIN", "start_month") in codes(result)
     issue = next(i for i in result.issues if i.code == "AGE_UNDER_MIN")
-    assert issue.params == {"label": {"zh": "参保起始年月", "en": "Start month"}, "min_age": 16,
-                            "birth": birth.isoformat()}
+    assert issue.params == {
+        "label": {"zh": "参保起始年月", "en": "Start month"},
+        "min_age": 16,
+        "birth": birth.isoformat(),
+    }
     assert_renders(result)
 
 
@@ -153,23 +156,26 @@ def test_woman_worker_retires_earlier_than_a_cadre():
 # --- retirement-age arithmetic (the 2025 reform) --------------------------------------
 
 
-@pytest.mark.parametrize("sex,identity,birth,retire", [
-    ("1", "worker", dt.date(1960, 5, 20), dt.date(2020, 5, 1)),  # before the reform: 60
-    ("1", "worker", dt.date(1964, 12, 31), dt.date(2024, 12, 1)),
-    ("1", "worker", dt.date(1965, 1, 1), dt.date(2025, 2, 1)),  # 60 years 1 month
-    ("1", "worker", dt.date(1965, 4, 1), dt.date(2025, 5, 1)),  # still +1 month
-    ("1", "worker", dt.date(1965, 5, 1), dt.date(2025, 7, 1)),  # +2 months
-    ("1", "worker", dt.date(1976, 8, 1), dt.date(2039, 7, 1)),  # 62 years 11 months
-    ("1", "worker", dt.date(1976, 9, 1), dt.date(2039, 9, 1)),  # 63
-    ("1", "worker", dt.date(1990, 1, 1), dt.date(2053, 1, 1)),  # capped at 63
-    ("2", "worker", dt.date(1974, 12, 1), dt.date(2024, 12, 1)),  # 50, before the reform
-    ("2", "worker", dt.date(1975, 1, 1), dt.date(2025, 2, 1)),  # 50 years 1 month
-    ("2", "worker", dt.date(1975, 3, 1), dt.date(2025, 5, 1)),  # 50 years 2 months
-    ("2", "worker", dt.date(1984, 12, 1), dt.date(2039, 12, 1)),  # 55
-    ("2", "worker", dt.date(1995, 6, 1), dt.date(2050, 6, 1)),  # capped at 55
-    ("2", "cadre", dt.date(1970, 1, 1), dt.date(2025, 2, 1)),  # 55 years 1 month
-    ("2", "cadre", dt.date(1981, 9, 1), dt.date(2039, 9, 1)),  # 58
-])
+@pytest.mark.parametrize(
+    "sex,identity,birth,retire",
+    [
+        ("1", "worker", dt.date(1960, 5, 20), dt.date(2020, 5, 1)),  # before the reform: 60
+        ("1", "worker", dt.date(1964, 12, 31), dt.date(2024, 12, 1)),
+        ("1", "worker", dt.date(1965, 1, 1), dt.date(2025, 2, 1)),  # 60 years 1 month
+        ("1", "worker", dt.date(1965, 4, 1), dt.date(2025, 5, 1)),  # still +1 month
+        ("1", "worker", dt.date(1965, 5, 1), dt.date(2025, 7, 1)),  # +2 months
+        ("1", "worker", dt.date(1976, 8, 1), dt.date(2039, 7, 1)),  # 62 years 11 months
+        ("1", "worker", dt.date(1976, 9, 1), dt.date(2039, 9, 1)),  # 63
+        ("1", "worker", dt.date(1990, 1, 1), dt.date(2053, 1, 1)),  # capped at 63
+        ("2", "worker", dt.date(1974, 12, 1), dt.date(2024, 12, 1)),  # 50, before the reform
+        ("2", "worker", dt.date(1975, 1, 1), dt.date(2025, 2, 1)),  # 50 years 1 month
+        ("2", "worker", dt.date(1975, 3, 1), dt.date(2025, 5, 1)),  # 50 years 2 months
+        ("2", "worker", dt.date(1984, 12, 1), dt.date(2039, 12, 1)),  # 55
+        ("2", "worker", dt.date(1995, 6, 1), dt.date(2050, 6, 1)),  # capped at 55
+        ("2", "cadre", dt.date(1970, 1, 1), dt.date(2025, 2, 1)),  # 55 years 1 month
+        ("2", "cadre", dt.date(1981, 9, 1), dt.date(2039, 9, 1)),  # 58
+    ],
+)
 def test_retirement_month(sex, identity, birth, retire):
     assert ParamSnapshot.load().retirement_month(sex=sex, identity=identity, birth_date=birth) == retire
 
@@ -177,12 +183,15 @@ def test_retirement_month(sex, identity, birth, retire):
 # --- start month and back payment -------------------------------------------------------
 
 
-@pytest.mark.parametrize("instant", [
-    pytest.param(None, id="pinned"),
-    # December: next month is in a year whose limits are not seeded (once NO_BASE_LIMITS joined).
-    pytest.param("2026-12-15T02:00:00Z", id="december"),
-    pytest.param("2026-12-31T16:30:00Z", id="new-year-in-china"),
-])
+@pytest.mark.parametrize(
+    "instant",
+    [
+        pytest.param(None, id="pinned"),
+        # December: next month is in a year whose limits are not seeded (once NO_BASE_LIMITS joined).
+        pytest.param("2026-12-15T02:00:00Z", id="december"),
+        pytest.param("2026-12-31T16:30:00Z", id="new-year-in-china"),
+    ],
+)
 def test_start_month_in_the_future(pinned_clock, instant):
     if instant:
         pinned_clock.move_to(dt.datetime.fromisoformat(instant))
@@ -200,18 +209,29 @@ def test_start_more_than_three_months_back_needs_back_payment():
     assert codes(result) == [("START_TOO_OLD", "start_month")]
     assert result.issues[0].message("zh-hans") == (
         "「参保起始年月」早于当前月份超过 3 个月，请改为近 3 个月内；"
-        "更早的月份请填写「追溯补缴」（补缴起始年月、补缴基数）。")
+        "更早的月份请填写「追溯补缴」（补缴起始年月、补缴基数）。"
+    )
 
 
 def test_recent_start_with_complete_back_payment_is_accepted():
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-3), backpay_from=month(-8), backpay_base="5000",
-                    insurance_types="养老、医疗")
+    raw = enrol_raw(
+        make_id(dt.date(1990, 1, 1)),
+        start_month=month(-3),
+        backpay_from=month(-8),
+        backpay_base="5000",
+        insurance_types="养老、医疗",
+    )
     assert check(raw).issues == []
 
 
 def test_a_back_payment_does_not_make_an_old_start_month_acceptable():
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-5), backpay_from=month(-8), backpay_base="5000",
-                    insurance_types="养老")
+    raw = enrol_raw(
+        make_id(dt.date(1990, 1, 1)),
+        start_month=month(-5),
+        backpay_from=month(-8),
+        backpay_base="5000",
+        insurance_types="养老",
+    )
     assert codes(check(raw)) == [("START_TOO_OLD", "start_month")]
 
 
@@ -225,15 +245,23 @@ def test_back_payment_incomplete(given, missing):
 
 def test_back_payment_from_the_start_month_or_later():
     for since in (month(-1), month(0)):
-        result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=since,
-                                 backpay_base="5000"))
+        result = check(
+            enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=since, backpay_base="5000")
+        )
         assert codes(result) == [("BACKPAY_AFTER_START", "backpay_from")]
         assert result.issues[0].message("zh-hans") == f"「补缴起始年月」须早于「参保起始年月」{month(-1)}。"
 
 
 def test_back_payment_before_the_first_work_date():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), first_work_date="2026-01-01", start_month=month(-1),
-                             backpay_from="2025-06", backpay_base="5000"))
+    result = check(
+        enrol_raw(
+            make_id(dt.date(1990, 1, 1)),
+            first_work_date="2026-01-01",
+            start_month=month(-1),
+            backpay_from="2025-06",
+            backpay_base="5000",
+        )
+    )
     assert ("BACKPAY_BEFORE_WORK_AGE", "backpay_from") in codes(result)
     assert_renders(result)
 
@@ -248,7 +276,8 @@ def test_wage_below_floor_is_a_warning():
     assert issue.severity == Severity.WARNING
     year = current_month().year
     assert issue.message("zh-hans") == (
-        f"「申报月工资」3000.00 元低于 {year} 年缴费基数下限 4498.00 元，按下限 4498.00 元核定。")
+        f"「申报月工资」3000.00 元低于 {year} 年缴费基数下限 4498.00 元，按下限 4498.00 元核定。"
+    )
 
 
 def test_wage_above_ceiling_is_a_warning():
@@ -275,8 +304,9 @@ def test_wage_out_of_range_is_an_error_when_the_setting_says_so():
 def test_wage_below_floor_is_clamped_when_applied():
     employer = make_employer(vip=True)
     user = make_operator(employer)
-    saved = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                             raw=enrol_raw(make_id(dt.date(1990, 5, 17)), wage="3000"))
+    saved = services.transaction_save_single(
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1990, 5, 17)), wage="3000")
+    )
     assert saved.ok
     tx = saved.transaction
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
@@ -321,8 +351,11 @@ def test_every_rule_renders_in_both_languages(code):
 
 
 def test_nul_characters_never_reach_the_stored_data():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), address="武汉市\x00江岸区", name="张\x00三",
-                             phone="\x00", hukou="城镇\x00"))
+    result = check(
+        enrol_raw(
+            make_id(dt.date(1990, 1, 1)), address="武汉市\x00江岸区", name="张\x00三", phone="\x00", hukou="城镇\x00"
+        )
+    )
     assert codes(result) == [("REQUIRED", "phone")]
     assert result.data["address"] == "武汉市江岸区"
     assert result.data["name"] == "张三"

@@ -86,26 +86,31 @@ def test_leap_day_is_a_valid_birth_date():
     assert check.error is None and check.birth_date == dt.date(1992, 2, 29)
 
 
-@pytest.mark.parametrize("province", ["00", "10", "16", "20", "24", "30", "38", "40", "47", "55", "60", "66", "72",
-                                      "80", "84", "99"])
+@pytest.mark.parametrize(
+    "province", ["00", "10", "16", "20", "24", "30", "38", "40", "47", "55", "60", "66", "72", "80", "84", "99"]
+)
 def test_bad_province_code(province):
     number = ref_id(f"{province}010219900101123")
     assert check_resident_id(number).error == "ID_REGION"
 
 
-@pytest.mark.parametrize("province", ["11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71",
-                                      "81", "82", "83"])
+@pytest.mark.parametrize(
+    "province", ["11", "15", "21", "23", "31", "37", "41", "46", "50", "54", "61", "65", "71", "81", "82", "83"]
+)
 def test_every_province_range_boundary_is_accepted(province):
     assert check_resident_id(ref_id(f"{province}010119900101123")).error is None
 
 
-@pytest.mark.parametrize("first17", [
-    "42011719550315123",  # 武汉市新洲区, a district since 1998: born 1955
-    "42900419560708456",  # 仙桃市, a city since 1986: born 1956
-    "42011319510101001",  # 汉南区 (created 1984, merged 2019): born 1951
-    "46900119580101002",  # 五指山市 (Hainan province created 1988): born 1958
-    "50010119530101003",  # 重庆 municipality created 1997: born 1953
-])
+@pytest.mark.parametrize(
+    "first17",
+    [
+        "42011719550315123",  # 武汉市新洲区, a district since 1998: born 1955
+        "42900419560708456",  # 仙桃市, a city since 1986: born 1956
+        "42011319510101001",  # 汉南区 (created 1984, merged 2019): born 1951
+        "46900119580101002",  # 五指山市 (Hainan province created 1988): born 1958
+        "50010119530101003",  # 重庆 municipality created 1997: born 1953
+    ],
+)
 def test_county_newer_than_birth_or_abolished_is_valid(first17):
     number = ref_id(first17)
     check = check_resident_id(number)
@@ -118,8 +123,9 @@ def test_exact_results_for_newer_counties():
     assert check_resident_id("429004195607084568").error is None
 
 
-@pytest.mark.parametrize("cell", [1.101051966011026e17, "1.101051966011026e+17", "1.10105E+17", "4.20102E+17",
-                                  420102199001011200.0])
+@pytest.mark.parametrize(
+    "cell", [1.101051966011026e17, "1.101051966011026e+17", "1.10105E+17", "4.20102E+17", 420102199001011200.0]
+)
 def test_spreadsheet_number_is_refused_as_numeric_cell(cell):
     assert check_resident_id(cell).error == "ID_NUMERIC_CELL"
 
@@ -129,15 +135,18 @@ def test_spreadsheet_cell_with_a_15_digit_number_is_read():
     assert check_resident_id(130503670401001.0).normalized == "130503196704010016"
 
 
-@pytest.mark.parametrize("value,code", [
-    ("", "REQUIRED"),
-    (None, "REQUIRED"),
-    ("4201021990010112", "ID_FORMAT"),
-    ("4201021990010112345", "ID_FORMAT"),
-    ("42010219900101123A", "ID_FORMAT"),
-    ("X20102199001011236", "ID_FORMAT"),
-    ("42010219900101123-", "ID_FORMAT"),
-])
+@pytest.mark.parametrize(
+    "value,code",
+    [
+        ("", "REQUIRED"),
+        (None, "REQUIRED"),
+        ("4201021990010112", "ID_FORMAT"),
+        ("4201021990010112345", "ID_FORMAT"),
+        ("42010219900101123A", "ID_FORMAT"),
+        ("X20102199001011236", "ID_FORMAT"),
+        ("42010219900101123-", "ID_FORMAT"),
+    ],
+)
 def test_malformed_numbers(value, code):
     assert check_resident_id(value).error == code
 
@@ -268,51 +277,63 @@ def test_test_and_demo_credit_codes_are_valid():
     from tests.workflow.helpers import make_uscc as workflow_uscc
 
     for n in (1, 7, 99, 12345, 99999):
-        for code in (admin_uscc(n), suspend_uscc(n), make_credit_code(n), workflow_uscc(n),
-                     credit_code("420102", n), credit_code("420106", n)):
+        for code in (
+            admin_uscc(n),
+            suspend_uscc(n),
+            make_credit_code(n),
+            workflow_uscc(n),
+            credit_code("420102", n),
+            credit_code("420106", n),
+        ):
             assert check_uscc(code) == (code, None), code
 
 
 # --- names -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("张三", "张三"),
-    ("𠀾", "𠀾"),  # CJK extension B (plane 2)
-    ("王𠀾𪚥", "王𠀾𪚥"),  # extension B and C
-    ("李〇", "李〇"),
-    ("John Smith", "John Smith"),
-    ("  Mary   Ann  Lee ", "Mary Ann Lee"),
-    ("阿卜杜·热合曼", "阿卜杜·热合曼"),
-    ("阿卜杜•热合曼", "阿卜杜·热合曼"),
-    ("阿卜杜・热合曼", "阿卜杜·热合曼"),
-    ("阿卜杜．热合曼", "阿卜杜·热合曼"),
-    ("Ｊｏｈｎ", "John"),
-    ("a" * 50, "a" * 50),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("张三", "张三"),
+        ("𠀾", "𠀾"),  # CJK extension B (plane 2)
+        ("王𠀾𪚥", "王𠀾𪚥"),  # extension B and C
+        ("李〇", "李〇"),
+        ("John Smith", "John Smith"),
+        ("  Mary   Ann  Lee ", "Mary Ann Lee"),
+        ("阿卜杜·热合曼", "阿卜杜·热合曼"),
+        ("阿卜杜•热合曼", "阿卜杜·热合曼"),
+        ("阿卜杜・热合曼", "阿卜杜·热合曼"),
+        ("阿卜杜．热合曼", "阿卜杜·热合曼"),
+        ("Ｊｏｈｎ", "John"),
+        ("a" * 50, "a" * 50),
+    ],
+)
 def test_names_accepted_and_normalised(value, expected):
     assert check_name(value) == (expected, None)
 
 
-@pytest.mark.parametrize("value,code", [
-    ("", "REQUIRED"),
-    ("   ", "REQUIRED"),
-    ("张三1", "NAME_CHARS"),
-    ("张三３", "NAME_CHARS"),
-    ("<script>alert(1)</script>", "NAME_CHARS"),
-    ("<b>张三</b>", "NAME_CHARS"),
-    ("张&amp;三", "NAME_CHARS"),
-    ("张\x00三", "NAME_CHARS"),
-    ("张\x1b三", "NAME_CHARS"),
-    ("张\u200b三", "NAME_CHARS"),
-    ("张\u202e三", "NAME_CHARS"),
-    ("张 三", "NAME_CHARS"),
-    ("·张三", "NAME_CHARS"),
-    ("张三·", "NAME_CHARS"),
-    ("张··三", "NAME_CHARS"),
-    ("John_Smith", "NAME_CHARS"),
-    ("O'Brien", "NAME_CHARS"),
-    ("a" * 51, "NAME_LENGTH"),
-])
+@pytest.mark.parametrize(
+    "value,code",
+    [
+        ("", "REQUIRED"),
+        ("   ", "REQUIRED"),
+        ("张三1", "NAME_CHARS"),
+        ("张三３", "NAME_CHARS"),
+        ("<script>alert(1)</script>", "NAME_CHARS"),
+        ("<b>张三</b>", "NAME_CHARS"),
+        ("张&amp;三", "NAME_CHARS"),
+        ("张\x00三", "NAME_CHARS"),
+        ("张\x1b三", "NAME_CHARS"),
+        ("张\u200b三", "NAME_CHARS"),
+        ("张\u202e三", "NAME_CHARS"),
+        ("张 三", "NAME_CHARS"),
+        ("·张三", "NAME_CHARS"),
+        ("张三·", "NAME_CHARS"),
+        ("张··三", "NAME_CHARS"),
+        ("John_Smith", "NAME_CHARS"),
+        ("O'Brien", "NAME_CHARS"),
+        ("a" * 51, "NAME_LENGTH"),
+    ],
+)
 def test_names_refused(value, code):
     assert check_name(value)[1] == code

@@ -32,8 +32,9 @@ def test_user_and_employer_match_the_orm():
 def test_instance_converts_each_backends_types():
     employer = make_employer(vip=False)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {rows.select_list(Employer, 'e')} FROM {rows.table(Employer)} e WHERE e.id = %s",
-                       [employer.pk])
+        cursor.execute(
+            f"SELECT {rows.select_list(Employer, 'e')} FROM {rows.table(Employer)} e WHERE e.id = %s", [employer.pk]
+        )
         obj, end = rows.instance(Employer, cursor.fetchone())
     assert end == len(Employer._meta.concrete_fields)
     assert obj.is_vip is False and obj.active is True  # SQLite hands back 0 and 1
@@ -57,8 +58,9 @@ def test_an_integer_in_ignores_numbers_its_column_cannot_hold():
     from tests.workflow.helpers import make_employer, make_operator
 
     employer = make_employer(vip=True)
-    tx = Transaction.objects.create(employer=employer, business_type="enrol", mode="single",
-                                    operator=make_operator(employer), state="saved")
+    tx = Transaction.objects.create(
+        employer=employer, business_type="enrol", mode="single", operator=make_operator(employer), state="saved"
+    )
     assert list(Transaction.objects.filter(pk__in=[10**30, -(10**30), tx.pk])) == [tx]
     assert not Transaction.objects.filter(pk__in=[10**30]).exists()
     assert Transaction.objects.exclude(pk__in=[10**30]).count() == 1

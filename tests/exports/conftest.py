@@ -18,33 +18,78 @@ BIRTH = dt.date(1990, 3, 1)
 def enrol_data(n: int) -> dict:
     pid = make_id(BIRTH + dt.timedelta(days=n // 900), seq=n)
     return {
-        "id_type": "01", "id_number": pid, "name": f"职工{n:04d}", "sex": "1" if n % 2 else "2",
-        "birth_date": (BIRTH + dt.timedelta(days=n // 900)).isoformat(), "hukou": "urban", "identity": "worker",
-        "employment_form": "contract", "first_work_date": "2012-07-01", "start_month": "2025-03",
-        "wage": f"{6000 + n}.50", "insurance_types": "pension,medical" if n % 3 else "",
-        "phone": "13800000000", "address": "", "make_card": "0",
-        "backpay_from": "2025-01" if n == 1 else "", "backpay_base": "5000.00" if n == 1 else "",
+        "id_type": "01",
+        "id_number": pid,
+        "name": f"职工{n:04d}",
+        "sex": "1" if n % 2 else "2",
+        "birth_date": (BIRTH + dt.timedelta(days=n // 900)).isoformat(),
+        "hukou": "urban",
+        "identity": "worker",
+        "employment_form": "contract",
+        "first_work_date": "2012-07-01",
+        "start_month": "2025-03",
+        "wage": f"{6000 + n}.50",
+        "insurance_types": "pension,medical" if n % 3 else "",
+        "phone": "13800000000",
+        "address": "",
+        "make_card": "0",
+        "backpay_from": "2025-01" if n == 1 else "",
+        "backpay_base": "5000.00" if n == 1 else "",
     }
 
 
 def suspend_data(n: int) -> dict:
     pid = make_id(BIRTH, seq=n)
-    return {"id_type": "01", "id_number": pid, "name": f"减员{n:03d}", "stop_month": "2025-06",
-            "reason": "01" if n % 2 else "03", "stop_types": "pension,medical,unemployment"}
+    return {
+        "id_type": "01",
+        "id_number": pid,
+        "name": f"减员{n:03d}",
+        "stop_month": "2025-06",
+        "reason": "01" if n % 2 else "03",
+        "stop_types": "pension,medical,unemployment",
+    }
 
 
-def make_tx(employer, operator, *, business_type: str = "enrol", rows: list[dict], mode: str | None = None,
-            state: str = State.SAVED, extra_items: list[tuple[str, dict]] = ()) -> Transaction:
+def make_tx(
+    employer,
+    operator,
+    *,
+    business_type: str = "enrol",
+    rows: list[dict],
+    mode: str | None = None,
+    state: str = State.SAVED,
+    extra_items: list[tuple[str, dict]] = (),
+) -> Transaction:
     mode = mode or (Mode.SINGLE if len(rows) == 1 else Mode.BATCH)
-    tx = Transaction.objects.create(employer=employer, business_type=business_type, mode=mode, operator=operator,
-                                    state=state, total_count=len(rows))
+    tx = Transaction.objects.create(
+        employer=employer, business_type=business_type, mode=mode, operator=operator, state=state, total_count=len(rows)
+    )
     tx.serial = f"20250301{tx.pk:08d}"
     tx.save(update_fields=["serial"])
-    items = [Item(transaction=tx, row_no=i, status=ItemStatus.IMPORTED, id_number=d["id_number"], name=d["name"],
-                  id_key=d["id_number"], data=d) for i, d in enumerate(rows, start=1)]
+    items = [
+        Item(
+            transaction=tx,
+            row_no=i,
+            status=ItemStatus.IMPORTED,
+            id_number=d["id_number"],
+            name=d["name"],
+            id_key=d["id_number"],
+            data=d,
+        )
+        for i, d in enumerate(rows, start=1)
+    ]
     for j, (status, d) in enumerate(extra_items, start=len(rows) + 1):
-        items.append(Item(transaction=tx, row_no=j, status=status, id_number=d["id_number"], name=d["name"],
-                          id_key=d["id_number"], data=d))
+        items.append(
+            Item(
+                transaction=tx,
+                row_no=j,
+                status=status,
+                id_number=d["id_number"],
+                name=d["name"],
+                id_key=d["id_number"],
+                data=d,
+            )
+        )
     Item.objects.bulk_create(items)
     return tx
 
@@ -91,8 +136,7 @@ def require_tools():
 
 
 def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def pdf_fonts(path) -> list[dict]:

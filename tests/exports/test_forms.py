@@ -57,8 +57,9 @@ def _assert_cjk_embedded(path):
 
 
 def _assert_renders(path, tmp_path):
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")], check=True
+    )
     pngs = sorted(tmp_path.glob("page*.png"))
     assert pngs and pngs[0].stat().st_size > 1000
     from PIL import Image
@@ -82,8 +83,17 @@ def test_enrol_single_xlsx(op_client, employer, operator):
     assert _find(rows, employer.name) and _find(rows, employer.number) and _find(rows, tx.serial)
     assert _find(rows, "打印日期")
     header = next(r for r in rows if r[0] == "序号")
-    assert header[:9] == ["序号", "姓名", "证件号码", "性别", "出生日期", "参保起始年月", "申报月工资", "参保险种",
-                          "联系电话"]
+    assert header[:9] == [
+        "序号",
+        "姓名",
+        "证件号码",
+        "性别",
+        "出生日期",
+        "参保起始年月",
+        "申报月工资",
+        "参保险种",
+        "联系电话",
+    ]
     assert "追溯补缴起始年月" in header and "追溯补缴基数" in header
     person = next(r for r in rows if r[1] == data["name"])
     assert person[2] == data["id_number"]  # text, every digit kept
@@ -109,9 +119,21 @@ def test_enrol_single_pdf_embeds_cjk_font_and_renders(op_client, employer, opera
     _assert_cjk_embedded(path)
     _assert_renders(path, tmp_path)
     text = pdf_text(path)
-    for expected in ("企业参保人员增员表", employer.name, employer.number, tx.serial, data["name"],
-                     data["id_number"], "养老、医疗", "经办人签字", "单位盖章", "打印日期", "追溯补缴", "合计：1 人",
-                     "申报工资合计：6,001.50"):
+    for expected in (
+        "企业参保人员增员表",
+        employer.name,
+        employer.number,
+        tx.serial,
+        data["name"],
+        data["id_number"],
+        "养老、医疗",
+        "经办人签字",
+        "单位盖章",
+        "打印日期",
+        "追溯补缴",
+        "合计：1 人",
+        "申报工资合计：6,001.50",
+    ):
         assert expected in text, expected
     assert pdf_pages(path) == 1
 
@@ -121,8 +143,9 @@ def test_batch_of_60_paginates_with_header_and_page_totals(op_client, employer, 
     rows = [enrol_data(n) for n in range(1, 61)]
     gone = enrol_data(900) | {"name": "已删除人"}
     failed = enrol_data(901) | {"name": "导入失败人"}
-    tx = make_tx(employer, operator, rows=rows,
-                 extra_items=[(ItemStatus.DELETED, gone), (ItemStatus.IMPORT_FAILED, failed)])
+    tx = make_tx(
+        employer, operator, rows=rows, extra_items=[(ItemStatus.DELETED, gone), (ItemStatus.IMPORT_FAILED, failed)]
+    )
     _, content = _download(op_client, tx, "pdf")
     path = _save_pdf(tmp_path, content)
     _assert_cjk_embedded(path)
@@ -171,8 +194,19 @@ def test_suspend_forms(op_client, employer, operator, tmp_path):
     _assert_cjk_embedded(path)
     _assert_renders(path, tmp_path)
     text = pdf_text(path)
-    for expected in ("在职职工减员申报表", employer.name, tx.serial, "停保年月", "减员原因", "停保险种",
-                     "01 解除/终止劳动合同", "03 退休", "合计：3 人", "经办人签字", "单位盖章"):
+    for expected in (
+        "在职职工减员申报表",
+        employer.name,
+        tx.serial,
+        "停保年月",
+        "减员原因",
+        "停保险种",
+        "01 解除/终止劳动合同",
+        "03 退休",
+        "合计：3 人",
+        "经办人签字",
+        "单位盖章",
+    ):
         assert expected in text, expected
     assert "申报工资合计" not in text
 
@@ -195,8 +229,13 @@ def test_formula_like_values_are_written_as_text(op_client, employer, operator):
 
 def test_isolation_and_clerk_access(client, employer, operator):
     tx = make_tx(employer, operator, rows=[enrol_data(1)])
-    urls = [f"/exports/tx/{tx.pk}/form.xlsx", f"/exports/tx/{tx.pk}/form.pdf", f"/exports/tx/{tx.pk}/parts/",
-            f"/exports/tx/{tx.pk}/parts/status.json", f"/exports/tx/{tx.pk}/parts/1/1.pdf"]
+    urls = [
+        f"/exports/tx/{tx.pk}/form.xlsx",
+        f"/exports/tx/{tx.pk}/form.pdf",
+        f"/exports/tx/{tx.pk}/parts/",
+        f"/exports/tx/{tx.pk}/parts/status.json",
+        f"/exports/tx/{tx.pk}/parts/1/1.pdf",
+    ]
     # Anonymous: to the login page.
     assert client.get(urls[0]).status_code == 302
     # Another employer's operator: 404 everywhere, including POST to start parts.

@@ -50,7 +50,7 @@ def test_big_batch_pdf_in_parts(op_client, employer, operator, small_parts, medi
     assert [len(p.item_ids) for p in job.parts.all()] == [20, 20, 5]
     assert OrmQ.objects.filter(key="long").count() == 3  # queued on the long cluster, once
     page = op_client.get(f"/exports/tx/{tx.pk}/parts/").content.decode()
-    assert "生成中" in page and "http-equiv=\"refresh\"" in page
+    assert "生成中" in page and 'http-equiv="refresh"' in page
     status = op_client.get(f"/exports/tx/{tx.pk}/parts/status.json").json()
     assert status["started"] and status["parts_done"] == 0 and not status["finished"]
     assert op_client.get(f"/exports/tx/{tx.pk}/parts/{job.pk}/1.pdf").status_code == 404  # not ready yet
@@ -62,7 +62,7 @@ def test_big_batch_pdf_in_parts(op_client, employer, operator, small_parts, medi
     status = op_client.get(f"/exports/tx/{tx.pk}/parts/status.json").json()
     assert status["finished"] and [p["number"] for p in status["parts"]] == [1, 2, 3]
     page = op_client.get(f"/exports/tx/{tx.pk}/parts/").content.decode()
-    assert "下载第 3 部分" in page and "http-equiv=\"refresh\"" not in page
+    assert "下载第 3 部分" in page and 'http-equiv="refresh"' not in page
 
     texts = []
     for number in (1, 2, 3):
@@ -108,8 +108,12 @@ def test_small_batch_pdf_is_direct(op_client, employer, operator, small_parts):
 def test_ids_too_big_for_the_database_are_not_found(op_client, employer, operator, clerk, client):
     tx = make_tx(employer, operator, rows=[enrol_data(n) for n in range(1, 3)])
     huge = "9" * 30
-    for url in (f"/exports/tx/{tx.pk}/parts/{huge}/1.pdf", f"/exports/tx/{tx.pk}/parts/1/{huge}.pdf",
-                f"/exports/tx/{huge}/parts/1/1.pdf", f"/exports/tx/{tx.pk}/parts/9223372036854775808/1.pdf"):
+    for url in (
+        f"/exports/tx/{tx.pk}/parts/{huge}/1.pdf",
+        f"/exports/tx/{tx.pk}/parts/1/{huge}.pdf",
+        f"/exports/tx/{huge}/parts/1/1.pdf",
+        f"/exports/tx/{tx.pk}/parts/9223372036854775808/1.pdf",
+    ):
         assert op_client.get(url).status_code == 404, url
     clerk_client = login(client.__class__(), clerk)
     assert clerk_client.get(f"/exports/tx/{tx.pk}/parts/{huge}/1.pdf").status_code == 404

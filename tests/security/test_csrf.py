@@ -45,10 +45,17 @@ def test_every_project_url_refuses_a_post_without_token(world):
     assert Transaction.objects.get(pk=world.review.pk).state == State.REVIEW
 
 
-@pytest.mark.parametrize("url", [
-    "/accounts/login/", "/accounts/logout/", "/accounts/password/", "/i18n/setlang/",
-    "/business/enrol/single/", "/business/enrol/check/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/password/",
+        "/i18n/setlang/",
+        "/business/enrol/single/",
+        "/business/enrol/check/",
+    ],
+)
 def test_named_endpoints_answer_403_without_token(world, url):
     client = logged_in(world.operator, world.employer, enforce_csrf_checks=True)
     assert client.post(url, {"username": "x", "password": "y", "language": "en"}).status_code == 403
@@ -78,8 +85,12 @@ def test_admin_site_posts_need_the_token(db):
     admin = AdminFactory()
     client = logged_in(admin, enforce_csrf_checks=True)
     assert client.post("/admin/accounts/user/add/", {"username": "evil"}).status_code == 403
-    assert Client(enforce_csrf_checks=True).post("/admin/login/", {"username": admin.username,
-                                                                    "password": DEFAULT_PASSWORD}).status_code == 403
+    assert (
+        Client(enforce_csrf_checks=True)
+        .post("/admin/login/", {"username": admin.username, "password": DEFAULT_PASSWORD})
+        .status_code
+        == 403
+    )
 
 
 def test_a_post_with_the_token_is_accepted(db):
@@ -89,8 +100,9 @@ def test_a_post_with_the_token_is_accepted(db):
     page = client.get("/accounts/login/")
     assert 'name="csrfmiddlewaretoken"' in page.content.decode()
     token = page.context["csrf_token"]
-    response = client.post("/accounts/login/", {"username": "csrfclerk", "password": DEFAULT_PASSWORD,
-                                                "csrfmiddlewaretoken": str(token)})
+    response = client.post(
+        "/accounts/login/", {"username": "csrfclerk", "password": DEFAULT_PASSWORD, "csrfmiddlewaretoken": str(token)}
+    )
     assert response.status_code == 302 and response["Location"] == "/backoffice/"
 
 

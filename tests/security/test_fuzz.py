@@ -22,15 +22,56 @@ from tests.security.conftest import fill, logged_in, project_urls, route_paramet
 
 pytestmark = pytest.mark.django_db
 
-FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                           HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 NASTY = [
-    "", " ", "\x00", "0", "-1", "1e309", "NaN", "99999999999999999999999", "-99999999999999999999", "1.5",
-    "9223372036854775808", "2147483648", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "../../etc/passwd",
-    "２０２５年１３月", "2025-02-30", "0000-00", "9999-12", "1900-01", "Ｘ", "𠀾", "\u202e", "\ufeff", "a" * 5000,
-    "420102199001011236", "11010519491231002x", "130503670401001", "1.101051966011026e+17", "01", "02", "03",
-    "男", "女", "养老、工伤", "是", "否", "城镇", "工人", "干部", "劳动合同", "13800000000", "6500", "3000",
+    "",
+    " ",
+    "\x00",
+    "0",
+    "-1",
+    "1e309",
+    "NaN",
+    "99999999999999999999999",
+    "-99999999999999999999",
+    "1.5",
+    "9223372036854775808",
+    "2147483648",
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "%00",
+    "../../etc/passwd",
+    "２０２５年１３月",
+    "2025-02-30",
+    "0000-00",
+    "9999-12",
+    "1900-01",
+    "Ｘ",
+    "𠀾",
+    "\u202e",
+    "\ufeff",
+    "a" * 5000,
+    "420102199001011236",
+    "11010519491231002x",
+    "130503670401001",
+    "1.101051966011026e+17",
+    "01",
+    "02",
+    "03",
+    "男",
+    "女",
+    "养老、工伤",
+    "是",
+    "否",
+    "城镇",
+    "工人",
+    "干部",
+    "劳动合同",
+    "13800000000",
+    "6500",
+    "3000",
     "1,000,000",
 ]
 
@@ -38,8 +79,11 @@ any_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=
 value = st.one_of(st.sampled_from(NASTY), any_text)
 field_values = st.fixed_dictionaries({}, optional={spec.name: value for spec in FIELDS})
 versions = st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str), st.sampled_from(NASTY), any_text)
-ids = st.one_of(st.integers(min_value=0, max_value=10**25).map(str), st.sampled_from(NASTY),
-                st.text(alphabet=string.printable, max_size=20))
+ids = st.one_of(
+    st.integers(min_value=0, max_value=10**25).map(str),
+    st.sampled_from(NASTY),
+    st.text(alphabet=string.printable, max_size=20),
+)
 
 
 @pytest.fixture
@@ -87,8 +131,12 @@ def test_fuzz_check_fields(world, op, fields, touched):
 
 
 @FUZZ
-@given(action=st.one_of(st.sampled_from(["save", "submit", "cancel", "withdraw", ""]), any_text),
-       version=versions, fields=field_values, which=st.sampled_from(["saved", "review"]))
+@given(
+    action=st.one_of(st.sampled_from(["save", "submit", "cancel", "withdraw", ""]), any_text),
+    version=versions,
+    fields=field_values,
+    which=st.sampled_from(["saved", "review"]),
+)
 def test_fuzz_tx_action(world, op, action, version, fields, which):
     client = op
     tx = getattr(world, which)
@@ -104,8 +152,11 @@ def test_fuzz_tx_photo(world, op, version, payload, name):
 
 
 @FUZZ
-@given(params=st.fixed_dictionaries({}, optional={k: value for k in ("type", "serial", "from", "to", "todo_page",
-                                                                       "done_page", "q", "page")}))
+@given(
+    params=st.fixed_dictionaries(
+        {}, optional={k: value for k in ("type", "serial", "from", "to", "todo_page", "done_page", "q", "page")}
+    )
+)
 def test_fuzz_employer_lists(world, op, params):
     client = op
     ok(client.get("/home/", params))
@@ -117,8 +168,13 @@ def test_fuzz_employer_lists(world, op, params):
 def test_fuzz_business_code(world, op, code):
     client = op
     quoted = quote(code, safe="")
-    for url in (f"/business/{quoted}/", f"/business/{quoted}/single/", f"/batch/template/{quoted}/",
-                f"/batch/results/{quoted}/", f"/batch/upload/{quoted}/"):
+    for url in (
+        f"/business/{quoted}/",
+        f"/business/{quoted}/single/",
+        f"/batch/template/{quoted}/",
+        f"/batch/results/{quoted}/",
+        f"/batch/upload/{quoted}/",
+    ):
         ok(client.get(url))
     ok(client.post(f"/business/{quoted}/check/", {"name": "张三"}))
 
@@ -145,17 +201,30 @@ def test_fuzz_password_change(world, op, old, new1, new2):
 
 
 @FUZZ
-@given(action=st.sampled_from(["approve", "return", "cancel", "mark-failed"]), version=versions, reason=value,
-       item=versions, result=value, page=value)
+@given(
+    action=st.sampled_from(["approve", "return", "cancel", "mark-failed"]),
+    version=versions,
+    reason=value,
+    item=versions,
+    result=value,
+    page=value,
+)
 def test_fuzz_backoffice_actions(world, clerk, action, version, reason, item, result, page):
     client = clerk
-    ok(client.post(f"/backoffice/tx/{world.review.pk}/{action}/",
-                   {"version": version, "reason": reason, "item": item, "result": result, "page": page}))
+    ok(
+        client.post(
+            f"/backoffice/tx/{world.review.pk}/{action}/",
+            {"version": version, "reason": reason, "item": item, "result": result, "page": page},
+        )
+    )
 
 
 @FUZZ
-@given(params=st.fixed_dictionaries({}, optional={k: value for k in ("tab", "serial", "employer", "days", "page",
-                                                                       "result", "q")}))
+@given(
+    params=st.fixed_dictionaries(
+        {}, optional={k: value for k in ("tab", "serial", "employer", "days", "page", "result", "q")}
+    )
+)
 def test_fuzz_backoffice_lists(world, clerk, params):
     client = clerk
     ok(client.get("/backoffice/", params))
@@ -166,10 +235,22 @@ def test_fuzz_backoffice_lists(world, clerk, params):
 
 
 @FUZZ
-@given(payload=st.one_of(st.binary(max_size=4096), st.sampled_from([
-    b"", b"PK\x03\x04" + b"\x00" * 100, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
-    "证件号码,姓名\n420102199001011236,张三\n".encode("gb18030"), b"\xef\xbb\xbf\xe8\xaf\x81\n"])),
-    name=st.sampled_from(["a.xlsx", "a.xls", "a.csv", "a.txt", "a"]), fields=field_values)
+@given(
+    payload=st.one_of(
+        st.binary(max_size=4096),
+        st.sampled_from(
+            [
+                b"",
+                b"PK\x03\x04" + b"\x00" * 100,
+                b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+                "证件号码,姓名\n420102199001011236,张三\n".encode("gb18030"),
+                b"\xef\xbb\xbf\xe8\xaf\x81\n",
+            ]
+        ),
+    ),
+    name=st.sampled_from(["a.xlsx", "a.xls", "a.csv", "a.txt", "a"]),
+    fields=field_values,
+)
 def test_fuzz_batch_upload(world, op, payload, name, fields):
     client = op
     ok(client.post("/batch/upload/enrol/", {**_post(fields), "file": SimpleUploadedFile(name, payload)}))
@@ -186,9 +267,35 @@ ROUTES = project_urls(admin=True)
 # Ids as a hostile client sends them: beyond 64 bits, at and around its edges, negative,
 # non-ASCII digits, dates at the ends of the calendar, empty, NUL, very long.
 HOSTILE = [
-    "9" * 30, "9223372036854775807", "9223372036854775808", "18446744073709551616", "999999999999999999",
-    "-1", "-9223372036854775809", "0", "00", "1", "²", "٣", "１", "1e3", "0x10", "", " ", "\x00", "%00", "a" * 5000,
-    "𠀾", "\u202e1", "0001-01-01", "9999-12-31", "0000-00-00", "9999-12", "0001-01", "2025-02-30", "../1",
+    "9" * 30,
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551616",
+    "999999999999999999",
+    "-1",
+    "-9223372036854775809",
+    "0",
+    "00",
+    "1",
+    "²",
+    "٣",
+    "１",
+    "1e3",
+    "0x10",
+    "",
+    " ",
+    "\x00",
+    "%00",
+    "a" * 5000,
+    "𠀾",
+    "\u202e1",
+    "0001-01-01",
+    "9999-12-31",
+    "0000-00-00",
+    "9999-12",
+    "0001-01",
+    "2025-02-30",
+    "../1",
 ]
 hostile = st.one_of(st.sampled_from(HOSTILE + NASTY), any_text, st.integers(-(2**80), 2**80).map(str))
 # A real id now and then, so that a hostile value in a later part of a route or in a query
@@ -236,8 +343,22 @@ def admin_query_parameters() -> frozenset[str]:
     from django.test import RequestFactory
 
     request = RequestFactory().get("/admin/")
-    names = {"q", "o", "p", "e", "all", "_popup", "_to_field", "_changelist_filters", "next",
-             "app_label", "model_name", "field_name", "term", "page"}
+    names = {
+        "q",
+        "o",
+        "p",
+        "e",
+        "all",
+        "_popup",
+        "_to_field",
+        "_changelist_filters",
+        "next",
+        "app_label",
+        "model_name",
+        "field_name",
+        "term",
+        "page",
+    }
     for model, model_admin in admin.site._registry.items():
         for entry in model_admin.list_filter:
             if isinstance(entry, str):
@@ -246,8 +367,9 @@ def admin_query_parameters() -> frozenset[str]:
                 names |= set(spec.expected_parameters())
             elif isinstance(entry, (tuple, list)):
                 field = get_fields_from_path(model, entry[0])[-1]
-                names |= set(entry[1](field, request, {}, model, model_admin, field_path=entry[0])
-                             .expected_parameters())
+                names |= set(
+                    entry[1](field, request, {}, model, model_admin, field_path=entry[0]).expected_parameters()
+                )
             else:
                 names.add(entry.parameter_name)
         if model_admin.date_hierarchy:
@@ -288,10 +410,23 @@ def clients(world) -> Clients:
     from tests.workflow.helpers import make_employer, make_operator
 
     other = make_employer(vip=False, office=world.employer.office)
-    admin = User.objects.create_user(username="fuzz-admin", password="Adminpass!2345", role=Role.ADMIN,
-                                     is_staff=True, is_superuser=True, must_change_password=False)
-    return Clients({"operator": (world.operator, world.employer), "other_operator": (make_operator(other), other),
-                    "clerk": (world.clerk, None), "admin": (admin, None), "anonymous": (None, None)})
+    admin = User.objects.create_user(
+        username="fuzz-admin",
+        password="Adminpass!2345",
+        role=Role.ADMIN,
+        is_staff=True,
+        is_superuser=True,
+        must_change_password=False,
+    )
+    return Clients(
+        {
+            "operator": (world.operator, world.employer),
+            "other_operator": (make_operator(other), other),
+            "clerk": (world.clerk, None),
+            "admin": (admin, None),
+            "anonymous": (None, None),
+        }
+    )
 
 
 def _real_id(world, route: str, name: str) -> str:
@@ -307,8 +442,14 @@ def _batch(world):
 
     tx = Transaction.objects.filter(employer=world.employer, mode=Mode.BATCH).first()
     if tx is None:
-        tx = Transaction.objects.create(employer=world.employer, business_type="enrol", mode=Mode.BATCH,
-                                        operator=world.operator, state=State.SAVED, serial="2026120199999999")
+        tx = Transaction.objects.create(
+            employer=world.employer,
+            business_type="enrol",
+            mode=Mode.BATCH,
+            operator=world.operator,
+            state=State.SAVED,
+            serial="2026120199999999",
+        )
     return tx
 
 
@@ -325,13 +466,29 @@ def _url(world, route: str, parts: dict) -> str:
 def _form(query: dict) -> dict:
     """Hostile form data for a POST: every field any of the product's forms posts."""
     data = dict(query)
-    for key in ("version", "item", "reason", "action", "result", "page", "items", "return_query", "photo",
-                "language", "next", "employer_number", "username", "password", "_selected_action"):
+    for key in (
+        "version",
+        "item",
+        "reason",
+        "action",
+        "result",
+        "page",
+        "items",
+        "return_query",
+        "photo",
+        "language",
+        "next",
+        "employer_number",
+        "username",
+        "password",
+        "_selected_action",
+    ):
         data.setdefault(key, query.get("q", ""))
     data["items"] = [data["items"], data.get("item", "")]
     data["_selected_action"] = [data["_selected_action"], data.get("version", "")]
-    data["action"] = data["action"] if data["action"] in ("delete", "save", "submit", "cancel", "withdraw") else (
-        "delete_selected")
+    data["action"] = (
+        data["action"] if data["action"] in ("delete", "save", "submit", "cancel", "withdraw") else ("delete_selected")
+    )
     return data
 
 
@@ -382,23 +539,51 @@ def test_every_route_answers_edge_values_without_a_server_error(world, clients):
             url = _url(world, route, dict.fromkeys(names, value))
             _check(clients, role, url, {}, post=False)
             if _posts_to(route, name):
-                _check(clients, role, url, {"version": value, "item": value, "items": value,
-                                            "_selected_action": value}, post=True)
+                _check(
+                    clients,
+                    role,
+                    url,
+                    {"version": value, "item": value, "items": value, "_selected_action": value},
+                    post=True,
+                )
         url = _url(world, route, {})
         for value in EDGE_QUERY:
             _check(clients, role, url, dict.fromkeys(_params_for(route), value), post=False)
 
 
 def test_every_query_parameter_is_found(db):
-    assert {"type", "serial", "from", "to", "todo_page", "done_page", "q", "page", "result", "item", "tab",
-            "employer", "days", "expired"} <= set(QUERY_PARAMETERS)
+    assert {
+        "type",
+        "serial",
+        "from",
+        "to",
+        "todo_page",
+        "done_page",
+        "q",
+        "page",
+        "result",
+        "item",
+        "tab",
+        "employer",
+        "days",
+        "expired",
+    } <= set(QUERY_PARAMETERS)
     assert {"effective_from__year", "created_at__day", "office__id__exact", "q", "o", "p"} <= admin_query_parameters()
 
 
 def test_every_id_route_is_fuzzed():
     names = {name for route, name in ROUTES if "<id:" in route}
-    assert {"web:tx_detail", "web:tx_action", "web:tx_status", "web:tx_photo", "exports:form", "exports:part",
-            "batch:action", "backoffice:detail", "backoffice:mark_failed"} <= names
+    assert {
+        "web:tx_detail",
+        "web:tx_action",
+        "web:tx_status",
+        "web:tx_photo",
+        "exports:form",
+        "exports:part",
+        "batch:action",
+        "backoffice:detail",
+        "backoffice:mark_failed",
+    } <= names
     assert any("<path:object_id>" in route for route, _name in ROUTES)  # the administration's too
     # No id of the product's own URLs is an unbounded <int:…>.
     assert not [route for route, _name in ROUTES if "<int:" in route]

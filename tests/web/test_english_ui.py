@@ -25,21 +25,32 @@ def test_switching_to_english_leaves_no_chinese_interface_text(client):
     employer = make_employer(vip=True)
     user = make_operator(employer)
     login(client, user, employer)
-    result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                              raw=enrol_raw(make_id(dt.date(1990, 4, 4)), name="张三"))
+    result = services.transaction_save_single(
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1990, 4, 4)), name="张三")
+    )
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/home/"})
     assert response.status_code == 302 and client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     data = [employer.name, "张三", "中文"]
-    for url in ("/home/", "/business/enrol/", "/business/enrol/single/", "/business/suspend/single/",
-                f"/tx/{result.transaction.pk}/", "/persons/", "/batch/upload/enrol/", "/batch/results/enrol/"):
+    for url in (
+        "/home/",
+        "/business/enrol/",
+        "/business/enrol/single/",
+        "/business/suspend/single/",
+        f"/tx/{result.transaction.pk}/",
+        "/persons/",
+        "/batch/upload/enrol/",
+        "/batch/results/enrol/",
+    ):
         page = client.get(url)
         assert page.status_code == 200, url
         text = _visible_text(page.content.decode())
         for value in data:
             text = text.replace(value, "")
         leftovers = sorted(set(CJK.findall(text)))
-        assert not leftovers, f"{url}: Chinese left in the English UI: {''.join(leftovers)} in " + \
-            " | ".join(line.strip() for line in text.splitlines() if CJK.search(line))[:500]
+        assert not leftovers, (
+            f"{url}: Chinese left in the English UI: {''.join(leftovers)} in "
+            + " | ".join(line.strip() for line in text.splitlines() if CJK.search(line))[:500]
+        )
 
 
 def test_chinese_is_the_default_whatever_the_browser_asks(client):

@@ -63,8 +63,9 @@ def test_save_with_errors_keeps_input_and_names_field(client, vip):
 def test_other_employers_transaction_is_404(client, vip):
     other = make_employer(vip=True)
     other_user = make_operator(other)
-    result = services.transaction_save_single(employer=other, actor=other_user, business_type="enrol",
-                                              raw=enrol_raw(make_id(dt.date(1993, 3, 3))))
+    result = services.transaction_save_single(
+        employer=other, actor=other_user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1993, 3, 3)))
+    )
     pk = result.transaction.pk
     for url in (f"/tx/{pk}/", f"/tx/{pk}/status/", f"/tx/{pk}/photo/"):
         assert client.get(url).status_code == 404
@@ -118,7 +119,7 @@ def test_finished_transaction_cannot_be_changed(client, vip):
 
 
 def test_a_superscript_digit_in_a_code_field_is_a_field_error_not_a_crash(client, vip):
-    """"¹" passes str.isdigit() but int() refuses it: the form must still answer with the field's error."""
+    """ "¹" passes str.isdigit() but int() refuses it: the form must still answer with the field's error."""
     raw = enrol_raw(make_id(dt.date(1990, 1, 1)), id_type="¹")
     response = client.post("/business/enrol/single/", _form(raw))
     assert response.status_code == 422
@@ -127,8 +128,9 @@ def test_a_superscript_digit_in_a_code_field_is_a_field_error_not_a_crash(client
 
 def test_a_double_clicked_submit_arriving_after_the_audit_shows_the_result(client, vip):
     employer, user = vip
-    result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                              raw=enrol_raw(make_id(dt.date(1991, 2, 3))))
+    result = services.transaction_save_single(
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1991, 2, 3)))
+    )
     tx = result.transaction
     seen = tx.version
     assert client.post(f"/tx/{tx.pk}/action/", {"action": "submit", "version": seen}).status_code == 302
@@ -150,8 +152,14 @@ def test_a_submit_of_a_version_someone_else_changed_is_a_conflict(client, vip):
     tx = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw).transaction
     seen = tx.version
     # A colleague saves and submits meanwhile, and the audit finishes.
-    services.transaction_save_single(employer=employer, actor=colleague, business_type="enrol",
-                                     raw={**raw, "phone": "13900000000"}, tx=tx, version=seen)
+    services.transaction_save_single(
+        employer=employer,
+        actor=colleague,
+        business_type="enrol",
+        raw={**raw, "phone": "13900000000"},
+        tx=tx,
+        version=seen,
+    )
     tx.refresh_from_db()
     services.transaction_submit(tx=tx, actor=colleague, version=tx.version)
     services.run_audit(tx.pk)
@@ -160,9 +168,17 @@ def test_a_submit_of_a_version_someone_else_changed_is_a_conflict(client, vip):
     assert "该业务已于" in response.content.decode()
 
 
-@pytest.mark.parametrize("query", [{"from": "0001-01-01", "to": "9999-12-31"}, {"to": "9999-12-31"},
-                                   {"from": "0001-01-01"}, {"from": "1899-12-31"}, {"to": "2025-02-30"},
-                                   {"from": "昨天"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"from": "0001-01-01", "to": "9999-12-31"},
+        {"to": "9999-12-31"},
+        {"from": "0001-01-01"},
+        {"from": "1899-12-31"},
+        {"to": "2025-02-30"},
+        {"from": "昨天"},
+    ],
+)
 def test_a_task_list_date_the_lists_cannot_hold_is_refused_with_a_message(client, vip, query):
     response = client.get("/home/", query)
     assert response.status_code == 400
@@ -180,8 +196,9 @@ def test_the_date_message_is_in_the_pages_language(client, vip):
 
 def test_task_lists_filtered_by_dates_at_the_ends_of_the_range(client, vip):
     employer, user = vip
-    tx = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                          raw=enrol_raw(make_id(dt.date(1991, 2, 5)))).transaction
+    tx = services.transaction_save_single(
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1991, 2, 5)))
+    ).transaction
     shown = client.get("/home/", {"from": "1900-01-01", "to": "2200-12-31"})
     assert shown.status_code == 200 and tx.serial in shown.content.decode()
     hidden = client.get("/home/", {"from": "2200-12-31"})

@@ -101,8 +101,18 @@ def test_writes_outside_the_services_show_too(client):
     Transaction.objects.filter(pk=tx.pk).update(state=State.AUDITING)
     assert "进行中" in _row(client, tx.serial)
 
-    Transaction.objects.bulk_create([Transaction(serial="2026112799999999", employer=employer, operator=user,
-                                                 business_type="enrol", mode=Mode.SINGLE, total_count=1)])
+    Transaction.objects.bulk_create(
+        [
+            Transaction(
+                serial="2026112799999999",
+                employer=employer,
+                operator=user,
+                business_type="enrol",
+                mode=Mode.SINGLE,
+                total_count=1,
+            )
+        ]
+    )
     assert "未提交" in _row(client, "2026112799999999")
 
     Transaction.objects.filter(serial="2026112799999999").delete()

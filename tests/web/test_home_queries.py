@@ -17,9 +17,15 @@ _serials = itertools.count(1)
 # Every state, single and batch, returned with reasons: whatever a row of either list shows.
 # The first three fill both lists (an empty list skips its page query).
 MIX = [
-    (State.SAVED, Mode.SINGLE), (State.FINISHED, Mode.BATCH), (State.RETURNED, Mode.SINGLE),
-    (State.IMPORTING, Mode.BATCH), (State.AUDITING, Mode.SINGLE), (State.REVIEW, Mode.BATCH),
-    (State.FINISHED, Mode.SINGLE), (State.CANCELLED, Mode.SINGLE), (State.RETURNED, Mode.BATCH),
+    (State.SAVED, Mode.SINGLE),
+    (State.FINISHED, Mode.BATCH),
+    (State.RETURNED, Mode.SINGLE),
+    (State.IMPORTING, Mode.BATCH),
+    (State.AUDITING, Mode.SINGLE),
+    (State.REVIEW, Mode.BATCH),
+    (State.FINISHED, Mode.SINGLE),
+    (State.CANCELLED, Mode.SINGLE),
+    (State.RETURNED, Mode.BATCH),
     (State.SAVED, Mode.BATCH),
 ]
 
@@ -27,15 +33,23 @@ MIX = [
 def _add_transactions(mix, employer, user, count: int) -> None:
     for state, mode in itertools.islice(mix, count):
         tx = Transaction.objects.create(
-            serial=f"20261101{next(_serials):08d}", employer=employer, business_type="enrol", mode=mode,
-            operator=user, state=state, total_count=3 if mode == Mode.BATCH else 1,
+            serial=f"20261101{next(_serials):08d}",
+            employer=employer,
+            business_type="enrol",
+            mode=mode,
+            operator=user,
+            state=state,
+            total_count=3 if mode == Mode.BATCH else 1,
             returned=state == State.RETURNED,
             return_reasons=[{"code": "CLERK_RETURNED", "field": "", "params": {"reason": "材料不全"}}]
-            if state == State.RETURNED else [],
-            applied_count=2 if state == State.FINISHED else 0, audit_failed_count=1 if mode == Mode.BATCH else 0,
+            if state == State.RETURNED
+            else [],
+            applied_count=2 if state == State.FINISHED else 0,
+            audit_failed_count=1 if mode == Mode.BATCH else 0,
         )
-        Item.objects.create(transaction=tx, row_no=1, id_number="420102199001010011", name="张三",
-                            data={"name": "张三"})
+        Item.objects.create(
+            transaction=tx, row_no=1, id_number="420102199001010011", name="张三", data={"name": "张三"}
+        )
 
 
 def _home_queries(client) -> tuple[int, str]:

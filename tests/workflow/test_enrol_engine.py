@@ -86,12 +86,14 @@ def test_lock_refuses_second_open_transaction():
     tx = _save(employer, user, enrol_raw(pid))
     again = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=enrol_raw(pid))
     assert not again.ok and again.lock.serial == tx.serial and again.issues[0].code == "LOCKED_HERE"
-    elsewhere = services.transaction_save_single(employer=other, actor=other_user, business_type="enrol",
-                                                 raw=enrol_raw(pid))
+    elsewhere = services.transaction_save_single(
+        employer=other, actor=other_user, business_type="enrol", raw=enrol_raw(pid)
+    )
     assert not elsewhere.ok and elsewhere.issues[0].code == "LOCKED_ELSEWHERE" and elsewhere.lock.serial is None
     services.transaction_cancel(tx=tx, actor=user, version=tx.version)
-    assert services.transaction_save_single(employer=other, actor=other_user, business_type="enrol",
-                                            raw=enrol_raw(pid)).ok
+    assert services.transaction_save_single(
+        employer=other, actor=other_user, business_type="enrol", raw=enrol_raw(pid)
+    ).ok
 
 
 def test_backpay_lines_use_each_months_parameters():
@@ -101,8 +103,11 @@ def test_backpay_lines_use_each_months_parameters():
 
     start = current_month()
     since = add_months(start, -2)
-    tx = _save(employer, user, enrol_raw(make_id(dt.date(1980, 1, 1)), backpay_from=since.strftime("%Y-%m"),
-                                         backpay_base="5000"))
+    tx = _save(
+        employer,
+        user,
+        enrol_raw(make_id(dt.date(1980, 1, 1)), backpay_from=since.strftime("%Y-%m"), backpay_base="5000"),
+    )
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     assert services.run_audit(tx.pk) == "finished"
     back = ContributionLine.objects.filter(kind="backpay", insurance_type="pension").order_by("month")

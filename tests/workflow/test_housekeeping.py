@@ -7,7 +7,15 @@ from django_q.models import OrmQ
 from shebao.core.errors import ApplicationError, Conflict
 from shebao.workflow import services
 from shebao.workflow.models import PersonLock, State, Transaction
-from tests.workflow.helpers import enrol_raw, make_clerk, make_employer, make_id, make_office, make_operator, seed_params
+from tests.workflow.helpers import (
+    enrol_raw,
+    make_clerk,
+    make_employer,
+    make_id,
+    make_office,
+    make_operator,
+    seed_params,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +26,9 @@ def _params():
 
 
 def _saved(employer, user, seq=1):
-    return services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                            raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=seq))).transaction
+    return services.transaction_save_single(
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=seq))
+    ).transaction
 
 
 def test_untouched_drafts_expire_and_release_the_person_lock():
@@ -59,8 +68,14 @@ def test_illegal_transitions_are_refused():
     tx.refresh_from_db()
     assert tx.state == State.REVIEW
     with pytest.raises(Conflict):  # edit an in-review one
-        services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                         raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1)), tx=tx, version=tx.version)
+        services.transaction_save_single(
+            employer=employer,
+            actor=user,
+            business_type="enrol",
+            raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1)),
+            tx=tx,
+            version=tx.version,
+        )
     with pytest.raises(Conflict):  # cancel an in-review one as the employer
         services.transaction_cancel(tx=tx, actor=user, version=tx.version)
     other_office_clerk = make_clerk(make_office("420103"))
@@ -76,10 +91,12 @@ def test_illegal_transitions_are_refused():
     clerk = make_clerk(employer.office)
     services.clerk_approve(tx=tx, clerk=clerk, version=tx.version)
     tx.refresh_from_db()
-    for call in (lambda: services.transaction_submit(tx=tx, actor=user, version=tx.version),
-                 lambda: services.transaction_cancel(tx=tx, actor=user, version=tx.version),
-                 lambda: services.transaction_withdraw(tx=tx, actor=user, version=tx.version),
-                 lambda: services.clerk_return(tx=tx, clerk=clerk, version=tx.version, reason="x")):
+    for call in (
+        lambda: services.transaction_submit(tx=tx, actor=user, version=tx.version),
+        lambda: services.transaction_cancel(tx=tx, actor=user, version=tx.version),
+        lambda: services.transaction_withdraw(tx=tx, actor=user, version=tx.version),
+        lambda: services.clerk_return(tx=tx, clerk=clerk, version=tx.version, reason="x"),
+    ):
         with pytest.raises(ApplicationError):
             call()
     tx.refresh_from_db()
@@ -103,11 +120,21 @@ def test_stale_save_is_refused_not_overwritten():
     user = make_operator(employer)
     tx = _saved(employer, user)
     shown = tx.version
-    services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                     raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), wage="7000"), tx=tx,
-                                     version=shown)
+    services.transaction_save_single(
+        employer=employer,
+        actor=user,
+        business_type="enrol",
+        raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), wage="7000"),
+        tx=tx,
+        version=shown,
+    )
     with pytest.raises(Conflict):
-        services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                         raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), wage="8000"), tx=tx,
-                                         version=shown)
+        services.transaction_save_single(
+            employer=employer,
+            actor=user,
+            business_type="enrol",
+            raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), wage="8000"),
+            tx=tx,
+            version=shown,
+        )
     assert tx.items.get().data["wage"] == "7000.00"

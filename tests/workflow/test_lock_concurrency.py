@@ -23,8 +23,9 @@ def _race(barrier, employer_id: int, user_id: int, id_number: str, results) -> N
 
     employer, user = Employer.objects.get(pk=employer_id), User.objects.get(pk=user_id)
     barrier.wait()
-    result = services.transaction_save_single(employer=employer, actor=user, business_type="enrol",
-                                              raw=enrol_raw(id_number))
+    result = services.transaction_save_single(
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(id_number)
+    )
     results.put("won" if result.ok else result.issues[0].code)
     connections.close_all()
 
@@ -40,8 +41,10 @@ def test_exactly_one_process_wins_the_person_lock_every_round():
         id_number = make_id(dt.date(1990, 1, 1), seq=round_no)
         barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
         connections.close_all()
-        procs = [ctx.Process(target=_race, args=(barrier, employers[i % 2].pk, users[i % 2].pk, id_number, results))
-                 for i in range(WORKERS)]
+        procs = [
+            ctx.Process(target=_race, args=(barrier, employers[i % 2].pk, users[i % 2].pk, id_number, results))
+            for i in range(WORKERS)
+        ]
         for proc in procs:
             proc.start()
         for proc in procs:

@@ -31,8 +31,9 @@ def _batch(rows: int) -> Transaction:
     seed_params()
     employer = make_employer(vip=True)
     user = make_operator(employer)
-    tx = Transaction.objects.create(employer=employer, business_type="enrol", mode=Mode.BATCH, operator=user,
-                                    state=State.SAVED, total_count=rows)
+    tx = Transaction.objects.create(
+        employer=employer, business_type="enrol", mode=Mode.BATCH, operator=user, state=State.SAVED, total_count=rows
+    )
     tx.serial = services.make_serial(tx)
     tx.save(update_fields=["serial"])
     from shebao.params.services import ParamSnapshot
@@ -43,8 +44,9 @@ def _batch(rows: int) -> Transaction:
     for n in range(rows):
         number = make_id(dt.date(1978 + n % 18, 1 + n % 12, 1 + n % 28), seq=n)
         data = enrol.check_row(enrol_raw(number, name="张三"), params).data
-        items.append(Item(transaction=tx, row_no=n + 1, id_key=id_key("01", number), id_number=number, name="张三",
-                          data=data))
+        items.append(
+            Item(transaction=tx, row_no=n + 1, id_key=id_key("01", number), id_number=number, name="张三", data=data)
+        )
     Item.objects.bulk_create(items, batch_size=2000)
     return tx
 
@@ -55,10 +57,21 @@ def _database_url() -> str:
 
 
 def _worker(chunk: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=_database_url(), Q_CLUSTER_NAME="long", SHEBAO_AUDIT_CHUNK=str(chunk),
-               DJANGO_SETTINGS_MODULE="config.settings")
-    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ,
+        DATABASE_URL=_database_url(),
+        Q_CLUSTER_NAME="long",
+        SHEBAO_AUDIT_CHUNK=str(chunk),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _wait(predicate, seconds: float) -> bool:

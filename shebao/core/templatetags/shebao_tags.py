@@ -33,7 +33,7 @@ def insurance_label(code):
 
 
 def list_separator() -> str:
-    """"、" in Chinese, ", " in English."""
+    """ "、" in Chinese, ", " in English."""
     return ", " if (get_language() or "").startswith("en") else "、"
 
 

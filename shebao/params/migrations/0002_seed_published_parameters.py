@@ -36,8 +36,14 @@ RATES = {
 
 INJURY_FROM = dt.date(2015, 10, 1)
 INJURY_RATES = {
-    1: Decimal("0.002"), 2: Decimal("0.004"), 3: Decimal("0.007"), 4: Decimal("0.009"),
-    5: Decimal("0.011"), 6: Decimal("0.013"), 7: Decimal("0.016"), 8: Decimal("0.019"),
+    1: Decimal("0.002"),
+    2: Decimal("0.004"),
+    3: Decimal("0.007"),
+    4: Decimal("0.009"),
+    5: Decimal("0.011"),
+    6: Decimal("0.013"),
+    7: Decimal("0.016"),
+    8: Decimal("0.019"),
 }
 INJURY_NOTE = "人社部发〔2015〕71号：一至八类行业基准费率"
 
@@ -61,14 +67,16 @@ def seed_published(apps) -> None:
     for year, (average, floor, ceiling) in BASE_LIMITS.items():
         for itype in INSURANCE_TYPES:
             BaseLimit.objects.update_or_create(
-                year=year, insurance_type=itype, effective_from=BASE_LIMITS_FROM,
+                year=year,
+                insurance_type=itype,
+                effective_from=BASE_LIMITS_FROM,
                 defaults={"average_wage": average, "floor": floor, "ceiling": ceiling, "note": BASE_LIMIT_NOTE},
             )
     for itype, (employer, personal, illustrative, note) in RATES.items():
         Rate.objects.update_or_create(
-            insurance_type=itype, effective_from=RATES_FROM,
-            defaults={"employer_rate": employer, "personal_rate": personal, "illustrative": illustrative,
-                      "note": note},
+            insurance_type=itype,
+            effective_from=RATES_FROM,
+            defaults={"employer_rate": employer, "personal_rate": personal, "illustrative": illustrative, "note": note},
         )
     for risk_class, rate in INJURY_RATES.items():
         InjuryRate.objects.update_or_create(
@@ -76,9 +84,15 @@ def seed_published(apps) -> None:
         )
     for category, (age, step, cap) in RETIREMENT_RULES.items():
         RetirementRule.objects.update_or_create(
-            category=category, effective_from=RETIREMENT_FROM,
-            defaults={"original_age_years": age, "reform_start": RETIREMENT_REFORM, "step_months": step,
-                      "cap_months": cap, "note": RETIREMENT_NOTE},
+            category=category,
+            effective_from=RETIREMENT_FROM,
+            defaults={
+                "original_age_years": age,
+                "reform_start": RETIREMENT_REFORM,
+                "step_months": step,
+                "cap_months": cap,
+                "note": RETIREMENT_NOTE,
+            },
         )
 
 

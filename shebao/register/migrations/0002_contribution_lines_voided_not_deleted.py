@@ -5,25 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('employers', '0001_initial'),
-        ('register', '0001_initial'),
-        ('workflow', '0001_initial'),
+        ("employers", "0001_initial"),
+        ("register", "0001_initial"),
+        ("workflow", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='contributionline',
-            name='line_person_employer_month_type_uniq',
+            model_name="contributionline",
+            name="line_person_employer_month_type_uniq",
         ),
         migrations.AddField(
-            model_name='contributionline',
-            name='voided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workflow.transaction'),
+            model_name="contributionline",
+            name="voided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="workflow.transaction",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contributionline',
-            constraint=models.UniqueConstraint(condition=models.Q(('voided_by__isnull', True)), fields=('person', 'employer', 'month', 'insurance_type'), name='line_person_employer_month_type_uniq'),
+            model_name="contributionline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("voided_by__isnull", True)),
+                fields=("person", "employer", "month", "insurance_type"),
+                name="line_person_employer_month_type_uniq",
+            ),
         ),
     ]

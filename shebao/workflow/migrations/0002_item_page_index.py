@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflow', '0001_initial'),
+        ("workflow", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='item',
-            index=models.Index(fields=['transaction', 'row_no', 'id'], include=('status', 'audit_status'), name='item_tx_row_id'),
+            model_name="item",
+            index=models.Index(
+                fields=["transaction", "row_no", "id"], include=("status", "audit_status"), name="item_tx_row_id"
+            ),
         ),
     ]

@@ -5,22 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('employers', '0001_initial'),
-        ('workflow', '0002_item_page_index'),
+        ("employers", "0001_initial"),
+        ("workflow", "0002_item_page_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaskListStamp',
+            name="TaskListStamp",
             fields=[
-                ('employer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='task_list_stamp', serialize=False, to='employers.employer')),
-                ('version', models.BigIntegerField(default=0)),
+                (
+                    "employer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="task_list_stamp",
+                        serialize=False,
+                        to="employers.employer",
+                    ),
+                ),
+                ("version", models.BigIntegerField(default=0)),
             ],
             options={
-                'verbose_name': '任务列表版本',
-                'verbose_name_plural': '任务列表版本',
+                "verbose_name": "任务列表版本",
+                "verbose_name_plural": "任务列表版本",
             },
         ),
     ]

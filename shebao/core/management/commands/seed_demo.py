@@ -59,8 +59,15 @@ def seed_illustrative_limits(years: list[int]) -> int:
         for itype, row in source.items():
             if BaseLimit.objects.filter(year=year, insurance_type=itype).exists():
                 continue
-            BaseLimit.objects.create(year=year, insurance_type=itype, effective_from=dt.date(year, 1, 1),
-                                     average_wage=row.average_wage, floor=row.floor, ceiling=row.ceiling, note=note)
+            BaseLimit.objects.create(
+                year=year,
+                insurance_type=itype,
+                effective_from=dt.date(year, 1, 1),
+                average_wage=row.average_wage,
+                floor=row.floor,
+                ceiling=row.ceiling,
+                note=note,
+            )
             created += 1
     return created
 
@@ -83,8 +90,10 @@ class Command(BaseCommand):
             self.seed_logins(employers, offices)
         with transaction.atomic():
             persons = self.seed_register(employers, seed)
-        self.stdout.write(f"seed_demo: {len(offices)} offices, {len(employers)} employers, "
-                          f"{len(demo.LOGINS)} logins, {limits} new base-limit rows, {persons} new insured persons.")
+        self.stdout.write(
+            f"seed_demo: {len(offices)} offices, {len(employers)} employers, "
+            f"{len(demo.LOGINS)} logins, {limits} new base-limit rows, {persons} new insured persons."
+        )
         if not quiet_logins:
             self.stdout.write(demo.logins_table())
 
@@ -112,10 +121,16 @@ class Command(BaseCommand):
             employer, _ = Employer.objects.update_or_create(
                 number=spec.number,
                 defaults={
-                    "name": spec.name, "office": offices[spec.office_code], "is_vip": spec.is_vip,
+                    "name": spec.name,
+                    "office": offices[spec.office_code],
+                    "is_vip": spec.is_vip,
                     "credit_code": demo.credit_code(spec.office_code, spec.org_serial),
-                    "risk_class": spec.risk_class, "injury_float_percent": 100, "contact_name": spec.contact_name,
-                    "contact_phone": spec.contact_phone, "address": spec.address, "active": True,
+                    "risk_class": spec.risk_class,
+                    "injury_float_percent": 100,
+                    "contact_name": spec.contact_name,
+                    "contact_phone": spec.contact_phone,
+                    "address": spec.address,
+                    "active": True,
                 },
             )
             employers[spec.number] = employer
@@ -182,14 +197,20 @@ class Command(BaseCommand):
                 wage = Decimal(when.randrange(3000, 32000, 50))
                 first_work = dt.date(birth.year + when.randint(18, 23), when.randint(1, 12), 1)
                 kwargs = {
-                    "id_type": "01", "id_number": number_, "id_key": id_key("01", number_),
-                    "name": demo.person_name(who, sex), "sex": sex, "birth_date": birth,
+                    "id_type": "01",
+                    "id_number": number_,
+                    "id_key": id_key("01", number_),
+                    "name": demo.person_name(who, sex),
+                    "sex": sex,
+                    "birth_date": birth,
                     "ethnicity": who.choice(demo.ETHNICITIES),
                     "hukou": who.choice([Hukou.URBAN, Hukou.URBAN, Hukou.RURAL]).value,
                     "identity": who.choice([PersonIdentity.WORKER, PersonIdentity.WORKER, PersonIdentity.CADRE]).value,
-                    "employment_form": when.choice([EmploymentForm.CONTRACT] * 6 + [EmploymentForm.DISPATCH,
-                                                                                    EmploymentForm.PART_TIME]).value,
-                    "first_work_date": min(first_work, start), "phone": demo.phone(who),
+                    "employment_form": when.choice(
+                        [EmploymentForm.CONTRACT] * 6 + [EmploymentForm.DISPATCH, EmploymentForm.PART_TIME]
+                    ).value,
+                    "first_work_date": min(first_work, start),
+                    "phone": demo.phone(who),
                     "address": demo.address(who),
                 }
                 people.append((kwargs, employer, start, end, wage))
@@ -207,26 +228,57 @@ class Command(BaseCommand):
             person_id = ids[kwargs["id_key"]]
             status = RelationStatus.SUSPENDED if end else RelationStatus.CONTRIBUTING
             for itype in ALL_INSURANCE:
-                relations.append(Relation(
-                    person_id=person_id, employer=employer, insurance_type=itype, status=status, start_month=start,
-                    end_month=end, end_reason=SuspendReason.RESIGN.value if end else "",
-                ))
+                relations.append(
+                    Relation(
+                        person_id=person_id,
+                        employer=employer,
+                        insurance_type=itype,
+                        status=status,
+                        start_month=start,
+                        end_month=end,
+                        end_reason=SuspendReason.RESIGN.value if end else "",
+                    )
+                )
             last_year = (end - dt.timedelta(days=1)).year if end else this_month.year
             for year in range(start.year, last_year + 1):
                 limits = params.base_limits(year, "pension")
                 if limits is not None:
-                    bases.append(ContributionBase(person_id=person_id, employer=employer, year=year,
-                                                  declared_wage=wage, base=base_for(limits, wage),
-                                                  limits_id=limits.row_id, provisional=limits.provisional))
+                    bases.append(
+                        ContributionBase(
+                            person_id=person_id,
+                            employer=employer,
+                            year=year,
+                            declared_wage=wage,
+                            base=base_for(limits, wage),
+                            limits_id=limits.row_id,
+                            provisional=limits.provisional,
+                        )
+                    )
             months = month_range(max(start, first_line_month), end or add_months(this_month, 1))
-            for line in compute_lines(params, months=months, insurance_types=ALL_INSURANCE, wage=wage,
-                                      risk_class=employer.risk_class, float_percent=employer.injury_float_percent):
-                lines.append(ContributionLine(
-                    person_id=person_id, employer=employer, month=line.month, insurance_type=line.insurance_type,
-                    kind=LineKind.REGULAR, base=line.base, employer_amount=line.employer_amount,
-                    personal_amount=line.personal_amount, limits_id=line.limits_id, rate_id=line.rate_id,
-                    injury_rate_id=line.injury_rate_id, provisional=line.provisional,
-                ))
+            for line in compute_lines(
+                params,
+                months=months,
+                insurance_types=ALL_INSURANCE,
+                wage=wage,
+                risk_class=employer.risk_class,
+                float_percent=employer.injury_float_percent,
+            ):
+                lines.append(
+                    ContributionLine(
+                        person_id=person_id,
+                        employer=employer,
+                        month=line.month,
+                        insurance_type=line.insurance_type,
+                        kind=LineKind.REGULAR,
+                        base=line.base,
+                        employer_amount=line.employer_amount,
+                        personal_amount=line.personal_amount,
+                        limits_id=line.limits_id,
+                        rate_id=line.rate_id,
+                        injury_rate_id=line.injury_rate_id,
+                        provisional=line.provisional,
+                    )
+                )
         Relation.objects.bulk_create(relations, batch_size=1000)
         ContributionBase.objects.bulk_create(bases, batch_size=1000, ignore_conflicts=True)
         ContributionLine.objects.bulk_create(lines, batch_size=2000, ignore_conflicts=True)
