@@ -16,7 +16,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -35,7 +35,7 @@ from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.http import parse_id
 from shebao.workflow import registry, services
 from shebao.workflow.models import EDITABLE_STATES, AuditStatus, Item, ItemStatus, Mode, State, Transaction
-from shebao.workflow.rules import RULES, Issue, Severity
+from shebao.workflow.rules import RULES, Issue, Severity, list_separator
 
 PAGE_SIZE = 50
 ROW_PAGE_SIZE = 50
@@ -46,10 +46,6 @@ DEFAULT_STALE_DAYS = 7
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
 def _business(code: str):
     try:
         return registry.get(code)
@@ -58,10 +54,7 @@ def _business(code: str):
 
 
 def business_label(code: str) -> str:
-    business = _business(code)
-    if business is None:
-        return code
-    return business.en if _english() else business.zh
+    return registry.label_of(code)
 
 
 def _district(request):
@@ -91,7 +84,7 @@ def _display(spec, value: str) -> str:
                 labels.append(str(InsuranceType(code).label))
             except ValueError:
                 labels.append(code)
-        return (", " if _english() else "、").join(labels)
+        return list_separator().join(labels)
     if spec.choices is not None:
         try:
             return str(spec.choices(value).label)
@@ -113,9 +106,8 @@ def _rendered(issues: list[Issue]) -> list[dict]:
 
 
 def _row(item: Item, fields: list) -> dict:
-    en = _english()
     values = [
-        {"name": spec.name, "label": spec.en if en else spec.zh, "value": _display(spec, item.data.get(spec.name, ""))}
+        {"name": spec.name, "label": spec.label, "value": _display(spec, item.data.get(spec.name, ""))}
         for spec in fields
     ]
     # The audit re-runs the row rules, so once audited its list is the current one; before
@@ -247,6 +239,10 @@ def _render_detail(
         "tx": tx,
         "employer": tx.employer,
         "business_label": business_label(tx.business_type),
+        "header_values": [
+            (spec.label, _display(spec, (tx.header or {}).get(spec.name, "")))
+            for spec in (business.header_fields if business else [])
+        ],
         "is_batch": tx.mode == Mode.BATCH,
         "history": _history(tx),
         "return_reasons": [i["message"] for i in _rendered(_issues(tx.return_reasons))],
@@ -275,7 +271,7 @@ def _render_detail(
         ctx["rows"] = [_row(item, fields) for item in page.object_list]
         ctx["row_page"] = page
         ctx["row_query"] = urlencode({"result": result})
-        ctx["columns"] = [spec.en if _english() else spec.zh for spec in fields]
+        ctx["columns"] = [spec.label for spec in fields]
     else:
         item = items.exclude(status=ItemStatus.DELETED).order_by("row_no", "id").first()
         ctx["single"] = _row(item, fields) if item is not None else None

@@ -100,7 +100,7 @@ class _HeaderMatch:
 
 
 def _match_header(cells: list, specs: list[FieldSpec]) -> _HeaderMatch:
-    by_label = {norm_header(s.zh): s for s in template_specs(specs)}
+    by_label = {norm_header(s.msgid): s for s in template_specs(specs)}
     columns: dict[str, int] = {}
     duplicates: list[str] = []
     for index, cell in enumerate(cells):
@@ -108,8 +108,8 @@ def _match_header(cells: list, specs: list[FieldSpec]) -> _HeaderMatch:
         if spec is None:
             continue
         if spec.name in columns:
-            if spec.zh not in duplicates:
-                duplicates.append(spec.zh)
+            if spec.msgid not in duplicates:
+                duplicates.append(spec.msgid)
             continue
         columns[spec.name] = index
     missing = [s for s in required_specs(specs) if s.name not in columns]
@@ -136,7 +136,7 @@ def _header_refusal(best: _HeaderMatch | None, rows: list[list], business) -> Fi
 
     required = required_specs(business.fields)
     missing = best.missing if best else required
-    names = "、".join(s.zh for s in missing) or "、".join(s.zh for s in template_specs(business.fields))
+    names = "、".join(s.msgid for s in missing) or "、".join(s.msgid for s in template_specs(business.fields))
     # Is it another business type's template?
     other = None
     for candidate in registry.all_types():
@@ -151,8 +151,8 @@ def _header_refusal(best: _HeaderMatch | None, rows: list[list], business) -> Fi
             break
     found = len(best.columns) if best else 0
     if other is not None or found * 2 < max(len(required), 1):
-        hint = f"（该文件像是「{other.zh}」的模板）" if other is not None else ""
-        return FileRefused("FILE_WRONG_TEMPLATE", business=business.zh, hint=hint, columns=names)
+        hint = f"（该文件像是「{other.names.title}」的模板）" if other is not None else ""
+        return FileRefused("FILE_WRONG_TEMPLATE", business=business.names.title, hint=hint, columns=names)
     return FileRefused("FILE_MISSING_COLUMNS", columns=names)
 
 

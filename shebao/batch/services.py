@@ -34,16 +34,14 @@ from shebao.core.identity import id_key as make_id_key
 from shebao.core.identity import id_text
 from shebao.core.text import without_hidden_characters
 from shebao.params.services import ParamSnapshot
-from shebao.workflow import registry
+from shebao.workflow import locks, registry
 from shebao.workflow.fields import FieldSpec, choice_value
 from shebao.workflow.models import (
     EDITABLE_STATES,
     AuditStatus,
-    DeclarationKey,
     Item,
     ItemStatus,
     Mode,
-    PersonLock,
     State,
     Transaction,
 )
@@ -79,8 +77,8 @@ def batch_business(code: str) -> registry.BusinessType:
 
 
 def header_specs(business) -> list[FieldSpec]:
-    """Business-level values asked once per file (e.g. 申报年度): required, not a column."""
-    return [s for s in business.fields if s.required and not s.in_template]
+    """Business-level values asked once per file (e.g. 申报年度): the type's header fields."""
+    return list(business.header_fields)
 
 
 # --- upload --------------------------------------------------------------------------------
@@ -520,87 +518,21 @@ def _insert_items(tx: Transaction, items: list[Item]) -> None:
         item._state.adding = False
 
 
-def _insert_locks(tx: Transaction, first: dict[str, Item]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: the unique key picks one winner per person.
-
-    In key order: two writers that wait on each other's uncommitted keys (chunks of one
-    import in parallel, or two imports naming the same persons) then wait in the same
-    order, never in a cycle."""
-    first = dict(sorted(first.items()))
-    if connection.vendor != "postgresql":
-        PersonLock.objects.bulk_create(
-            [PersonLock(id_key=key, transaction=tx, item=item) for key, item in first.items()],
-            ignore_conflicts=True,
-            batch_size=1000,
-        )
-        return
-    table = connection.ops.quote_name(PersonLock._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (id_key, transaction_id, item_id, created_at) "
-            "SELECT k, %s, i, %s FROM unnest(%s::varchar[], %s::bigint[]) AS t(k, i) "
-            "ON CONFLICT (id_key) DO NOTHING",
-            [tx.pk, timezone.now(), list(first), [item.pk for item in first.values()]],
-        )
-
-
 def _take_locks(tx: Transaction, business, items: list[Item], holders: dict[str, int]) -> None:
-    """Insert this chunk's locks; the unique key decides; rows whose person is held fail."""
-    failed: dict[int, Issue] = {}
-    if business.takes_person_lock:
-        first: dict[str, Item] = {}
-        for item in items:
-            if item.id_key and item.id_key not in first:
-                first[item.id_key] = item
-        if first:
-            _insert_locks(tx, first)
-            lost = (
-                PersonLock.objects.filter(id_key__in=list(first))
-                .exclude(transaction=tx)
-                .values_list("id_key", "transaction_id", "transaction__serial", "transaction__employer_id")
-            )
-            by_key = {}
-            for key, holder_id, serial, employer_id in lost:
-                if employer_id == tx.employer_id:
-                    by_key[key] = Issue("LOCKED_HERE", "id_number", {"serial": serial, "tx_id": holder_id})
-                    holders[serial] = holder_id
-                else:
-                    by_key[key] = Issue("LOCKED_ELSEWHERE", "id_number")
-            for item in items:
-                if item.id_key in by_key:
-                    failed[item.pk] = by_key[item.id_key]
-    else:
-        declared = [(business.declaration_key(tx, item.data), item) for item in items]
-        declared = [(key, item) for key, item in declared if key]
-        if declared:
-            first_decl: dict[str, Item] = {}
-            for key, item in declared:
-                first_decl.setdefault(key, item)
-            DeclarationKey.objects.bulk_create(  # in key order, as the person locks
-                [DeclarationKey(key=key, transaction=tx, item=item) for key, item in sorted(first_decl.items())],
-                ignore_conflicts=True,
-                batch_size=1000,
-            )
-            lost = dict(
-                DeclarationKey.objects.filter(key__in=list(first_decl))
-                .exclude(transaction=tx)
-                .values_list("key", "transaction__serial")
-            )
-            year = (tx.header or {}).get("year", "")
-            for key, item in declared:
-                if key in lost:
-                    failed[item.pk] = Issue("DECLARATION_OPEN", "id_number", {"year": year, "serial": lost[key]})
-    if not failed:
-        return
+    """Insert this chunk's locks (shebao.workflow.locks); rows whose person or declaration
+    another transaction holds fail the import."""
+    taken = locks.take(business, tx, items)
+    holders.update(taken.holders)
     changed = []
     for item in items:
-        issue = failed.get(item.pk)
-        if issue is None:
+        refusal = taken.refused.get(item.pk)
+        if refusal is None:
             continue
-        item.import_issues = item.import_issues + [issue.as_dict()]
+        item.import_issues = item.import_issues + [refusal.issue.as_dict()]
         item.status = ItemStatus.IMPORT_FAILED
         changed.append(item)
-    Item.objects.bulk_update(changed, ["import_issues", "status"], batch_size=1000)
+    if changed:
+        Item.objects.bulk_update(changed, ["import_issues", "status"], batch_size=1000)
 
 
 def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], rows: int) -> str:
@@ -655,8 +587,7 @@ def _refuse_in_worker(tx: Transaction, issue: Issue) -> str:
         except ApplicationError:
             return "skipped"
         Item.objects.filter(transaction=tx).update(status=ItemStatus.DELETED, deleted_at=timezone.now())
-        PersonLock.objects.filter(transaction=tx).delete()
-        DeclarationKey.objects.filter(transaction=tx).delete()
+        locks.release(tx)
     return "refused"
 
 
@@ -731,18 +662,7 @@ def _relock(tx: Transaction, business, keys: set[str], doomed_ids: list[int]) ->
     ):
         remaining[item.id_key].append(item)
     # Locks of deleted rows: to the next row of the same person, or released.
-    for lock in PersonLock.objects.filter(transaction=tx, item_id__in=doomed_ids):
-        rest = remaining.get(lock.id_key)
-        if rest:
-            PersonLock.objects.filter(pk=lock.pk).update(item=rest[0])
-        else:
-            lock.delete()
-    for dkey in DeclarationKey.objects.filter(transaction=tx, item_id__in=doomed_ids).select_related("item"):
-        rest = remaining.get(dkey.item.id_key)
-        if rest:
-            DeclarationKey.objects.filter(pk=dkey.pk).update(item=rest[0])
-        else:
-            dkey.delete()
+    locks.release_rows(tx, doomed_ids, remaining)
     # The duplicate rule, again, for the persons still on the file.
     changed = []
     for _key, rest in remaining.items():

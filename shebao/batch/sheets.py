@@ -28,7 +28,7 @@ _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
 def sheet_title(business) -> str:
-    return business.zh.translate(_SHEET_FORBIDDEN)[:31] or "数据"
+    return business.names.title.translate(_SHEET_FORBIDDEN)[:31] or "数据"
 
 
 def zh_choice_labels(spec: FieldSpec) -> list[str]:
@@ -53,10 +53,9 @@ def _example_id() -> str:
 
 def example_value(spec: FieldSpec) -> str:
     """One plausible example cell per column (a business type may declare `example`)."""
-    declared = getattr(spec, "example", None)
-    if declared:
-        return str(declared)
-    kind, name = spec.kind, spec.name
+    if spec.example is not None:
+        return spec.example
+    kind = spec.kind
     if kind == "id_type":
         return _zh_label_of(spec, spec.default or "01")
     if kind == "id_number":
@@ -64,8 +63,6 @@ def example_value(spec: FieldSpec) -> str:
     if kind == "name":
         return "张三"
     if kind in ("choice", "bool"):
-        if name == "sex":
-            return "男"
         if spec.default:
             return _zh_label_of(spec, spec.default)
         labels = zh_choice_labels(spec)
@@ -73,21 +70,13 @@ def example_value(spec: FieldSpec) -> str:
     if kind == "insurance":
         return "养老、医疗、失业、工伤、生育"
     if kind == "month":
-        if "backpay" in name:
-            return ""
         return format_month(clock.current_month())
     if kind == "date":
-        if "birth" in name:
-            return "1990-03-07"
-        if "retire" in name:
-            return f"{clock.today().year}-01-01"
         return "2012-07-01"
     if kind == "money":
-        return "" if "backpay" in name else "6500.00"
+        return "6500.00"
     if kind == "phone":
         return "13800000000"
-    if name == "address":
-        return "武汉市江岸区沿江大道1号"
     return ""
 
 
@@ -140,9 +129,9 @@ def write_template(business) -> bytes:
     data = book.add_worksheet(sheet_title(business))
     lists = None
     for col, spec in enumerate(specs):
-        width = max(10, len(spec.zh) * 2 + 4, 20 if spec.kind in ("id_number", "text", "insurance") else 0)
+        width = max(10, len(spec.msgid) * 2 + 4, 20 if spec.kind in ("id_number", "text", "insurance") else 0)
         data.set_column(col, col, width, text if spec.text_format else None)
-        data.write_string(0, col, spec.zh, head_req if spec.name in required else head)
+        data.write_string(0, col, spec.msgid, head_req if spec.name in required else head)
         if spec.kind in ("choice", "id_type", "bool") and spec.choices:
             labels = zh_choice_labels(spec)
             source: object = labels
@@ -163,7 +152,7 @@ def write_template(business) -> bytes:
                     "validate": "list",
                     "source": source,
                     "error_type": "warning",
-                    "error_title": spec.zh,
+                    "error_title": spec.msgid,
                     "error_message": "请从下拉列表中选择：" + "、".join(labels)[:200],
                 },
             )
@@ -177,7 +166,7 @@ def write_template(business) -> bytes:
     guide.set_column(1, 1, 14)
     guide.set_column(2, 2, 50)
     guide.set_column(3, 3, 50)
-    guide.write_string(0, 0, f"《{business.zh}》批量导入模板填写说明", bold)
+    guide.write_string(0, 0, f"《{business.names.title}》批量导入模板填写说明", bold)
     notes = [
         f"1. 在“{sheet_title(business)}”工作表第 1 行表头下方逐行填写，每行一人；红色列名为必填列。",
         "2. 列名须与模板一致，列的顺序可以调整，可以增加其他列（系统忽略）；不要修改或重复列名。",
@@ -191,14 +180,14 @@ def write_template(business) -> bytes:
     for col, title in enumerate(("列名", "是否必填", "可填写的值", "填写说明")):
         guide.write_string(top, col, title, head)
     for offset, spec in enumerate(specs, start=1):
-        guide.write_string(top + offset, 0, spec.zh, wrap)
+        guide.write_string(top + offset, 0, spec.msgid, wrap)
         guide.write_string(top + offset, 1, _required_text(spec, required), wrap)
         guide.write_string(top + offset, 2, allowed_values(spec), wrap)
-        guide.write_string(top + offset, 3, spec.help_zh or "", wrap)
+        guide.write_string(top + offset, 3, spec.help_msgid("template"), wrap)
     example_top = top + len(specs) + 2
     guide.write_string(example_top, 0, "示例（仅供参考，请在数据工作表中填写）：", bold)
     for col, spec in enumerate(specs):
-        guide.write_string(example_top + 1, col, spec.zh, head_req if spec.name in required else head)
+        guide.write_string(example_top + 1, col, spec.msgid, head_req if spec.name in required else head)
         guide.write_string(example_top + 2, col, example_value(spec), text)
     book.close()
     return out.getvalue()
@@ -245,12 +234,12 @@ def write_failure_list(business, items: Iterable, *, audit: bool, title: str):
     head_err = book.add_format({"bold": True, "bg_color": "#FDE9D9", "border": 1, "num_format": "@"})
     sheet = book.add_worksheet(sheet_title(business))
     for col, spec in enumerate(specs):
-        width = max(10, len(spec.zh) * 2 + 4, 20 if spec.kind in ("id_number", "text", "insurance") else 0)
+        width = max(10, len(spec.msgid) * 2 + 4, 20 if spec.kind in ("id_number", "text", "insurance") else 0)
         sheet.set_column(col, col, width, text)
     sheet.set_column(len(specs), len(specs), 24, text)
     sheet.set_column(len(specs) + 1, len(specs) + 1, 80, text)
     for col, spec in enumerate(specs):
-        sheet.write_string(0, col, spec.zh, head_req if spec.name in required else head)
+        sheet.write_string(0, col, spec.msgid, head_req if spec.name in required else head)
     sheet.write_string(0, len(specs), ERROR_CODE_HEADER, head_err)
     sheet.write_string(0, len(specs) + 1, ERROR_TEXT_HEADER, head_err)
     sheet.freeze_panes(1, 0)

@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +22,7 @@ from shebao.batch import reader, services, sheets
 from shebao.batch.models import Upload
 from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.http import parse_ids, posted_version, url_or_empty
+from shebao.params.services import ParamSnapshot
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import issues_from
@@ -58,20 +59,8 @@ def _batch_or_404(request, pk: int) -> Transaction:
 
 
 def results_title(business) -> str:
-    if getattr(business, "takes_person_lock", False):
-        return _("批量%(name)s审核结果查询") % {"name": _short_name(business)}
-    return _("%(name)s审核结果查询") % {"name": business.en if _english() else business.zh}
-
-
-def _english() -> bool:
-    return (translation.get_language() or "").startswith("en")
-
-
-def _short_name(business) -> str:
-    """增员(续保) → 增员: the guide's page titles use the short name."""
-    if _english():
-        return business.en.split("(")[0].strip().lower()
-    return business.zh.split("(")[0].split("（")[0]
+    """The name of the type's result query (批量增员审核结果查询 …), as the type declares it."""
+    return business.result_query_label
 
 
 # --- template -------------------------------------------------------------------------------
@@ -83,7 +72,8 @@ def template(request, code: str):
     business = _business(code)
     content = sheets.write_template(business)
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, f"{business.zh}批量导入模板.xlsx")
+    # The template is a Chinese document: its file name is too.
+    response["Content-Disposition"] = content_disposition_header(True, f"{business.names.title}批量导入模板.xlsx")
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -92,13 +82,12 @@ def template(request, code: str):
 
 
 def _header_values(business, post) -> tuple[dict, list[str]]:
-    values, errors = {}, []
-    for spec in services.header_specs(business):
-        value = (post.get(spec.name) or "").strip()
-        if not value:
-            errors.append(_("请填写「%(label)s」。") % {"label": spec.en if _english() else spec.zh})
-        values[spec.name] = value
-    return values, errors
+    """The header fields (asked once per file): checked by the type's header rules."""
+    if not business.header_fields:
+        return {}, []
+    raw = {spec.name: (post.get(spec.name) or "").strip() for spec in business.header_fields}
+    result = business.check_header(raw, ParamSnapshot.load())
+    return result.data, [issue.message() for issue in result.issues if issue.is_error]
 
 
 @employer_required
@@ -256,7 +245,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
                 "holder_url": reverse("web:tx_detail", kwargs={"pk": holder}) if holder else "",
             }
         )
-    export_label = {"enrol": _("批量增员导出"), "suspend": _("导出减员申报表")}.get(tx.business_type, _("导出"))
+    export_label = _(business.names.batch_export)
     context = {
         "tx": tx,
         "business": business,
@@ -271,8 +260,8 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "holders": _holder_links(request, tx, upload),
         "poll": tx.state in (State.IMPORTING, State.AUDITING) and tx.job_failed_at is None,
         "import_given_up": tx.state == State.IMPORTING and tx.job_failed_at is not None,
-        "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
-        "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+        "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx") if business.print_form else "",
+        "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf") if business.print_form else "",
         "export_label": export_label,
         "events": Event.objects.filter(transaction=tx).select_related("actor").order_by("at", "id"),
         "action_labels": engine.ACTION_LABELS,

@@ -1,3 +1,6 @@
+import importlib
+import pkgutil
+
 from django.apps import AppConfig
 
 
@@ -7,5 +10,8 @@ class BusinessConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Each module registers its business type with the workflow registry.
-        from shebao.business import enrol, suspend  # noqa: F401
+        # Every module of this package is imported: a business type module registers itself
+        # with the workflow registry (@register), so adding a type is adding its module.
+        for module in pkgutil.iter_modules(self.module.__path__):
+            if not module.name.startswith("_") and module.name not in ("apps", "models", "migrations"):
+                importlib.import_module(f"{self.name}.{module.name}")

@@ -7,7 +7,9 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from shebao.business.common import id_fields, insurance_text, reason_text, sex_text
 from shebao.business.contributions import Line, base_for, compute_lines
 from shebao.core import bulk, clock
 from shebao.core.choices import (
@@ -19,7 +21,6 @@ from shebao.core.choices import (
     InsuranceType,
     PersonIdentity,
     Sex,
-    SuspendReason,
     YesNo,
 )
 from shebao.core.months import (
@@ -34,128 +35,150 @@ from shebao.core.months import (
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
-from shebao.workflow.registry import AuditContext, BusinessType, register
-from shebao.workflow.rules import Issue
+from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, money, seq_name_id
+from shebao.workflow.registry import (
+    AuditContext,
+    BusinessType,
+    Locking,
+    Names,
+    Photo,
+    Preview,
+    PreviewColumn,
+    PreviewNote,
+    PreviewTable,
+    Section,
+    register,
+)
+from shebao.workflow.rules import E, Issue, Rule, W, plain_list
 
 FIELDS = [
-    FieldSpec("id_type", "证件类型", "ID type", "id_type", True, IdType, default=IdType.RESIDENT.value),
-    FieldSpec(
-        "id_number",
-        "证件号码",
-        "ID number",
-        "id_number",
-        True,
-        text_format=True,
-        help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式",
-        help_en="18 characters; format as text",
-    ),
-    FieldSpec("name", "姓名", "Name", "name", True, max_length=50),
+    *id_fields(),
     FieldSpec(
         "sex",
-        "性别",
-        "Sex",
+        gettext_noop("性别"),
         "choice",
         False,
         Sex,
-        help_zh="居民身份证可不填，按号码自动确定",
-        help_en="derived from a resident ID",
+        help=gettext_noop("居民身份证可不填，按号码自动确定"),
+        example="男",
     ),
     FieldSpec(
         "birth_date",
-        "出生日期",
-        "Birth date",
+        gettext_noop("出生日期"),
         "date",
         False,
         text_format=True,
-        help_zh="居民身份证可不填；格式 2000-01-31",
-        help_en="derived from a resident ID",
+        help=gettext_noop("居民身份证可不填；格式 2000-01-31"),
+        example="1990-03-07",
     ),
-    FieldSpec("ethnicity", "民族", "Ethnicity", "text", False, max_length=20, in_template=False),
-    FieldSpec("hukou", "户口性质", "Hukou type", "choice", True, Hukou),
+    FieldSpec("ethnicity", gettext_noop("民族"), "text", False, max_length=20, in_template=False),
+    FieldSpec("hukou", gettext_noop("户口性质"), "choice", True, Hukou),
     FieldSpec(
         "identity",
-        "个人身份",
-        "Personal status",
+        gettext_noop("个人身份"),
         "choice",
         True,
         PersonIdentity,
-        help_zh="决定女职工的法定退休年龄",
-        help_en="sets a woman's statutory retirement age",
+        help=gettext_noop("决定女职工的法定退休年龄"),
     ),
-    FieldSpec("employment_form", "用工形式", "Employment form", "choice", True, EmploymentForm),
-    FieldSpec("first_work_date", "参加工作日期", "First work date", "date", True, text_format=True),
+    FieldSpec("employment_form", gettext_noop("用工形式"), "choice", True, EmploymentForm),
+    FieldSpec("first_work_date", gettext_noop("参加工作日期"), "date", True, text_format=True),
     FieldSpec(
-        "start_month",
-        "参保起始年月",
-        "Start month",
-        "month",
-        True,
-        text_format=True,
-        help_zh="格式 2025-03",
-        help_en="YYYY-MM",
+        "start_month", gettext_noop("参保起始年月"), "month", True, text_format=True, help=gettext_noop("格式 2025-03")
     ),
-    FieldSpec(
-        "wage",
-        "申报月工资",
-        "Declared monthly wage",
-        "money",
-        True,
-        help_zh="单位：元，最多两位小数",
-        help_en="yuan, 2 decimals",
-    ),
+    FieldSpec("wage", gettext_noop("申报月工资"), "money", True, help=gettext_noop("单位：元，最多两位小数")),
     FieldSpec(
         "insurance_types",
-        "参保险种",
-        "Insurance types",
+        gettext_noop("参保险种"),
         "insurance",
         False,
         InsuranceType,
-        help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示全部",
-        help_en="blank means all five",
+        help=gettext_noop("养老、医疗、失业、工伤、生育，用顿号分隔；留空表示全部"),
     ),
-    FieldSpec("phone", "联系电话", "Phone", "phone", True, text_format=True),
-    FieldSpec("address", "联系地址", "Address", "text", False, max_length=200),
-    FieldSpec("make_card", "是否制卡", "Make social security card", "bool", False, YesNo, default=YesNo.NO.value),
+    FieldSpec("phone", gettext_noop("联系电话"), "phone", True, text_format=True),
+    FieldSpec("address", gettext_noop("联系地址"), "text", False, max_length=200, example="武汉市江岸区沿江大道1号"),
+    FieldSpec("make_card", gettext_noop("是否制卡"), "bool", False, YesNo, default=YesNo.NO.value),
     FieldSpec(
         "backpay_from",
-        "补缴起始年月",
-        "Back payment from",
+        gettext_noop("补缴起始年月"),
         "month",
         False,
         text_format=True,
-        help_zh="需追溯补缴时填写，补缴至参保起始年月的上一个月",
-        help_en="back payment runs to the month before the start",
+        help=gettext_noop("需追溯补缴时填写，补缴至参保起始年月的上一个月"),
+        example="",
     ),
-    FieldSpec("backpay_base", "补缴基数", "Back payment base", "money", False),
+    FieldSpec("backpay_base", gettext_noop("补缴基数"), "money", False, example=""),
 ]
 F = {spec.name: spec for spec in FIELDS}
 
+RULES = [
+    # Rules that need only the row (and parameters).
+    Rule("AGE_UNDER_MIN", E, gettext_noop("「参保起始年月」时该人员未满 {min_age} 周岁（出生于 {birth}），不能参保。")),
+    Rule(
+        "AGE_OVER_RETIREMENT",
+        E,
+        gettext_noop(
+            "该人员已于 {retire} 达到法定退休年龄，不能参加养老、医疗、失业、生育保险；如仅参加工伤保险，"
+            "请只选择“工伤”。"
+        ),
+    ),
+    Rule("AGE_OVER_RETIREMENT_INJURY", W, gettext_noop("该人员已于 {retire} 达到法定退休年龄，仅参加工伤保险。")),
+    Rule("START_IN_FUTURE", E, gettext_noop("「参保起始年月」不能晚于当前月份 {current}。")),
+    Rule(
+        "START_TOO_OLD",
+        E,
+        gettext_noop(
+            "「参保起始年月」早于当前月份超过 {months} 个月，请改为近 {months} 个月内；"
+            "更早的月份请填写「追溯补缴」（补缴起始年月、补缴基数）。"
+        ),
+    ),
+    Rule("START_BEFORE_WORK", E, gettext_noop("「参保起始年月」不能早于「参加工作日期」{work}。")),
+    Rule("WORK_BEFORE_MIN_AGE", E, gettext_noop("「参加工作日期」早于该人员年满 {min_age} 周岁的日期，请核对。")),
+    Rule("BACKPAY_AFTER_START", E, gettext_noop("「补缴起始年月」须早于「参保起始年月」{start}。")),
+    Rule("BACKPAY_INCOMPLETE", E, gettext_noop("「追溯补缴」须同时填写补缴起始年月和补缴基数。")),
+    Rule(
+        "BACKPAY_BEFORE_WORK_AGE",
+        E,
+        gettext_noop("「补缴起始年月」{month} 时该人员未满 {min_age} 周岁或尚未参加工作，请核对。"),
+    ),
+    Rule("BACKPAY_AFTER_RETIREMENT", E, gettext_noop("「补缴起始年月」之后的 {month} 已达法定退休年龄，不能补缴。")),
+    Rule(
+        "BACKPAY_OVERLAP",
+        E,
+        gettext_noop("{month} 的{insurance}已有缴费记录，补缴月份不能重叠，请调整「补缴起始年月」。"),
+    ),
+    Rule(
+        "INJURY_BACKPAY_EXCLUDED",
+        W,
+        gettext_noop(
+            "工伤保险不能追溯补缴（不能覆盖已发生的事故）：补缴只含其他险种，工伤保险自「参保起始年月」起参保。"
+        ),
+    ),
+    Rule(
+        "INJURY_BACKPAY_NOT_ALLOWED",
+        E,
+        gettext_noop(
+            "工伤保险不能追溯补缴（不能覆盖已发生的事故）：仅参加工伤保险时请清空「补缴起始年月」和「补缴基数」。"
+        ),
+    ),
+    Rule("PHOTO_REQUIRED", E, gettext_noop("选择“是否制卡”为“是”时须上传照片，请点击「直接上传」。")),
+    Rule("ALREADY_CONTRIBUTING_HERE", E, gettext_noop("该人员已在本单位参加{insurance}并正常缴费，无需增员。")),
+    Rule(
+        "CONTRIBUTING_ELSEWHERE",
+        E,
+        gettext_noop("该人员正在其他单位参加{insurance}，须由原单位办理减员后才能增员。"),
+    ),
+    Rule("TERMINATED", E, gettext_noop("该人员的参保关系已因{reason}终止，不能增员。")),
+    Rule(
+        "START_OVERLAP",
+        E,
+        gettext_noop("该人员{insurance}在 {month} 仍有参保记录（至 {end} 停保），「参保起始年月」不能早于 {end}。"),
+    ),
+]
+
 
 def _itype(code: str) -> dict:
-    from django.utils import translation
-
-    with translation.override("zh-hans"):
-        zh = str(InsuranceType(code).label)
-    return {
-        "zh": zh,
-        "en": {
-            "pension": "pension",
-            "medical": "medical",
-            "unemployment": "unemployment",
-            "injury": "work injury",
-            "maternity": "maternity",
-        }[code],
-    }
-
-
-def _reason_label(code: str) -> dict:
-    from django.utils import translation
-
-    with translation.override("zh-hans"):
-        zh = str(SuspendReason(code).label)
-    with translation.override("en"):
-        en = str(SuspendReason(code).label)
-    return {"zh": zh, "en": en}
+    return insurance_text([code])
 
 
 def insurance_list(data: dict) -> list[str]:
@@ -206,15 +229,119 @@ def backpay_types(types: list[str], params: ParamSnapshot, now: dt.date) -> list
     return [t for t in types if t != "injury"]
 
 
+def _backpay_table(params: ParamSnapshot, data: dict, employer) -> PreviewTable:
+    preview = backpay_preview(params, data, employer)
+    return PreviewTable(
+        rows=[
+            {
+                "month": line.month.strftime("%Y-%m"),
+                "insurance": str(InsuranceType(line.insurance_type).label),
+                "base": str(line.base),
+                "employer": str(line.employer_amount),
+                "personal": str(line.personal_amount),
+            }
+            for line in preview["lines"]
+        ],
+        totals={"employer": str(preview["total_employer"]), "personal": str(preview["total_personal"])},
+        notes={"surcharge": str(preview["surcharge"])},
+    )
+
+
+BACKPAY_PREVIEW = Preview(
+    key="backpay",
+    title=gettext_noop("追溯月份应缴金额（补缴及追溯参保的月份，按月、按险种）"),
+    columns=(
+        PreviewColumn("month", gettext_noop("费款所属期")),
+        PreviewColumn("insurance", gettext_noop("险种")),
+        PreviewColumn("base", gettext_noop("缴费基数"), numeric=True),
+        PreviewColumn("employer", gettext_noop("单位应缴"), numeric=True),
+        PreviewColumn("personal", gettext_noop("个人应缴"), numeric=True),
+    ),
+    totalled=("employer", "personal"),
+    notes=(PreviewNote("surcharge", gettext_noop("滞纳金（估算，实际以缴费日计算）："), gettext_noop("元")),),
+    compute=_backpay_table,
+    needs=("backpay_from", "backpay_base", "start_month"),
+)
+
+
+def _print_row(item, seq: int) -> dict:
+    data = item.data or {}
+    return {
+        **seq_name_id(item, seq),
+        "sex": choice_label(Sex, data["sex"]) if data.get("sex") else "",
+        "birth_date": data.get("birth_date", ""),
+        "start_month": data.get("start_month", ""),
+        "wage": money(data.get("wage")),
+        "insurance_types": insurance_labels(data.get("insurance_types", ""), blank_means_all=True),
+        "phone": data.get("phone", ""),
+        "backpay_from": data.get("backpay_from", ""),
+        "backpay_base": money(data.get("backpay_base")) if data.get("backpay_from") else None,
+    }
+
+
+PRINT_FORM = PrintForm(
+    title_msgid=gettext_noop("企业参保人员增员表"),
+    wage_key="wage",
+    row=_print_row,
+    columns=(
+        Column("seq", gettext_noop("序号"), 8),
+        Column("name", gettext_noop("姓名"), 20),
+        Column("id_number", gettext_noop("证件号码"), 36),
+        Column("sex", gettext_noop("性别"), 8),
+        Column("birth_date", gettext_noop("出生日期"), 18),
+        Column("start_month", gettext_noop("参保起始年月"), 18),
+        Column("wage", gettext_noop("申报月工资"), 18, money=True),
+        Column("insurance_types", gettext_noop("参保险种"), 46),
+        Column("phone", gettext_noop("联系电话"), 24),
+        Column(
+            "backpay_from",
+            gettext_noop("追溯补缴起始年月"),
+            16,
+            group_msgid=gettext_noop("追溯补缴"),
+            sub_msgid=gettext_noop("起始年月"),
+        ),
+        Column(
+            "backpay_base",
+            gettext_noop("追溯补缴基数"),
+            18,
+            group_msgid=gettext_noop("追溯补缴"),
+            sub_msgid=gettext_noop("补缴基数"),
+            money=True,
+        ),
+    ),
+)
+
+
 @register
 class Enrol(BusinessType):
     code = "enrol"
-    zh = "增员(续保)"
-    en = "Enrolment (resume)"
+    names = Names(
+        title=gettext_noop("增员(续保)"),
+        result_query=gettext_noop("批量增员审核结果查询"),
+        single_export=gettext_noop("单个增员导出"),
+        batch_export=gettext_noop("批量增员导出"),
+    )
     fields = FIELDS
+    rules = RULES
+    sections = [
+        Section(gettext_noop("个人信息录入"), tuple(f.name for f in FIELDS if not f.name.startswith("backpay_"))),
+        Section(gettext_noop("追溯补缴"), ("backpay_from", "backpay_base"), preview="backpay"),
+    ]
+    previews = [BACKPAY_PREVIEW]
+    print_form = PRINT_FORM
+    materials = [
+        gettext_noop("《企业参保人员增员表》（打印件，加盖单位公章）"),
+        gettext_noop("参保人员居民身份证复印件"),
+        gettext_noop("劳动合同复印件"),
+        gettext_noop("经办人居民身份证原件"),
+    ]
+    photo = Photo(
+        title=gettext_noop("照片（制作社会保障卡）"),
+        missing=gettext_noop("尚未上传照片。选择“是否制卡”为“是”时须上传。"),
+    )
     batch = True
     review_for_ordinary = True
-    takes_person_lock = True
+    locking = Locking.PERSON
     windowed = True
 
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
@@ -226,10 +353,7 @@ class Enrol(BusinessType):
                 result.add(
                     "SEX_MISMATCH",
                     F["sex"],
-                    expected={
-                        "zh": "男" if derived_sex == "1" else "女",
-                        "en": "male" if derived_sex == "1" else "female",
-                    },
+                    expected=sex_text(derived_sex),
                 )
             if (
                 data.get("birth_date")
@@ -286,7 +410,7 @@ class Enrol(BusinessType):
             result.add(
                 "LIMITS_PROVISIONAL",
                 spec,
-                years={"zh": "、".join(map(str, years)), "en": ", ".join(map(str, years))},
+                years=plain_list(years),
                 used=row_year,
                 floor=str(limits.floor),
                 ceiling=str(limits.ceiling),
@@ -404,7 +528,7 @@ class Enrol(BusinessType):
             issues.append(Issue("PERSON_MISMATCH", "name", {"name": data.get("name", "")}))
         terminated = [r for r in rels if r.status == RelationStatus.TERMINATED and r.end_reason in TERMINATING_REASONS]
         if terminated:
-            issues.append(Issue("TERMINATED", "id_number", {"reason": _reason_label(terminated[-1].end_reason)}))
+            issues.append(Issue("TERMINATED", "id_number", {"reason": reason_text(terminated[-1].end_reason)}))
             return issues
         start = as_month(data.get("start_month", ""))
         for itype in insurance_list(data):
@@ -655,7 +779,7 @@ def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date 
         lines += compute_lines(params, months=month_range(start, now), insurance_types=types, wage=wage, **common)
     return {
         "lines": lines,
-        "total_employer": sum((l.employer_amount for l in lines), Decimal(0)),
-        "total_personal": sum((l.personal_amount for l in lines), Decimal(0)),
+        "total_employer": sum((line.employer_amount for line in lines), Decimal(0)),
+        "total_personal": sum((line.personal_amount for line in lines), Decimal(0)),
         "surcharge": surcharge_estimate(params, lines, today or clock.today()),
     }

@@ -17,92 +17,94 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from shebao.business.common import id_fields, insurance_text
 from shebao.core import clock
-from shebao.core.choices import ALL_INSURANCE, TERMINATING_REASONS, IdType, InsuranceType, SuspendReason
+from shebao.core.choices import ALL_INSURANCE, TERMINATING_REASONS, InsuranceType, SuspendReason
 from shebao.core.months import format_month
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionLine, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_month, normalise_row
-from shebao.workflow.registry import AuditContext, BusinessType, register
-from shebao.workflow.rules import Issue
+from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, seq_name_id
+from shebao.workflow.registry import AuditContext, BusinessType, Locking, Names, register
+from shebao.workflow.rules import E, Issue, Rule
 
 FIELDS = [
-    FieldSpec("id_type", "证件类型", "ID type", "id_type", True, IdType, default=IdType.RESIDENT.value),
-    FieldSpec(
-        "id_number",
-        "证件号码",
-        "ID number",
-        "id_number",
-        True,
-        text_format=True,
-        help_zh="18 位居民身份证号码，末位 X 大写；请将该列设为文本格式",
-        help_en="18 characters; format as text",
-    ),
-    FieldSpec(
-        "name",
-        "姓名",
-        "Name",
-        "name",
-        True,
-        max_length=50,
-        help_zh="须与参保登记的姓名一致",
-        help_en="as on the register",
-    ),
+    *id_fields(name_help=gettext_noop("须与参保登记的姓名一致")),
     FieldSpec(
         "stop_month",
-        "停保年月",
-        "Stop month",
+        gettext_noop("停保年月"),
         "month",
         True,
         text_format=True,
-        help_zh="第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月",
-        help_en="first month without contribution (YYYY-MM); at the latest next month",
+        help=gettext_noop("第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月"),
     ),
     FieldSpec(
         "reason",
-        "减员原因",
-        "Reason",
+        gettext_noop("减员原因"),
         "choice",
         True,
         SuspendReason,
-        help_zh="填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系",
-        help_en="code or label; 03 retirement and 04 death terminate the relation",
+        help=gettext_noop("填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系"),
     ),
     FieldSpec(
         "stop_types",
-        "停保险种",
-        "Insurance types stopped",
+        gettext_noop("停保险种"),
         "insurance",
         False,
         InsuranceType,
-        help_zh="养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种",
-        help_en="separated by commas; blank means every type the person contributes to here",
+        help=gettext_noop("养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种"),
     ),
 ]
 F = {spec.name: spec for spec in FIELDS}
 
 REVIEW_REASONS = {SuspendReason.RETIRE.value, SuspendReason.DEATH.value}
 
+RULES = [
+    Rule("NOT_CONTRIBUTING_HERE", E, gettext_noop("该人员未在本单位参加{insurance}或已停保，不能减员。")),
+    Rule("STOP_TOO_LATE", E, gettext_noop("「停保年月」不能晚于 {latest}。")),
+    Rule("STOP_BEFORE_START", E, gettext_noop("「停保年月」{stop} 早于该人员在本单位的参保起始年月 {start}。")),
+    Rule(
+        "STOP_AT_START",
+        E,
+        gettext_noop(
+            "「停保年月」{stop} 与该人员在本单位的参保起始年月相同：停保年月是第一个不缴费的月份，"
+            "须晚于参保起始年月 {start}。如增员有误，请联系经办机构处理。"
+        ),
+    ),
+    Rule("DEATH_ALL_TYPES", E, gettext_noop("减员原因为“04 死亡”时，「停保险种」须为全部险种，请留空「停保险种」。")),
+]
 
-def _itype(code: str) -> dict:
-    with translation.override("zh-hans"):
-        zh = str(InsuranceType(code).label)
-    en = {
-        "pension": "pension",
-        "medical": "medical",
-        "unemployment": "unemployment",
-        "injury": "work injury",
-        "maternity": "maternity",
-    }[code]
-    return {"zh": zh, "en": en}
+
+def _print_row(item, seq: int) -> dict:
+    data = item.data or {}
+    reason = data.get("reason", "")
+    return {
+        **seq_name_id(item, seq),
+        "stop_month": data.get("stop_month", ""),
+        "reason": f"{reason} {choice_label(SuspendReason, reason)}" if reason else "",
+        "stop_types": insurance_labels(data.get("stop_types", "")),
+    }
+
+
+PRINT_FORM = PrintForm(
+    title_msgid=gettext_noop("在职职工减员申报表"),
+    row=_print_row,
+    columns=(
+        Column("seq", gettext_noop("序号"), 12),
+        Column("name", gettext_noop("姓名"), 30),
+        Column("id_number", gettext_noop("证件号码"), 48),
+        Column("stop_month", gettext_noop("停保年月"), 24),
+        Column("reason", gettext_noop("减员原因"), 60),
+        Column("stop_types", gettext_noop("停保险种"), 70),
+    ),
+)
 
 
 def _itypes(codes: list[str]) -> dict:
-    labels = [_itype(c) for c in codes]
-    return {"zh": "、".join(x["zh"] for x in labels), "en": ", ".join(x["en"] for x in labels)}
+    return insurance_text(codes)
 
 
 def stop_types(data: dict) -> list[str]:
@@ -121,15 +123,24 @@ def latest_stop_month():
 @register
 class Suspend(BusinessType):
     code = "suspend"
-    zh = "减员(暂停缴费)"
-    en = "Suspension"
+    names = Names(
+        title=gettext_noop("减员(暂停缴费)"),
+        result_query=gettext_noop("批量减员审核结果查询"),
+        batch_export=gettext_noop("导出减员申报表"),
+    )
     fields = FIELDS
+    rules = RULES
+    print_form = PRINT_FORM
+    materials = [
+        gettext_noop("《企业参保人员减员表》（打印件，加盖单位公章）"),
+        gettext_noop("解除或终止劳动合同证明复印件"),
+        gettext_noop("经办人居民身份证原件"),
+    ]
     batch = True
     review_for_ordinary = True
-    takes_person_lock = True
+    locking = Locking.PERSON
     windowed = True
 
-    # --- row rules ---------------------------------------------------------------------
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
         result = normalise_row(self.fields, raw)
         data = result.data

@@ -182,7 +182,8 @@ def uscc_issue_params(authorities: str | None = None) -> dict:
             parts += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(d) for d in run]
             start = end
     parts += [c for c in USCC_CHARS if c.isalpha() and c in chosen]
-    return {"authorities": {"zh": "、".join(parts), "en": ", ".join(parts)}}
+    # {"l": [...]}: a list the message shows joined with the reader's list separator.
+    return {"authorities": {"l": parts}}
 
 
 # Separators people type for the 间隔号 in minority and foreign names. Applied before the

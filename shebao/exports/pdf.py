@@ -15,8 +15,9 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from shebao.exports.barcodes import code128_svg
-from shebao.exports.documents import FormSpec, Totals, iter_rows, paginate, print_date
+from shebao.exports.documents import Totals, iter_rows, paginate, print_date
 from shebao.workflow.models import Item, Transaction
+from shebao.workflow.printing import PrintForm
 
 
 @dataclass
@@ -29,7 +30,7 @@ def _money_text(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-def _cells(form: FormSpec, row: dict) -> list[tuple[str, str]]:
+def _cells(form: PrintForm, row: dict) -> list[tuple[str, str]]:
     out = []
     for col in form.columns:
         value = row.get(col.key)
@@ -43,7 +44,7 @@ def _cells(form: FormSpec, row: dict) -> list[tuple[str, str]]:
 
 
 def form_html(
-    form: FormSpec,
+    form: PrintForm,
     tx: Transaction,
     items: Iterable[Item],
     *,
@@ -92,5 +93,5 @@ def html_to_pdf(html: str, target=None) -> bytes | None:
     return HTML(string=html, base_url=None).write_pdf(target)
 
 
-def form_pdf(form: FormSpec, tx: Transaction, items: Iterable[Item], target=None, **kwargs) -> bytes | None:
+def form_pdf(form: PrintForm, tx: Transaction, items: Iterable[Item], target=None, **kwargs) -> bytes | None:
     return html_to_pdf(form_html(form, tx, items, **kwargs), target)

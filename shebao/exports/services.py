@@ -13,9 +13,10 @@ from django.db.models import Max
 from django.utils import timezone, translation
 
 from shebao.exports import documents, pdf, xlsx
-from shebao.exports.documents import FormSpec, Totals
+from shebao.exports.documents import Totals
 from shebao.exports.models import ExportJob, ExportPart, PartStatus
 from shebao.workflow.models import Item, Transaction
+from shebao.workflow.printing import PrintForm
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +45,18 @@ def needs_parts(tx: Transaction) -> bool:
     return person_count(tx) > SYNC_LIMIT
 
 
-def form_xlsx(form: FormSpec, tx: Transaction):
+def form_xlsx(form: PrintForm, tx: Transaction):
     """An open temporary file with the workbook (the caller streams and closes it)."""
     with translation.override(DOC_LANGUAGE):
         return xlsx.form_xlsx_file(form, tx, documents.printable_items(tx).iterator(chunk_size=2000))
 
 
-def form_pdf_bytes(form: FormSpec, tx: Transaction) -> bytes:
+def form_pdf_bytes(form: PrintForm, tx: Transaction) -> bytes:
     with translation.override(DOC_LANGUAGE):
         return pdf.form_pdf(form, tx, documents.printable_items(tx).iterator(chunk_size=2000))
 
 
-def filename(form: FormSpec, tx: Transaction, ext: str, part: int | None = None) -> str:
+def filename(form: PrintForm, tx: Transaction, ext: str, part: int | None = None) -> str:
     with translation.override(DOC_LANGUAGE):
         return documents.filename(form, tx, ext, part)
 

@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 
 from shebao.exports.barcodes import code128_png
 from shebao.exports.cells import safe_cell
-from shebao.exports.documents import FormSpec, Totals, iter_rows, paginate, print_date
+from shebao.exports.documents import Totals, iter_rows, paginate, print_date
 from shebao.workflow.models import Item, Transaction
+from shebao.workflow.printing import PrintForm
 
 MAX_PAGE_BREAKS = 1023  # Excel's limit; later pages still get their subtotal rows
 
 
-def write_form_xlsx(form: FormSpec, tx: Transaction, items: Iterable[Item], out) -> None:
+def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out) -> None:
     """Write the form of tx to `out` (a path or a binary file object)."""
     wb = xlsxwriter.Workbook(
         out,
@@ -115,7 +116,7 @@ def write_form_xlsx(form: FormSpec, tx: Transaction, items: Iterable[Item], out)
     wb.close()
 
 
-def _subtotal_row(ws, form: FormSpec, row: int, label: str, wage, f_text, f_money) -> None:
+def _subtotal_row(ws, form: PrintForm, row: int, label: str, wage, f_text, f_money) -> None:
     wage_col = next((c for c, col in enumerate(form.columns) if col.key == form.wage_key), None)
     for c in range(len(form.columns)):
         if c == 0:
@@ -127,7 +128,7 @@ def _subtotal_row(ws, form: FormSpec, row: int, label: str, wage, f_text, f_mone
     ws.write_string(row, 0, label, f_text)
 
 
-def form_xlsx_file(form: FormSpec, tx: Transaction, items: Iterable[Item]):
+def form_xlsx_file(form: PrintForm, tx: Transaction, items: Iterable[Item]):
     """A temporary file (rewound) holding the workbook; deleted when closed."""
     tmp = tempfile.TemporaryFile()
     write_form_xlsx(form, tx, items, tmp)

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shebao.core import clock
@@ -17,7 +17,8 @@ from shebao.params.services import ParamSnapshot, parameter_gaps
 
 
 def _join(items) -> str:
-    return (", " if (get_language() or "").startswith("en") else "、").join(str(i) for i in items)
+    # Translators: the separator of a list of words ("养老、医疗"); English ", ".
+    return gettext("、").join(str(i) for i in items)
 
 
 def gap_messages(snapshot: ParamSnapshot) -> list[tuple[int, str]]:

@@ -8,16 +8,10 @@ from shebao.workflow.fields import FieldSpec
 from shebao.workflow.rules import Issue
 
 
-def _label(spec: FieldSpec) -> str:
-    from django.utils.translation import get_language
-
-    return spec.en if (get_language() or "").startswith("en") else spec.zh
-
-
 def _field_for(spec: FieldSpec) -> forms.Field:
     attrs = {"data-kind": spec.kind, "autocomplete": "off"}
     if spec.kind in ("choice", "id_type", "bool"):
-        choices = [("", "—")] + [(v, l) for v, l in spec.choices.choices]
+        choices = [("", "—"), *spec.choices.choices]
         return forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs))
     if spec.kind == "insurance":
         return forms.MultipleChoiceField(
@@ -38,8 +32,8 @@ def spec_form(specs: list[FieldSpec], data: dict | None = None, initial: dict | 
     fields = {}
     for spec in specs:
         field = _field_for(spec)
-        field.label = _label(spec)
-        field.help_text = spec.help_en if (spec.help_en and _label(spec) == spec.en) else spec.help_zh
+        field.label = spec.label
+        field.help_text = spec.help_for("form")
         field.spec_required = spec.required
         fields[spec.name] = field
     form_class = type("SpecForm", (forms.Form,), fields)

@@ -16,15 +16,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shebao.accounts.scoping import employer_required
-from shebao.batch.views import results_title
-from shebao.business.enrol import backpay_preview
 from shebao.core import clock
-from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict
 from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
@@ -35,6 +32,7 @@ from shebao.web import selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
 from shebao.workflow import registry, services, tasklists
 from shebao.workflow.models import Event, Mode, State, Transaction
+from shebao.workflow.registry import Section
 from shebao.workflow.rules import has_errors, issues_from
 from shebao.workflow.rules import messages as rule_messages
 from shebao.workflow.status import status_payload
@@ -75,8 +73,7 @@ def home(request):
     shebao.workflow.tasklists), the language and the query string, so a page viewed again
     before anything of the employer changed costs no list query at all.
     """
-    en = (get_language() or "").startswith("en")
-    type_labels = {b.code: (b.en if en else b.zh) for b in registry.all_types()}
+    type_labels = dict(registry.choices())
     filters, errors = _list_filters(request)
     if errors:
         return render(
@@ -226,7 +223,7 @@ def business(request, code: str):
                 "template": url_or_empty("batch:template", code=code),
                 "upload": url_or_empty("batch:upload", code=code),
                 "results": url_or_empty("batch:results", code=code),
-                "results_title": results_title(business),
+                "results_title": business.result_query_label,
             }
             if business.batch
             else None,
@@ -234,15 +231,55 @@ def business(request, code: str):
     )
 
 
-def _form_context(request, business, form, tx=None, general=None, lock=None, preview=None):
+HEADER_SECTION = Section(gettext_noop("申报信息"), ())
+
+
+def _specs(business) -> list:
+    """Every field the form shows: the header's (asked once per transaction), then the row's."""
+    return [*business.header_fields, *business.fields]
+
+
+def _split(business, raw: dict) -> tuple[dict, dict]:
+    """The posted values: (header, row)."""
+    names = {spec.name for spec in business.header_fields}
+    return {k: v for k, v in raw.items() if k in names}, {k: v for k, v in raw.items() if k not in names}
+
+
+def _sections(business, form, tables: dict | None = None) -> list[dict]:
+    """The form's fieldsets as the business type declares them, each with its preview."""
+    groups = [(HEADER_SECTION, list(business.header_fields))] if business.header_fields else []
+    groups += business.form_sections()
+    out = []
+    for section, specs in groups:
+        preview = business.preview(section.preview) if section.preview else None
+        out.append(
+            {
+                "label": section.label,
+                "fields": [(form[spec.name], spec) for spec in specs],
+                "preview": preview,
+                "table": (tables or {}).get(preview.key) if preview else None,
+            }
+        )
+    return out
+
+
+def _preview_tables(business, params, data: dict, employer, issues=()) -> dict:
+    """The previews of a row whose fields they need have no error."""
+    tables = {}
+    for preview in business.previews:
+        if not has_errors([i for i in issues if i.field in preview.needs]):
+            tables[preview.key] = preview.compute(params, data, employer)
+    return tables
+
+
+def _form_context(request, business, form, tx=None, general=None, lock=None, tables=None):
     return {
         "business": business,
         "form": form,
         "tx": tx,
         "general": general or [],
         "lock": lock,
-        "preview": preview,
-        "specs": {s.name: s for s in business.fields},
+        "sections": _sections(business, form, tables),
     }
 
 
@@ -254,16 +291,16 @@ def single_new(request, code: str):
     if not business.single:
         raise Http404
     if request.method == "POST":
-        raw = raw_from_form(business.fields, request.POST)
+        header, raw = _split(business, raw_from_form(_specs(business), request.POST))
         result = services.transaction_save_single(
-            employer=request.employer, actor=request.user, business_type=code, raw=raw
+            employer=request.employer, actor=request.user, business_type=code, raw=raw, header=header
         )
         if result.ok:
             messages.success(
                 request, _("已保存，流水号 %(serial)s。请核对后提交审批。") % {"serial": result.transaction.serial}
             )
             return redirect("web:tx_detail", pk=result.transaction.pk)
-        form = spec_form(business.fields, data=request.POST)
+        form = spec_form(_specs(business), data=request.POST)
         general = attach_issues(form, result.issues)
         return render(
             request,
@@ -271,7 +308,7 @@ def single_new(request, code: str):
             _form_context(request, business, form, general=general, lock=result.lock),
             status=422,
         )
-    form = spec_form(business.fields)
+    form = spec_form(_specs(business))
     return render(request, "web/single_form.html", _form_context(request, business, form))
 
 
@@ -281,36 +318,25 @@ def check_fields(request, code: str):
     """Row rules while the user types: issues per field, and the back-payment preview."""
     business = _business_or_404(code)
     params = ParamSnapshot.load()
-    raw = raw_from_form(business.fields, request.POST)
-    result = registry.check_row_safely(business, raw, params, request.employer, where="live check")
+    header, raw = _split(business, raw_from_form(_specs(business), request.POST))
+    head = business.check_header(header, params) if business.header_fields else None
+    header_data = head.data if head else {}
+    result = registry.check_row_safely(business, {**header_data, **raw}, params, request.employer, where="live check")
     touched = set(request.POST.getlist("_touched"))
     fields: dict[str, list[dict]] = {}
-    for issue in result.issues:
+    for issue in [*(head.issues if head else []), *result.issues]:
         if touched and issue.field not in touched:
             continue
         fields.setdefault(issue.field, []).append(
             {"code": issue.code, "severity": issue.severity.value, "message": issue.message()}
         )
-    payload = {"fields": fields}
-    if code == "enrol" and not has_errors(
-        [i for i in result.issues if i.field in ("backpay_from", "backpay_base", "start_month")]
-    ):
-        preview = backpay_preview(params, result.data, request.employer)
-        payload["backpay"] = {
-            "lines": [
-                {
-                    "month": l.month.strftime("%Y-%m"),
-                    "insurance": str(InsuranceType(l.insurance_type).label),
-                    "base": str(l.base),
-                    "employer": str(l.employer_amount),
-                    "personal": str(l.personal_amount),
-                }
-                for l in preview["lines"]
-            ],
-            "total_employer": str(preview["total_employer"]),
-            "total_personal": str(preview["total_personal"]),
-            "surcharge": str(preview["surcharge"]),
-        }
+    tables = _preview_tables(business, params, result.data, request.employer, result.issues)
+    payload = {
+        "fields": fields,
+        "previews": {
+            key: {"rows": table.rows, "totals": table.totals, "notes": table.notes} for key, table in tables.items()
+        },
+    }
     return JsonResponse(payload)
 
 
@@ -330,21 +356,16 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
     business = _business_or_404(tx.business_type)
     item = tx.items.order_by("row_no").first()
     if form is None:
-        form = spec_form(business.fields, initial=item.data if item else {})
+        form = spec_form(_specs(business), initial={**(tx.header or {}), **(item.data if item else {})})
         if item and tx.state == State.RETURNED:
             general = (general or []) + attach_issues(form, [])
     stored = (item.audit_issues or item.import_issues) if item else []
     warnings = [i for i in issues_from(stored) if not i.is_error]
     checklist = None
     if tx.state == State.REVIEW and not tx.employer.is_vip:
-        checklist = (
-            MaterialsChecklist.objects.filter(office=tx.employer.office, business_type=tx.business_type).first()
-            or MaterialsChecklist.objects.filter(office__isnull=True, business_type=tx.business_type).first()
-        )
-    preview = None
-    if item and tx.business_type == "enrol":
-        preview = backpay_preview(ParamSnapshot.load(), item.data, tx.employer)
-    context = _form_context(request, business, form, tx=tx, general=general, lock=lock, preview=preview)
+        checklist = _checklist(tx, business)
+    tables = _preview_tables(business, ParamSnapshot.load(), item.data, tx.employer) if item else {}
+    context = _form_context(request, business, form, tx=tx, general=general, lock=lock, tables=tables)
     context.update(
         {
             "item": item,
@@ -353,8 +374,11 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
             "events": Event.objects.filter(transaction=tx).select_related("actor"),
             "action_labels": services.ACTION_LABELS,
             "checklist": checklist,
-            "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx"),
-            "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf"),
+            "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx") if business.print_form else "",
+            "export_label": _(business.names.single_export),
+            "photo_title": _(business.photo.title) if business.photo else "",
+            "photo_missing": _(business.photo.missing) if business.photo else "",
+            "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf") if business.print_form else "",
             "poll": tx.state in (State.AUDITING,),
             "has_photo": bool(item and item.photo),
             "photo_stamp": tx.version,
@@ -373,17 +397,18 @@ def tx_action(request, pk: int):
     try:
         version = posted_version(request)
         if action == "save":
-            raw = raw_from_form(business.fields, request.POST)
+            header, raw = _split(business, raw_from_form(_specs(business), request.POST))
             result = services.transaction_save_single(
                 employer=request.employer,
                 actor=request.user,
                 business_type=tx.business_type,
                 raw=raw,
+                header=header,
                 tx=tx,
                 version=version,
             )
             if not result.ok:
-                form = spec_form(business.fields, data=request.POST)
+                form = spec_form(_specs(business), data=request.POST)
                 general = attach_issues(form, result.issues)
                 return _render_tx(request, tx, form=form, general=general, lock=result.lock, status=422)
             messages.success(request, _("已保存。"))
@@ -422,7 +447,7 @@ def tx_photo(request, pk: int):
     """直接上传 (POST) and the photo itself (GET), served only to the employer."""
     tx = _tx_or_404(request, pk)
     item = tx.items.filter(row_no=1).first()
-    if item is None:
+    if item is None or _business_or_404(tx.business_type).photo is None:
         raise Http404
     if request.method == "GET":
         if not item.photo:
@@ -460,3 +485,15 @@ def persons(request):
     return render(
         request, "web/persons.html", {"page": page, "q": request.GET.get("q", ""), "year": clock.today().year}
     )
+
+
+def _checklist(tx: Transaction, business) -> list[str]:
+    """What an ordinary employer brings: the office's checklist, the agency's, or the one
+    the business type declares."""
+    stored = (
+        MaterialsChecklist.objects.filter(office=tx.employer.office, business_type=tx.business_type).first()
+        or MaterialsChecklist.objects.filter(office__isnull=True, business_type=tx.business_type).first()
+    )
+    if stored is not None:
+        return stored.item_list()
+    return [_(msgid) for msgid in business.materials]

@@ -13,33 +13,58 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext
 
 from shebao.core.choices import ALL_INSURANCE, InsuranceType
 from shebao.core.identity import check_id, check_name, clean_text
 from shebao.core.money import fen, parse_money
 from shebao.core.months import FULLWIDTH, format_month, parse_date, parse_month
 from shebao.core.text import hidden_character, one_line
-from shebao.workflow.rules import Issue
+from shebao.workflow.rules import Issue, text, texts
 
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One field of a business type. Its label and help are Chinese source texts (gettext
+    msgids, marked with gettext_noop where they are declared) shown through gettext: `label`
+    and `help_for()` answer in the reader's language; `msgid` is the Chinese, which the
+    spreadsheet template (a Chinese document) uses as it is."""
+
     name: str
-    zh: str
-    en: str
+    msgid: str
     kind: str = "text"  # text, choice, insurance, month, date, money, id_type, id_number, name, phone, bool
     required: bool = False
     choices: type[TextChoices] | None = None
     max_length: int = 100
-    help_zh: str = ""
-    help_en: str = ""
+    # Help per context: under the form field, in the template's 填写说明, in the API's schema.
+    # The template and the API say what the form says unless they say otherwise.
+    help: str = ""
     default: str = ""
     in_template: bool = True
     text_format: bool = False  # template column formatted as text (IDs, dates)
+    template_help: str | None = None
+    api_help: str | None = None
+    # The value of the template's example row (None: one the field's kind suggests; "" none).
+    example: str | None = None
 
     @property
-    def label(self) -> dict:
-        return {"zh": self.zh, "en": self.en}
+    def label(self) -> str:
+        return gettext(self.msgid)
+
+    def help_for(self, context: str = "form") -> str:
+        """The help for "form", "template" or "api", in the reader's language."""
+        msgid = {"template": self.template_help, "api": self.api_help}.get(context)
+        msgid = self.help if msgid is None else msgid
+        return gettext(msgid) if msgid else ""
+
+    def help_msgid(self, context: str = "form") -> str:
+        msgid = {"template": self.template_help, "api": self.api_help}.get(context)
+        return self.help if msgid is None else msgid
+
+    @property
+    def label_param(self) -> dict:
+        """The label as an issue parameter: translated when the message is shown."""
+        return text(self.msgid)
 
     def choice_labels(self) -> list[str]:
         return [str(label) for _, label in self.choices.choices] if self.choices else []
@@ -55,7 +80,7 @@ class RowResult:
 
     def add(self, code: str, spec: FieldSpec | None = None, **params: object) -> None:
         if spec is not None:
-            params.setdefault("label", spec.label)
+            params.setdefault("label", spec.label_param)
         self.issues.append(Issue(code, spec.name if spec else "", params))
 
     def field_has_issue(self, name: str) -> bool:
@@ -115,7 +140,7 @@ def parse_insurance(raw: object) -> tuple[list[str], str | None]:
 def _insurance_of_text(text: str) -> tuple[tuple[str, ...], str | None]:
     parts = [p.strip() for p in re.split(r"[、,，;；/\s]+", text) if p.strip()]
     values = []
-    spec = FieldSpec("insurance_types", "参保险种", "Insurance types", "choice", choices=InsuranceType)
+    spec = FieldSpec("insurance_types", "参保险种", "choice", choices=InsuranceType)
     for part in parts:
         value = choice_value(spec, part.removesuffix("保险"))
         if value is None:
@@ -152,7 +177,12 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
         if kind in ("choice", "id_type", "bool"):
             code = choice_value(spec, value)
             if code is None:
-                result.add("CHOICE", spec, value=str(value), choices="、".join(spec.choice_labels()))
+                result.add(
+                    "CHOICE",
+                    spec,
+                    value=str(value),
+                    choices=texts(zh for _code, zh, _en in _choice_labels(spec.choices)),
+                )
                 result.data[spec.name] = str(value)
             else:
                 result.data[spec.name] = code

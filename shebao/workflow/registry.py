@@ -1,15 +1,27 @@
-"""Business types plug into the engine here. The engine knows no business type by name."""
+"""Business types plug into the engine here. The engine knows no business type by name.
+
+A business type is one module in shebao/business/ (found there automatically, see
+shebao/business/apps.py) with one `BusinessType` subclass decorated with `@register`. It
+declares everything that is its own: its fields and header fields, its rules, its form
+sections and previews, its printed form, the materials its clerk needs, the names of its
+pages, and how it locks. Pages, batch, exports, the back office and the engine read these
+declarations and never name a type. docs/architecture.md has an example.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.translation import gettext, gettext_noop
 
 from shebao.core.errors import log_reference
 from shebao.workflow.fields import FieldSpec, RowResult, normalise_row
-from shebao.workflow.rules import Issue
+from shebao.workflow.printing import PrintForm
+from shebao.workflow.rules import Issue, Rule, add_rules, remove_rules
 
 if TYPE_CHECKING:
     from shebao.params.services import ParamSnapshot
@@ -25,23 +37,169 @@ class AuditContext:
     extra: dict = field(default_factory=dict)
 
 
-class BusinessType:
-    code: str = ""
-    zh: str = ""
-    en: str = ""
-    fields: list[FieldSpec] = []
-    single: bool = True
-    batch: bool = False
-    # Ordinary employers bring materials and a clerk reviews (DOMAIN §2).
-    review_for_ordinary: bool = False
-    # Enrolment and suspension take the person lock; declarations take a per-year key.
-    takes_person_lock: bool = False
-    # Acceptance window applies at the first submit.
-    windowed: bool = False
+class Locking(StrEnum):
+    """What an open transaction of the type holds (DOMAIN §4)."""
+
+    NONE = "none"
+    # The person: one open enrolment or suspension per person, across employers.
+    PERSON = "person"
+    # A declaration key (`BusinessType.declaration_key`, e.g. person and year): one open
+    # declaration of the type per key.
+    DECLARATION = "declaration"
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names of a business type's pages (Chinese source texts, shown through gettext)."""
+
+    title: str  # the menu, the landing page, 业务类型 in the task lists: 增员(续保)
+    result_query: str  # the batch result query: 批量增员审核结果查询
+    single_export: str = gettext_noop("导出")  # the export button of a single transaction
+    batch_export: str = gettext_noop("导出")  # the export button of a batch
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of fields on the form (a fieldset with a legend), optionally with a preview."""
+
+    title: str
+    fields: tuple[str, ...]
+    preview: str = ""  # the key of a Preview shown under the section
 
     @property
-    def label(self) -> dict:
-        return {"zh": self.zh, "en": self.en}
+    def label(self) -> str:
+        return gettext(self.title)
+
+
+@dataclass(frozen=True)
+class PreviewColumn:
+    key: str
+    title: str
+    numeric: bool = False
+
+    @property
+    def label(self) -> str:
+        return gettext(self.title)
+
+
+@dataclass(frozen=True)
+class PreviewNote:
+    """A value under the table: its label, the value, its unit (e.g. 滞纳金 … 元)."""
+
+    key: str
+    title: str
+    unit: str = ""
+
+    @property
+    def label(self) -> str:
+        return gettext(self.title)
+
+    @property
+    def unit_label(self) -> str:
+        return gettext(self.unit) if self.unit else ""
+
+
+@dataclass
+class PreviewTable:
+    """What a preview computed for a row: display strings, per column key."""
+
+    rows: list[dict[str, str]]
+    totals: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Amounts shown before saving (and on the saved transaction), computed from the row.
+
+    `compute(params, data, employer)` gets the checked row; it is not called while one of the
+    `needs` fields has an error. An empty table hides the preview."""
+
+    key: str
+    title: str
+    columns: tuple[PreviewColumn, ...]
+    compute: Callable[[Any, dict, Any], PreviewTable]
+    needs: tuple[str, ...] = ()
+    notes: tuple[PreviewNote, ...] = ()
+    total_title: str = gettext_noop("合计")
+
+    @property
+    def label(self) -> str:
+        return gettext(self.title)
+
+    @property
+    def total_label(self) -> str:
+        return gettext(self.total_title)
+
+    @property
+    def total_span(self) -> int:
+        """Columns the 合计 cell spans: those before the first total."""
+        for n, column in enumerate(self.columns):
+            if column.numeric and column.key in self.totalled:
+                return max(n, 1)
+        return len(self.columns)
+
+    totalled: tuple[str, ...] = ()  # the columns summed in the footer
+
+
+@dataclass(frozen=True)
+class Photo:
+    """The type takes a photo per person (single entry): where it goes and when it is needed."""
+
+    title: str
+    missing: str  # shown when there is none yet
+
+
+class BusinessType:
+    code: ClassVar[str] = ""
+    names: ClassVar[Names]
+    fields: ClassVar[list[FieldSpec]] = []
+    # Asked once per transaction (the single form's top, the batch upload page), stored in
+    # Transaction.header; not a column of the file. E.g. 申报年度.
+    header_fields: ClassVar[list[FieldSpec]] = []
+    # The type's rules, added to the one catalogue (shebao.workflow.rules) when it registers.
+    rules: ClassVar[list[Rule]] = []
+    # Fieldsets of the form; fields in no section go to the first. None: one section.
+    sections: ClassVar[list[Section] | None] = None
+    previews: ClassVar[list[Preview]] = []
+    print_form: ClassVar[PrintForm | None] = None
+    # What an ordinary employer brings to the office (the default 材料清单; an office's own
+    # checklist in 系统管理 takes precedence).
+    materials: ClassVar[list[str]] = []
+    photo: ClassVar[Photo | None] = None
+    single: ClassVar[bool] = True
+    batch: ClassVar[bool] = False
+    # Ordinary employers bring materials and a clerk reviews (DOMAIN §2).
+    review_for_ordinary: ClassVar[bool] = False
+    locking: ClassVar[Locking] = Locking.NONE
+    # Acceptance window applies at the first submit.
+    windowed: ClassVar[bool] = False
+
+    @property
+    def label(self) -> str:
+        return gettext(self.names.title)
+
+    @property
+    def result_query_label(self) -> str:
+        return gettext(self.names.result_query)
+
+    def form_sections(self) -> list[tuple[Section, list[FieldSpec]]]:
+        """The sections with their fields, in declaration order; every field in exactly one."""
+        by_name = {spec.name: spec for spec in self.fields}
+        sections = self.sections or [Section(gettext_noop("个人信息录入"), tuple(by_name))]
+        placed = {name for section in sections for name in section.fields}
+        out = []
+        for n, section in enumerate(sections):
+            names = list(section.fields) + ([f for f in by_name if f not in placed] if n == 0 else [])
+            out.append((section, [by_name[name] for name in by_name if name in names]))
+        return out
+
+    def preview(self, key: str) -> Preview | None:
+        return next((p for p in self.previews if p.key == key), None)
+
+    def check_header(self, raw: dict, params: ParamSnapshot) -> RowResult:
+        """Header rules (e.g. the 申报年度 is open): runs at 保存 and at the upload."""
+        return normalise_row(self.header_fields, raw)
 
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
         """Row-level rules: formats, checksums, ages. Runs while typing, at save and import."""
@@ -59,7 +217,8 @@ class BusinessType:
         """Change the register. Runs inside the finishing database transaction."""
         raise NotImplementedError
 
-    def declaration_key(self, tx: Transaction, data: dict) -> str | None:
+    def declaration_key(self, header: dict, data: dict) -> str | None:
+        """Locking.DECLARATION: the key one open declaration holds (None: the row holds none)."""
         return None
 
     def summary(self, data: dict) -> str:
@@ -107,13 +266,31 @@ _REGISTRY: dict[str, BusinessType] = {}
 
 
 def register(business: type[BusinessType]) -> type[BusinessType]:
+    """Class decorator: the type is offered everywhere, and its rules join the catalogue."""
     instance = business()
+    if not instance.code or instance.code in _REGISTRY and type(_REGISTRY[instance.code]) is not business:
+        raise ValueError(f"business type code {instance.code!r} is empty or taken")
+    names = [spec.name for spec in [*instance.header_fields, *instance.fields]]
+    if len(names) != len(set(names)):
+        raise ValueError(f"business type {instance.code}: a field name is declared twice")
+    add_rules(instance.rules)
     _REGISTRY[instance.code] = instance
     return business
 
 
+def unregister(code: str) -> None:
+    """Take a type out (tests that define one of their own)."""
+    instance = _REGISTRY.pop(code, None)
+    if instance is not None:
+        remove_rules(rule.code for rule in instance.rules)
+
+
 def get(code: str) -> BusinessType:
     return _REGISTRY[code]
+
+
+def find(code: str) -> BusinessType | None:
+    return _REGISTRY.get(code)
 
 
 def all_types() -> list[BusinessType]:
@@ -121,7 +298,10 @@ def all_types() -> list[BusinessType]:
 
 
 def choices() -> list[tuple[str, str]]:
-    from django.utils.translation import get_language
+    return [(b.code, b.label) for b in _REGISTRY.values()]
 
-    en = (get_language() or "").startswith("en")
-    return [(b.code, b.en if en else b.zh) for b in _REGISTRY.values()]
+
+def label_of(code: str) -> str:
+    """The reader's-language name of a type, or its code when no module defines it any more."""
+    business = _REGISTRY.get(code)
+    return business.label if business else code

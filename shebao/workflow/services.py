@@ -16,7 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,16 +29,14 @@ from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
 from shebao.core.text import check_reason
 from shebao.params.services import ParamSnapshot
-from shebao.workflow import registry
+from shebao.workflow import locks, registry
 from shebao.workflow.models import (
     EDITABLE_STATES,
     AuditStatus,
-    DeclarationKey,
     Event,
     Item,
     ItemStatus,
     Mode,
-    PersonLock,
     State,
     Transaction,
 )
@@ -147,41 +145,13 @@ def stale_conflict(tx: Transaction) -> Conflict:
 
 
 # --- locks ---------------------------------------------------------------------------------
+# One locking module (shebao.workflow.locks) for single entry and batch alike.
 
-
-@dataclass
-class LockRefusal:
-    serial: str | None  # the holder's serial when it is the same employer's
-    transaction_id: int | None
-    issue: Issue
-
-
-def take_lock(tx: Transaction, item: Item) -> LockRefusal | None:
-    """Insert the person lock; the unique key lets exactly one concurrent writer win."""
-    if not item.id_key:
-        return None
-    if PersonLock.objects.filter(id_key=item.id_key, transaction=tx).exists():
-        PersonLock.objects.filter(id_key=item.id_key, transaction=tx).update(item=item)
-        return None
-    try:
-        with transaction.atomic():
-            PersonLock.objects.create(id_key=item.id_key, transaction=tx, item=item)
-        return None
-    except IntegrityError:
-        return lock_refusal(tx.employer_id, item.id_key)
-
-
-def lock_refusal(employer_id: int, id_key: str) -> LockRefusal:
-    holder = PersonLock.objects.filter(id_key=id_key).select_related("transaction").first()
-    if holder and holder.transaction.employer_id == employer_id:
-        serial = holder.transaction.serial
-        return LockRefusal(serial, holder.transaction_id, Issue("LOCKED_HERE", "id_number", {"serial": serial}))
-    return LockRefusal(None, None, Issue("LOCKED_ELSEWHERE", "id_number"))
+LockRefusal = locks.LockRefusal
 
 
 def release_locks(tx: Transaction) -> None:
-    PersonLock.objects.filter(transaction=tx).delete()
-    DeclarationKey.objects.filter(transaction=tx).delete()
+    locks.release(tx)
 
 
 # --- save / cancel -------------------------------------------------------------------------
@@ -204,21 +174,28 @@ def transaction_save_single(
     actor,
     business_type: str,
     raw: dict,
+    header: dict | None = None,
     tx: Transaction | None = None,
     version: int | None = None,
     params: ParamSnapshot | None = None,
 ) -> SaveResult:
     """保存: create a single transaction or update a saved/returned one.
 
-    Row-level rules run first; with an error nothing is written and the form shows why.
+    The header (the type's `header_fields`, e.g. 申报年度) and the row are checked first;
+    with an error nothing is written and the form shows why. The row then takes the lock its
+    business type holds (the person, or a declaration key).
     """
     business = registry.get(business_type)
     params = params or ParamSnapshot.load()
-    result = registry.check_row_safely(business, raw, params, employer, where="save")
-    if has_errors(result.issues):
-        return SaveResult(None, result.issues)
+    head = business.check_header(header or {}, params) if business.header_fields else None
+    header_data = head.data if head else {}
+    # The row's rules see the header's values, as in a batch import (e.g. the declared year).
+    result = registry.check_row_safely(business, {**header_data, **raw}, params, employer, where="save")
+    issues = [*(head.issues if head else []), *result.issues]
+    if has_errors(issues):
+        return SaveResult(None, issues)
     data = result.data
-    warnings = [issue.as_dict() for issue in result.issues]  # no errors here: only warnings remain
+    warnings = [issue.as_dict() for issue in issues]  # no errors here: only warnings remain
     key = make_key(data["id_type"], data["id_number"]) if data.get("id_number") else ""
     now = timezone.now()
     with transaction.atomic():
@@ -231,7 +208,7 @@ def transaction_save_single(
                 state=State.SAVED,
                 saved_at=now,
                 total_count=1,
-                header={},
+                header=header_data,
             )
             tx.serial = make_serial(tx)
             tx.save(update_fields=["serial"])
@@ -249,14 +226,14 @@ def transaction_save_single(
         else:
             before = tx.state
             updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
-                version=F("version") + 1, saved_at=now, touched_at=now, operator=actor
+                version=F("version") + 1, saved_at=now, touched_at=now, operator=actor, header=header_data
             )
             if not updated:
                 raise stale_conflict(tx)
             tx.refresh_from_db()
             item = tx.items.get(row_no=1)
-            old = item.data
-            changed = {k: [old.get(k, ""), v] for k, v in data.items() if old.get(k, "") != v}
+            old = {**(tx.header or {}), **item.data}
+            changed = {k: [old.get(k, ""), v] for k, v in {**header_data, **data}.items() if old.get(k, "") != v}
             item.data, item.id_key, item.id_number, item.name = (
                 data,
                 key,
@@ -265,15 +242,14 @@ def transaction_save_single(
             )
             item.raw, item.import_issues = _jsonable(raw), warnings
             item.save(update_fields=["data", "id_key", "id_number", "name", "raw", "import_issues"])
-            # A changed ID number releases the old person's lock (the new one is taken below).
-            PersonLock.objects.filter(transaction=tx).exclude(id_key=key).delete()
+            # A changed ID number (or year) releases what the row no longer names.
+            locks.release_others(business, tx, item)
             log_event(tx, actor=actor, action="save", from_state=before, detail={"changed": changed})
-        if business.takes_person_lock:
-            refusal = take_lock(tx, item)
-            if refusal:
-                transaction.set_rollback(True)
-                return SaveResult(None, [refusal.issue], refusal)
-    return SaveResult(tx, result.issues)
+        refusal = locks.take(business, tx, [item]).refused.get(item.pk)
+        if refusal:
+            transaction.set_rollback(True)
+            return SaveResult(None, [refusal.issue], refusal)
+    return SaveResult(tx, issues)
 
 
 def _jsonable(raw: dict) -> dict:

@@ -171,13 +171,13 @@ def enrolled(vip):
 def test_registered_with_the_template_columns_of_domain_6():
     business = registry.get("suspend")
     assert (
-        business.zh,
+        business.names.title,
         business.batch,
         business.review_for_ordinary,
-        business.takes_person_lock,
+        business.locking,
         business.windowed,
-    ) == ("减员(暂停缴费)", True, True, True, True)
-    assert [f.zh for f in business.fields] == ["证件类型", "证件号码", "姓名", "停保年月", "减员原因", "停保险种"]
+    ) == ("减员(暂停缴费)", True, True, "person", True)
+    assert [f.msgid for f in business.fields] == ["证件类型", "证件号码", "姓名", "停保年月", "减员原因", "停保险种"]
     assert [f.name for f in business.fields if f.required] == ["id_type", "id_number", "name", "stop_month", "reason"]
 
 

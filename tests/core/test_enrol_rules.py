@@ -117,7 +117,7 @@ def test_under_16_at_the_start_month():
     assert ("AGE_UNDER_MIN", "start_month") in codes(result)
     issue = next(i for i in result.issues if i.code == "AGE_UNDER_MIN")
     assert issue.params == {
-        "label": {"zh": "参保起始年月", "en": "Start month"},
+        "label": {"t": "参保起始年月"},
         "min_age": 16,
         "birth": birth.isoformat(),
     }
@@ -336,10 +336,13 @@ def test_every_rule_renders_in_both_languages(code):
         assert render(code, "", {}, lang)  # no KeyError with empty params
         with translation.override(lang):
             assert Issue(code, "x").message()
-    names = {name for _, name, _, _ in string.Formatter().parse(rule.zh) if name}
-    names_en = {name for _, name, _, _ in string.Formatter().parse(rule.en) if name}
+    with translation.override("en"):
+        english = rule.text()
+    names = {name for _, name, _, _ in string.Formatter().parse(rule.message) if name}
+    names_en = {name for _, name, _, _ in string.Formatter().parse(english) if name}
     assert names_en <= names | {"label"}, f"{code}: English uses parameters the Chinese text does not"
-    params = {name: {"zh": f"〈{name}〉", "en": f"<{name}>"} for name in names | names_en}
+    assert names <= names_en | {"label"}, f"{code}: English leaves out parameters of the Chinese text"
+    params = {name: f"〈{name}〉" for name in names | names_en}
     zh, en = render(code, "", params, "zh-hans"), render(code, "", params, "en")
     assert "{" not in zh and "{" not in en
     assert zh != en
@@ -347,7 +350,7 @@ def test_every_rule_renders_in_both_languages(code):
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in en), f"{code}: English message has Chinese in it"
     for name in names:
         if name != "label":
-            assert f"〈{name}〉" in zh
+            assert f"〈{name}〉" in zh and f"〈{name}〉" in en
 
 
 def test_nul_characters_never_reach_the_stored_data():

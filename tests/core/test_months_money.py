@@ -164,9 +164,9 @@ def test_fen_rounds_half_up():
 # --- the same parsing through a field spec, as forms and imports use it -------------------
 
 SPECS = [
-    FieldSpec("start_month", "参保起始年月", "Start month", "month", True),
-    FieldSpec("first_work_date", "参加工作日期", "First work date", "date", True),
-    FieldSpec("wage", "申报月工资", "Declared monthly wage", "money", True),
+    FieldSpec("start_month", "参保起始年月", "month", True),
+    FieldSpec("first_work_date", "参加工作日期", "date", True),
+    FieldSpec("wage", "申报月工资", "money", True),
 ]
 
 

@@ -1,6 +1,6 @@
 from django import template
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from shebao.core.choices import InsuranceType
 from shebao.workflow.rules import messages
@@ -33,8 +33,9 @@ def insurance_label(code):
 
 
 def list_separator() -> str:
-    """ "、" in Chinese, ", " in English."""
-    return ", " if (get_language() or "").startswith("en") else "、"
+    """ "、" in Chinese, ", " in English (a translated string)."""
+    # Translators: the separator of a list of words ("养老、医疗"); English ", ".
+    return gettext("、")
 
 
 @register.filter
@@ -44,12 +45,10 @@ def insurance_labels(codes):
 
 @register.filter
 def label(obj):
-    """The reader's-language name of anything with `zh` and `en` (business types, field specs)."""
+    """The reader's-language name of anything with a `label` (business types, field specs)."""
     if obj is None:
         return ""
-    if (get_language() or "").startswith("en") and getattr(obj, "en", ""):
-        return obj.en
-    return getattr(obj, "zh", "") or str(obj)
+    return getattr(obj, "label", "") or str(obj)
 
 
 @register.filter
@@ -67,7 +66,8 @@ def reason_text(reason):
     if not reason:
         return ""
     parts = [gettext(p) for p in str(reason).split("；") if p]
-    return ("; " if (get_language() or "").startswith("en") else "；").join(parts)
+    # Translators: the separator of a list of sentences ("…；…"); English "; ".
+    return gettext("；").join(parts)
 
 
 @register.simple_tag(takes_context=True)

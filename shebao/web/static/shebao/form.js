@@ -1,5 +1,5 @@
 // Field checks as the user leaves a field: the server's rule catalogue answers, so the
-// form says exactly what 保存 will say. Also refreshes the back-payment preview.
+// form says exactly what 保存 will say. Also refreshes the previews the business type declares.
 (function () {
   "use strict";
   var form = document.querySelector("form.data-form[data-check-url]");
@@ -24,25 +24,30 @@
           var e = box.querySelector(".field-error"); if (e) e.textContent = errs.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
           var w = box.querySelector(".field-warning"); if (w) w.textContent = warns.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
         });
-        renderBackpay(res.backpay);
+        Object.keys(res.previews || {}).forEach(function (key) { renderPreview(key, res.previews[key]); });
       });
   }
-  function renderBackpay(bp) {
-    var box = document.getElementById("backpay-preview");
-    if (!box || !bp) return;
+  // A preview the business type declares (the page drew its table): rows, totals, notes.
+  function renderPreview(key, table) {
+    var box = form.querySelector('[data-preview="' + key + '"]') || document.getElementById(key + "-preview");
+    if (!box || !table) return;
+    var cols = Array.prototype.map.call(box.querySelectorAll("thead th"), function (th) {
+      return { key: th.dataset.key, numeric: th.dataset.numeric === "1" };
+    });
     var body = box.querySelector("tbody");
     body.textContent = "";
-    bp.lines.forEach(function (l) {
+    table.rows.forEach(function (row) {
       var tr = document.createElement("tr");
-      [l.month, l.insurance, l.base, l.employer, l.personal].forEach(function (v, i) {
-        var td = document.createElement("td"); td.textContent = v; if (i > 1) td.className = "num"; tr.appendChild(td);
+      cols.forEach(function (col) {
+        var td = document.createElement("td"); td.textContent = row[col.key] || ""; if (col.numeric) td.className = "num"; tr.appendChild(td);
       });
       body.appendChild(tr);
     });
-    box.querySelector('[data-total="employer"]').textContent = bp.total_employer;
-    box.querySelector('[data-total="personal"]').textContent = bp.total_personal;
-    box.querySelector('[data-total="surcharge"]').textContent = bp.surcharge;
-    box.hidden = bp.lines.length === 0;
+    box.querySelectorAll("[data-total]").forEach(function (cell) {
+      var k = cell.dataset.total;
+      cell.textContent = (table.totals && table.totals[k]) || (table.notes && table.notes[k]) || "";
+    });
+    box.hidden = table.rows.length === 0;
   }
   var timer = null;
   form.addEventListener("focusout", function (ev) {
