@@ -100,7 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "shebao.accounts.context.current_actor",
+                "shebao.web.context.current_actor",
             ],
             "builtins": ["shebao.core.templatetags.shebao_tags"],
         },
