@@ -102,7 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "shebao.web.context.current_actor",
             ],
-            "builtins": ["shebao.core.templatetags.shebao_tags"],
+            "builtins": ["shebao.core.templatetags.shebao_tags", "shebao.workflow.templatetags.workflow_tags"],
         },
     },
 ]
