@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "shebao.exports",
     "shebao.web",
     "shebao.backoffice",
+    "shebao.demo",
 ]
 
 MIDDLEWARE = [
