@@ -1,7 +1,7 @@
-"""The cell convention moved to shebao.core.cells (exports write it, imports read it back).
+"""The cell convention lives in shebao.core.cells: exports write it, the batch import reads it back.
 
-Kept only for shebao.batch.services, which still imports unsafe_cell from here; remove this
-module once it imports shebao.core.cells.
+This module keeps the old import path for shebao.exports.xlsx and shebao.batch.services;
+remove it once both import shebao.core.cells.
 """
 
 from shebao.core.cells import FORMULA_PREFIXES, safe_cell, unsafe_cell
