@@ -18,12 +18,12 @@ VAR_DIR := $(or $(SHEBAO_VAR_DIR),var)
 MOVED_CLOCK ?= 2026-12-31 16:30:00
 
 .PHONY: help venv system-deps fonts demo test test-sqlite test-sqlite-moved-clock test-postgres test-browser \
-	migrations-check lint
+	migrations-check lint lint-imports
 
 help:
 	@echo "make demo   - install, migrate, load demo data and run http://127.0.0.1:8000 (web + workers)"
 	@echo "make test   - install test dependencies and run the SQLite, PostgreSQL and browser suites"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and lint-imports (the direction of dependency between the apps)"
 
 venv:
 	@PYTHON=$(PYTHON) VENV=$(VENV) bin/ensure-venv
@@ -89,5 +89,10 @@ test-browser: venv system-deps
 		echo "== browser suite: no tests in tests/browser yet"; \
 	fi
 
-lint: venv
+lint: venv lint-imports
 	$(PY) -m ruff check .
+
+# The layers of docs/architecture.md ("Apps and their direction of dependency"), as the
+# contracts of pyproject.toml [tool.importlinter].
+lint-imports: venv
+	$(VENV)/bin/lint-imports

@@ -116,7 +116,7 @@ def seed_base(*, vip: bool = True, employer_number: str = "10000001"):
     from django.utils import timezone
 
     from shebao.accounts.models import Membership, Role, User
-    from shebao.core.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
+    from shebao.demo.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
     from shebao.employers.models import Employer, Office
     from tests.workflow.helpers import make_uscc
 

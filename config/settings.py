@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "shebao.exports",
     "shebao.web",
     "shebao.backoffice",
+    "shebao.demo",
 ]
 
 MIDDLEWARE = [
@@ -100,9 +101,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "shebao.accounts.context.current_actor",
+                "shebao.web.context.current_actor",
             ],
-            "builtins": ["shebao.core.templatetags.shebao_tags"],
+            "builtins": ["shebao.core.templatetags.shebao_tags", "shebao.workflow.templatetags.workflow_tags"],
         },
     },
 ]

@@ -101,7 +101,7 @@ def params(db):
     """Published parameters plus illustrative base limits from 2023 to next year."""
     from django.utils import timezone
 
-    from shebao.core.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
+    from shebao.demo.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
     from shebao.params.services import ParamSnapshot
 
     seed_published_parameters()

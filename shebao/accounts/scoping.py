@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 
 from shebao.accounts.models import Membership, Role
 from shebao.core import rows
-from shebao.employers.models import Employer
+from shebao.employers.models import Employer, TaskListStamp
 
 SESSION_KEY = "employer_id"
 
@@ -33,8 +33,6 @@ def current_employer(request) -> Employer | None:
 
 
 def _active_employer(user_id: int, employer_id) -> Employer | None:
-    from shebao.workflow.models import TaskListStamp
-
     try:
         employer_id = int(employer_id)
     except (TypeError, ValueError):

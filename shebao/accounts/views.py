@@ -5,17 +5,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shebao.accounts.forms import LoginForm, PasswordChangeForm
-from shebao.accounts.models import Role
+from shebao.accounts.landing import home_for
 from shebao.accounts.passwords import HistoryValidator
 from shebao.accounts.scoping import SESSION_KEY
-
-
-def home_for(user) -> str:
-    if user.role == Role.CLERK:
-        return "backoffice:queue"
-    if user.role == Role.ADMIN:
-        return "admin:index"
-    return "web:home"
 
 
 @require_http_methods(["GET", "POST"])

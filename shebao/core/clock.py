@@ -17,8 +17,6 @@ import zoneinfo
 
 from django.utils import timezone
 
-from shebao.core.months import add_months, month_start
-
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
@@ -54,12 +52,21 @@ def current_month() -> dt.date:
     cached = _current
     if cached is not None and cached[0] <= instant < cached[1]:
         return cached[2]
-    month = month_start(date_of(instant))
+    month = date_of(instant).replace(day=1)
     first = dt.datetime.combine(month, dt.time(), tzinfo=ZONE)
-    until = dt.datetime.combine(add_months(month, 1), dt.time(), tzinfo=ZONE)
+    until = dt.datetime.combine(_month_after(month), dt.time(), tzinfo=ZONE)
     _current = (first, until, month)
     return month
 
 
 def next_month() -> dt.date:
-    return add_months(current_month(), 1)
+    return _month_after(current_month())
+
+
+def _month_after(month: dt.date) -> dt.date:
+    """The first day of the month after `month` (itself a first day).
+
+    The clock does this bit of month arithmetic itself: shebao.core.months asks the clock for
+    the current month, so the clock imports nothing from months.
+    """
+    return dt.date(month.year + 1, 1, 1) if month.month == 12 else dt.date(month.year, month.month + 1, 1)

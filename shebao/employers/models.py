@@ -81,3 +81,20 @@ class Employer(TimeStampedModel):
     @property
     def kind_label(self) -> str:
         return str(_("VIP单位") if self.is_vip else _("普通单位"))
+
+
+class TaskListStamp(models.Model):
+    """One row per employer: the version of its task lists, under which 首页 caches them.
+
+    Read with the employer on every employer page (shebao.accounts.scoping); bumped after every
+    committed change of a transaction that a list row shows (shebao.workflow.tasklists).
+    """
+
+    employer = models.OneToOneField(
+        Employer, on_delete=models.CASCADE, primary_key=True, related_name="task_list_stamp"
+    )
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("任务列表版本")
+        verbose_name_plural = _("任务列表版本")

@@ -1,27 +1,9 @@
-"""Spreadsheet cell values that never run as formulas (CSV/formula injection).
+"""The cell convention lives in shebao.core.cells: exports write it, the batch import reads it back.
 
-A value written into an exported list that starts with ``=``, ``+``, ``-`` or ``@`` (or a
-tab / carriage return, which some spreadsheet programs strip before parsing) would be read
-by Excel or LibreOffice as a formula. ``safe_cell`` returns such text with a leading
-apostrophe, the spreadsheet convention for "this is text", so the value shows and never
-runs. Numbers, dates, Decimals and ``None`` pass through unchanged. Works with openpyxl,
-xlsxwriter and CSV alike; an importer reading our own lists back should strip one leading
-apostrophe from text cells (``unsafe_cell``).
+This module keeps the old import path for shebao.exports.xlsx and shebao.batch.services;
+remove it once both import shebao.core.cells.
 """
 
-from __future__ import annotations
+from shebao.core.cells import FORMULA_PREFIXES, safe_cell, unsafe_cell
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def unsafe_cell(value: object) -> object:
-    """The inverse for text read back from one of our exports."""
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
+__all__ = ["FORMULA_PREFIXES", "safe_cell", "unsafe_cell"]

@@ -209,16 +209,3 @@ class DeclarationKey(models.Model):
     key = models.CharField(max_length=80, unique=True)
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="declaration_keys")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="declaration_keys")
-
-
-class TaskListStamp(models.Model):
-    """One row per employer: the version of its task lists (see shebao.workflow.tasklists)."""
-
-    employer = models.OneToOneField(
-        Employer, on_delete=models.CASCADE, primary_key=True, related_name="task_list_stamp"
-    )
-    version = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("任务列表版本")
-        verbose_name_plural = _("任务列表版本")

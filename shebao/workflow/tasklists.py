@@ -1,8 +1,8 @@
 """The version of an employer's task lists: what the cached 首页 lists are keyed by.
 
 Every write to a transaction that a task-list row shows bumps the employer's
-``TaskListStamp`` once the write has committed (the manager below sees to it, whatever
-service made the write). A reader takes the stamp *before* it queries the lists, so what it
+``TaskListStamp`` (shebao.employers.models) once the write has committed (the manager below
+sees to it, whatever service made the write). A reader takes the stamp *before* it queries the lists, so what it
 caches under a version is never older than that version; the next committed change makes a
 new version, and the old entries are simply never asked for again.
 
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import models, transaction
+from django.db import connections, models, transaction
+
+from shebao.employers.models import Employer, TaskListStamp
 
 # Fields a task-list row never shows: writing only these is not a change of the lists.
 UNLISTED_FIELDS = frozenset(
@@ -39,10 +41,6 @@ def bump_after_commit(employer_ids: Iterable[int], using: str = "default") -> No
 
 def bump(employer_ids: Iterable[int], using: str = "default") -> None:
     """Add one to each employer's stamp (an upsert: the first change creates the row)."""
-    from django.db import connections
-
-    from shebao.workflow.models import TaskListStamp
-
     table = connections[using].ops.quote_name(TaskListStamp._meta.db_table)
     with connections[using].cursor() as cursor:
         for employer_id in sorted(set(employer_ids)):
@@ -58,8 +56,6 @@ def version_of(employer) -> int:
 
     Employer pages read it together with the employer (shebao.accounts.scoping).
     """
-    from shebao.workflow.models import TaskListStamp
-
     if hasattr(employer, "task_list_version"):
         return employer.task_list_version
 
@@ -107,6 +103,4 @@ class TransactionQuerySet(models.QuerySet):
 
 
 def _all_employer_ids() -> list[int]:
-    from shebao.employers.models import Employer
-
     return list(Employer.objects.values_list("pk", flat=True))

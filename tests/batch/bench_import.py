@@ -30,8 +30,8 @@ def main(n: int) -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from shebao.core.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
     from shebao.core.months import current_month, format_month
+    from shebao.demo.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
     from tests.factories import EmployerFactory, OfficeFactory, OperatorFactory, make_resident_id
 
     call_command("migrate", verbosity=0)

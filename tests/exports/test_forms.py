@@ -10,7 +10,7 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 
-from shebao.exports.cells import safe_cell, unsafe_cell
+from shebao.core.cells import safe_cell, unsafe_cell
 from shebao.workflow.models import ItemStatus, State
 from tests.exports.conftest import (
     enrol_data,

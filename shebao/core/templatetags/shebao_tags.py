@@ -3,7 +3,6 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 
 from shebao.core.choices import InsuranceType
-from shebao.workflow.rules import messages
 
 register = template.Library()
 
@@ -16,12 +15,6 @@ def get_item(mapping, key):
         return mapping.get(key)
     except AttributeError:
         return None
-
-
-@register.filter
-def rule_messages(issues):
-    """Stored issues rendered in the reader's language: '[CODE] message'."""
-    return messages(issues or [])
 
 
 @register.filter
@@ -76,13 +69,3 @@ def query_with(context, key, value):
     params = context["request"].GET.copy()
     params[key] = value
     return urlencode(sorted(params.lists()), doseq=True)
-
-
-@register.filter
-def state_label(code):
-    from shebao.workflow.models import State
-
-    try:
-        return State(code).label
-    except ValueError:
-        return code or ""

@@ -22,8 +22,8 @@ from shebao.business.contributions import base_for, compute_lines
 from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE, EmploymentForm, Hukou, PersonIdentity, SuspendReason
 from shebao.core.identity import id_key
-from shebao.core.management import demo
 from shebao.core.months import add_months, month_range
+from shebao.demo import data
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
@@ -76,7 +76,7 @@ class Command(BaseCommand):
     help = "Create the demo offices, employers, logins and insured persons (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=demo.DEMO_SEED, help="random seed of the demo register")
+        parser.add_argument("--seed", type=int, default=data.DEMO_SEED, help="random seed of the demo register")
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the logins table")
 
     def handle(self, *args, seed: int, quiet_logins: bool, **options):
@@ -92,16 +92,16 @@ class Command(BaseCommand):
             persons = self.seed_register(employers, seed)
         self.stdout.write(
             f"seed_demo: {len(offices)} offices, {len(employers)} employers, "
-            f"{len(demo.LOGINS)} logins, {limits} new base-limit rows, {persons} new insured persons."
+            f"{len(data.LOGINS)} logins, {limits} new base-limit rows, {persons} new insured persons."
         )
         if not quiet_logins:
-            self.stdout.write(demo.logins_table())
+            self.stdout.write(data.logins_table())
 
     # --- reference data -------------------------------------------------------------------
 
     def seed_offices(self) -> dict[str, Office]:
         offices = {}
-        for spec in demo.OFFICES:
+        for spec in data.OFFICES:
             office, _ = Office.objects.update_or_create(
                 code=spec.code,
                 defaults={"name": spec.name, "address": spec.address, "hours": spec.hours, "phone": spec.phone},
@@ -110,21 +110,21 @@ class Command(BaseCommand):
         return offices
 
     def seed_checklists(self) -> None:
-        for business_type, items in demo.CHECKLISTS.items():
+        for business_type, items in data.CHECKLISTS.items():
             checklist = MaterialsChecklist.objects.filter(office__isnull=True, business_type=business_type).first()
             if checklist is None:
                 MaterialsChecklist.objects.create(office=None, business_type=business_type, items="\n".join(items))
 
     def seed_employers(self, offices: dict[str, Office]) -> dict[str, Employer]:
         employers = {}
-        for spec in demo.EMPLOYERS:
+        for spec in data.EMPLOYERS:
             employer, _ = Employer.objects.update_or_create(
                 number=spec.number,
                 defaults={
                     "name": spec.name,
                     "office": offices[spec.office_code],
                     "is_vip": spec.is_vip,
-                    "credit_code": demo.credit_code(spec.office_code, spec.org_serial),
+                    "credit_code": data.credit_code(spec.office_code, spec.org_serial),
                     "risk_class": spec.risk_class,
                     "injury_float_percent": 100,
                     "contact_name": spec.contact_name,
@@ -137,7 +137,7 @@ class Command(BaseCommand):
         return employers
 
     def seed_logins(self, employers: dict[str, Employer], offices: dict[str, Office]) -> None:
-        for spec in demo.LOGINS:
+        for spec in data.LOGINS:
             user = User.objects.filter(username=spec.username).first() or User(username=spec.username)
             user.first_name = spec.full_name
             user.role = spec.role
@@ -147,8 +147,8 @@ class Command(BaseCommand):
             user.is_active = True
             # Demo users skip the forced first-login password change (README says so).
             user.must_change_password = False
-            if not user.pk or not user.check_password(demo.DEMO_PASSWORD):
-                user.set_password(demo.DEMO_PASSWORD)
+            if not user.pk or not user.check_password(data.DEMO_PASSWORD):
+                user.set_password(data.DEMO_PASSWORD)
             user.save()
             lockout.unlock([user.username])  # a demo login is never left locked
             if spec.employer_number:
@@ -185,7 +185,7 @@ class Command(BaseCommand):
                 number_ = ""
                 while not number_ or number_ in seen:
                     serial += 1
-                    number_ = demo.resident_id(who.choice(demo.AREAS), birth, serial, sex)
+                    number_ = data.resident_id(who.choice(data.AREAS), birth, serial, sex)
                 seen.add(number_)
                 start_span = max(1, (this_month.year - earliest_start.year) * 12 + this_month.month - 2)
                 start = add_months(earliest_start, when.randrange(start_span))
@@ -200,18 +200,18 @@ class Command(BaseCommand):
                     "id_type": "01",
                     "id_number": number_,
                     "id_key": id_key("01", number_),
-                    "name": demo.person_name(who, sex),
+                    "name": data.person_name(who, sex),
                     "sex": sex,
                     "birth_date": birth,
-                    "ethnicity": who.choice(demo.ETHNICITIES),
+                    "ethnicity": who.choice(data.ETHNICITIES),
                     "hukou": who.choice([Hukou.URBAN, Hukou.URBAN, Hukou.RURAL]).value,
                     "identity": who.choice([PersonIdentity.WORKER, PersonIdentity.WORKER, PersonIdentity.CADRE]).value,
                     "employment_form": when.choice(
                         [EmploymentForm.CONTRACT] * 6 + [EmploymentForm.DISPATCH, EmploymentForm.PART_TIME]
                     ).value,
                     "first_work_date": min(first_work, start),
-                    "phone": demo.phone(who),
-                    "address": demo.address(who),
+                    "phone": data.phone(who),
+                    "address": data.address(who),
                 }
                 people.append((kwargs, employer, start, end, wage))
 

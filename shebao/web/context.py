@@ -1,13 +1,14 @@
+"""Context of every page: who is logged in, for which employer, and the employer's menu."""
+
 from shebao.accounts.scoping import current_employer
+from shebao.workflow import registry
 
 
 def current_actor(request) -> dict:
-    """Every page shows who is logged in and for which employer."""
+    """Every page shows who is logged in and for which employer; operators get the business menu."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from shebao.workflow import registry
-
     employer = current_employer(request)
     return {
         "current_employer": employer,

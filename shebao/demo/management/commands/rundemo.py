@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from shebao.core.management import demo
+from shebao.demo import data
 
 GRACE_SECONDS = 15
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         worker_log_level = os.environ.get("LOG_LEVEL", "INFO")
         for name in ("worker-short", "worker-long"):
             commands[name][1]["LOG_LEVEL"] = worker_log_level
-        self.stdout.write(demo.logins_table().replace(demo.DEMO_URL, f"http://{addrport}"))
+        self.stdout.write(data.logins_table().replace(data.DEMO_URL, f"http://{addrport}"))
         self.stdout.write("Starting web server and workers; press Ctrl-C to stop all of them.")
         self.stdout.flush()
 

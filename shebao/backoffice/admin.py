@@ -1,4 +1,8 @@
-"""Administration of district offices, their materials checklists and employers."""
+"""Administration of district offices, their materials checklists and employers.
+
+With the administration pages rather than in shebao.employers: a checklist is kept per
+business type (the engine's registry) and the forms speak with the rule catalogue's messages.
+"""
 
 from __future__ import annotations
 
