@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +17,13 @@ from shebao.workflow.rules import render
 # Risk class 1 (the lowest) may only stay at or float above the base rate.
 RISK1_FLOATS = (100, 120, 150)
 
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm  # NoHiddenCharacters is only ever mixed into a form
+else:
+    _FormBase = object
 
-class NoHiddenCharacters:
+
+class NoHiddenCharacters(_FormBase):
     """The free-text fields of an administration form refuse bidi and control characters."""
 
     text_fields: tuple[str, ...] = ()
@@ -38,7 +45,8 @@ class OfficeForm(NoHiddenCharacters, forms.ModelForm):
         fields = ("code", "name", "address", "hours", "phone")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._refuse_hidden_characters()
         return data
 
@@ -103,7 +111,8 @@ class EmployerForm(NoHiddenCharacters, forms.ModelForm):
         return code
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._refuse_hidden_characters()
         risk, grade = data.get("risk_class"), data.get("injury_float_percent")
         if risk == 1 and grade is not None and grade not in RISK1_FLOATS:
