@@ -23,7 +23,7 @@ MOVED_CLOCK ?= 2026-12-31 16:30:00
 help:
 	@echo "make demo   - install, migrate, load demo data and run http://127.0.0.1:8000 (web + workers)"
 	@echo "make test   - install test dependencies and run the SQLite, PostgreSQL and browser suites"
-	@echo "make lint   - ruff and lint-imports (the direction of dependency between the apps)"
+	@echo "make lint   - ruff (rules and formatting), mypy, import contracts (the first stage of make test)"
 
 venv:
 	@PYTHON=$(PYTHON) VENV=$(VENV) bin/ensure-venv
@@ -42,7 +42,30 @@ demo: venv fonts
 	$(PY) manage.py seed_demo --quiet-logins
 	$(PY) manage.py rundemo
 
-test: venv system-deps migrations-check test-sqlite test-sqlite-moved-clock test-postgres test-browser
+test: venv lint system-deps migrations-check test-sqlite test-sqlite-moved-clock test-postgres test-browser
+
+# (0) Lint, before any suite: ruff's rules and formatting, the types (mypy with the Django
+# plugin, configured in pyproject.toml) and, once they are written, the import contracts
+# (lint-imports, when .importlinter or a [tool.importlinter] section exists). Every check
+# runs, then any finding fails the make. mypy runs without its cache: the Django plugin reads
+# the settings at run time, and a cached module is not checked again when only
+# config/settings.py changed.
+lint: venv
+	@status=0; \
+	echo "== lint: ruff check ."; \
+	$(PY) -m ruff check . || status=1; \
+	echo "== lint: ruff format --check ."; \
+	$(PY) -m ruff format --check . || status=1; \
+	echo "== lint: mypy (types)"; \
+	$(PY) -m mypy --no-incremental || status=1; \
+	if [ -f .importlinter ] || grep -E '^\[+tool\.importlinter[].]' pyproject.toml >/dev/null; then \
+		echo "== lint: lint-imports (import contracts)"; \
+		$(VENV)/bin/lint-imports || status=1; \
+	else \
+		echo "== lint: no import contracts yet (.importlinter or [tool.importlinter] in pyproject.toml)"; \
+	fi; \
+	if [ $$status != 0 ]; then echo "== lint FAILED: fix the findings above" >&2; fi; \
+	exit $$status
 
 migrations-check: venv
 	@mkdir -p "$(VAR_DIR)"
@@ -89,10 +112,6 @@ test-browser: venv system-deps
 		echo "== browser suite: no tests in tests/browser yet"; \
 	fi
 
-lint: venv lint-imports
-	$(PY) -m ruff check .
-
-# The layers of docs/architecture.md ("Apps and their direction of dependency"), as the
-# contracts of pyproject.toml [tool.importlinter].
+# The import contracts alone (pyproject.toml [tool.importlinter]; also part of `make lint`).
 lint-imports: venv
 	$(VENV)/bin/lint-imports

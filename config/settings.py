@@ -182,6 +182,7 @@ LOGIN_ADDRESS_WINDOW_MINUTES = env_int("LOGIN_ADDRESS_WINDOW_MINUTES", 24 * 60)
 # Proxies in front of the web processes that append to X-Forwarded-For (production runs behind
 # one TLS-terminating proxy); 0 takes REMOTE_ADDR as the client's address.
 SHEBAO_PROXY_COUNT = env_int("SHEBAO_PROXY_COUNT", 1 if PRODUCTION else 0)
+AXES_ENABLED = True  # django-axes' default, named because accounts.lockout reads it
 AXES_HANDLER = "shebao.accounts.lockout.LoginAttemptHandler"
 AXES_FAILURE_LIMIT = LOGIN_MAX_FAILURES
 AXES_COOLOFF_TIME = "shebao.accounts.lockout.lock_duration"

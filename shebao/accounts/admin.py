@@ -32,7 +32,8 @@ class ShebaoUserCreationForm(AdminUserCreationForm):
         fields = ("username", "first_name", "last_name", "role", "office")
 
     def clean(self):
-        return _check_role(self, super().clean())
+        super().clean()
+        return _check_role(self, self.cleaned_data)
 
 
 class ShebaoUserChangeForm(UserChangeForm):
@@ -41,7 +42,8 @@ class ShebaoUserChangeForm(UserChangeForm):
         fields = "__all__"
 
     def clean(self):
-        return _check_role(self, super().clean())
+        super().clean()
+        return _check_role(self, self.cleaned_data)
 
 
 class ShebaoPasswordChangeForm(AdminPasswordChangeForm):

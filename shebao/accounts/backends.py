@@ -38,7 +38,7 @@ class ShebaoBackend(AxesStandaloneBackend, ModelBackend):
                 request.axes_locked_out = True  # axes counts no failure for a refused attempt
                 # Django's authenticate() takes PermissionDenied as "no one" and stops here.
                 raise AxesBackendPermissionDenied("locked out")
-        if not ok:
+        if user is None or not ok:
             return None
         membership = None
         if user.role == Role.OPERATOR:

@@ -24,6 +24,10 @@ class User(AbstractUser):
     )
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=True)
 
+    # Set by ShebaoBackend.authenticate on the user it returns: the operator's membership of
+    # the employer named at login (None for clerks and administrators). Not a column.
+    membership: "Membership | None"
+
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")

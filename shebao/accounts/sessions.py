@@ -36,7 +36,7 @@ class SessionStore(db.SessionStore):
         """Nothing but the idle clock changed since the session was read."""
         if self._loaded is None:
             return False
-        current = {k: v for k, v in self._session.items() if k != TOUCH_KEY}
+        current = {k: v for k, v in self.items() if k != TOUCH_KEY}
         return current == {k: v for k, v in self._loaded.items() if k != TOUCH_KEY}
 
     def save(self, must_create=False):

@@ -6,6 +6,8 @@ business type (the engine's registry) and the forms speak with the rule catalogu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +21,13 @@ from shebao.workflow.rules import render
 # Risk class 1 (the lowest) may only stay at or float above the base rate.
 RISK1_FLOATS = (100, 120, 150)
 
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm  # NoHiddenCharacters is only ever mixed into a form
+else:
+    _FormBase = object
 
-class NoHiddenCharacters:
+
+class NoHiddenCharacters(_FormBase):
     """The free-text fields of an administration form refuse bidi and control characters."""
 
     text_fields: tuple[str, ...] = ()
@@ -42,7 +49,8 @@ class OfficeForm(NoHiddenCharacters, forms.ModelForm):
         fields = ("code", "name", "address", "hours", "phone")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._refuse_hidden_characters()
         return data
 
@@ -107,7 +115,8 @@ class EmployerForm(NoHiddenCharacters, forms.ModelForm):
         return code
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._refuse_hidden_characters()
         risk, grade = data.get("risk_class"), data.get("injury_float_percent")
         if risk == 1 and grade is not None and grade not in RISK1_FLOATS:

@@ -298,7 +298,8 @@ def _csv_rows(text: str, delimiter: str) -> Iterator[list]:
 def _candidate_sheets(workbook) -> list[tuple[int, str]]:
     import python_calamine as pc
 
-    visible, hidden = [], []
+    visible: list[tuple[int, str]] = []
+    hidden: list[tuple[int, str]] = []
     for index, meta in enumerate(workbook.sheets_metadata):
         if meta.typ != pc.SheetTypeEnum.WorkSheet or meta.name.strip() == INSTRUCTIONS_SHEET:
             continue

@@ -16,17 +16,29 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+    from django.contrib.admin.views.main import ChangeList
+
+    # The mixins below are only ever combined with these classes (see _bounded, harden).
+    _ChangeListBase = ChangeList
+    _ModelAdminBase = ModelAdmin[Any]
+else:
+    _ChangeListBase = object
+    _ModelAdminBase = object
 
 # year in 2…9998 (a year's first and last moments stay datetimes in every time zone), month
 # and day of at most two digits (datetime() itself refuses 13 or 32).
 DATE_PARTS = (("year", 4, dt.MINYEAR + 1, dt.MAXYEAR - 1), ("month", 2, 1, 12), ("day", 2, 1, 31))
 
 
-class BoundedDateHierarchy:
+class BoundedDateHierarchy(_ChangeListBase):
     """Mixed into a ChangeList: refuses a date-hierarchy part no datetime can hold."""
 
     def get_filters(self, request):
@@ -46,16 +58,17 @@ def _bounded(changelist: type) -> type:
     return type(changelist.__name__, (BoundedDateHierarchy, changelist), {})
 
 
-class RobustModelAdmin:
+class RobustModelAdmin(_ModelAdminBase):
     """Mixed into every registered ModelAdmin by harden()."""
 
     def get_object(self, request, object_id, from_field=None):
         return super().get_object(request, object_id, from_field or None)
 
     def get_changelist(self, request, **kwargs):
-        return _bounded(super().get_changelist(request, **kwargs))
+        # A class is hashable; mypy checks the class object against its instances' __hash__.
+        return _bounded(super().get_changelist(request, **kwargs))  # type: ignore[arg-type]
 
-    def response_action(self, request, queryset):
+    def response_action(self, request, queryset, *args, **kwargs):
         key = self.model._meta.pk
         ticked = []
         for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
@@ -67,7 +80,7 @@ class RobustModelAdmin:
         post = request.POST.copy()
         post.setlist(helpers.ACTION_CHECKBOX_NAME, ticked)
         request.POST = post
-        return super().response_action(request, queryset)
+        return super().response_action(request, queryset, *args, **kwargs)
 
 
 def harden(site) -> None:

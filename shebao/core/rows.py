@@ -10,8 +10,11 @@ tell the difference.
 from __future__ import annotations
 
 from functools import cache
+from typing import TypeVar, cast
 
 from django.db import connections, models
+
+M = TypeVar("M", bound=models.Model)
 
 
 @cache
@@ -22,7 +25,8 @@ def columns(model: type[models.Model]) -> tuple[str, ...]:
 
 def select_list(model: type[models.Model], alias: str, using: str = "default") -> str:
     quote = connections[using].ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+    # A concrete field is one with a column: its ``column`` is never None.
+    return ", ".join(f"{alias}.{quote(cast(str, f.column))}" for f in model._meta.concrete_fields)
 
 
 def table(model: type[models.Model], using: str = "default") -> str:
@@ -40,7 +44,7 @@ def _converters(model: type[models.Model], using: str) -> tuple:
     return tuple(out)
 
 
-def instance(model: type[models.Model], row, start: int = 0, using: str = "default") -> tuple[models.Model, int]:
+def instance(model: type[M], row, start: int = 0, using: str = "default") -> tuple[M, int]:
     """The instance made of ``row[start:]``; returns it and the index after its columns."""
     names = columns(model)
     end = start + len(names)

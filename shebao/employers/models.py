@@ -70,6 +70,11 @@ class Employer(TimeStampedModel):
     address = models.CharField(_("单位地址"), max_length=200, blank=True)
     active = models.BooleanField(_("有效"), default=True)
 
+    # Set by accounts.scoping on the employer of an employer page, read in the same query as
+    # the membership; absent on an employer loaded otherwise, whose version
+    # workflow.tasklists.version_of reads from its TaskListStamp. Not a column.
+    task_list_version: int
+
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
@@ -98,3 +103,6 @@ class TaskListStamp(models.Model):
     class Meta:
         verbose_name = _("任务列表版本")
         verbose_name_plural = _("任务列表版本")
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} v{self.version}"

@@ -7,9 +7,11 @@ costs WeasyPrint a lot of memory, so big batches are rendered in parts (services
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import IO, Any, overload
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -26,8 +28,28 @@ class PartInfo:
     total: int
 
 
+@dataclass
+class PrintedPage:
+    """A page as the template prints it: its cells as text and its subtotal (the page's rows
+    are not kept: a long table is held once, as text)."""
+
+    persons: int
+    wage_text: str
+    cells: list[list[tuple[str, str]]]
+
+
+@dataclass
+class PrintedTotals:
+    persons: int
+    wage_text: str
+
+
 def _money_text(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
+
+
+def _printed_totals(totals: Totals) -> PrintedTotals:
+    return PrintedTotals(persons=totals.persons, wage_text=_money_text(totals.wage))
 
 
 def _cells(form: PrintForm, row: dict) -> list[tuple[str, str]]:
@@ -56,13 +78,8 @@ def form_html(
     pages = []
     for page in paginate(form, iter_rows(form, items, first_seq=first_seq)):
         totals.add(page)
-        page.cells = [_cells(form, row) for row in page.rows]
-        page.wage_text = _money_text(page.wage)
-        page.rows = []
-        pages.append(page)
-    totals.wage_text = _money_text(totals.wage)
-    if grand is not None:
-        grand.wage_text = _money_text(grand.wage)
+        cells = [_cells(form, row) for row in page.rows]
+        pages.append(PrintedPage(persons=page.persons, wage_text=_money_text(page.wage), cells=cells))
     wage_index = next((i for i, c in enumerate(form.columns) if c.key == form.wage_key), len(form.columns))
     serial = tx.serial or str(tx.pk)
     prefix, mid, suffix = _("第 "), _(" 页 / 共 "), _(" 页")
@@ -74,8 +91,8 @@ def form_html(
             "serial": serial,
             "barcode_svg": code128_svg(serial),
             "pages": pages,
-            "totals": totals,
-            "grand": grand,
+            "totals": _printed_totals(totals),
+            "grand": None if grand is None else _printed_totals(grand),
             "part": part,
             "printed": print_date().isoformat(),
             "subtotal_span": wage_index if form.has_wage else len(form.columns),
@@ -87,11 +104,25 @@ def form_html(
     )
 
 
-def html_to_pdf(html: str, target=None) -> bytes | None:
+# Where a PDF is written: a file name or a binary file; without one, its bytes are returned.
+Target = str | os.PathLike[str] | IO[bytes]
+
+
+@overload
+def html_to_pdf(html: str, target: None = None) -> bytes: ...
+@overload
+def html_to_pdf(html: str, target: Target) -> None: ...
+def html_to_pdf(html: str, target: Target | None = None) -> bytes | None:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=None).write_pdf(target)
 
 
-def form_pdf(form: PrintForm, tx: Transaction, items: Iterable[Item], target=None, **kwargs) -> bytes | None:
+@overload
+def form_pdf(form: PrintForm, tx: Transaction, items: Iterable[Item], target: None = None, **kwargs: Any) -> bytes: ...
+@overload
+def form_pdf(form: PrintForm, tx: Transaction, items: Iterable[Item], target: Target, **kwargs: Any) -> None: ...
+def form_pdf(
+    form: PrintForm, tx: Transaction, items: Iterable[Item], target: Target | None = None, **kwargs: Any
+) -> bytes | None:
     return html_to_pdf(form_html(form, tx, items, **kwargs), target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
@@ -98,7 +99,7 @@ def gap_messages(snapshot: ParamSnapshot) -> list[tuple[int, str]]:
 
 
 class EffectiveRowAdmin(admin.ModelAdmin):
-    ordering = ("-effective_from",)
+    ordering: ClassVar[tuple[str, ...]] = ("-effective_from",)
     date_hierarchy = "effective_from"
     save_as = True  # a new row for a new month starts as a copy of the current one
 
@@ -115,7 +116,8 @@ class BaseLimitForm(forms.ModelForm):
         fields = ("year", "insurance_type", "average_wage", "floor", "ceiling", "effective_from", "note")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         floor, ceiling = data.get("floor"), data.get("ceiling")
         if floor is not None and ceiling is not None and floor > ceiling:
             self.add_error("ceiling", _("缴费基数上限不能低于下限。"))
@@ -139,7 +141,8 @@ class RateForm(forms.ModelForm):
         fields = ("insurance_type", "employer_rate", "personal_rate", "illustrative", "effective_from", "note")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("employer_rate", "personal_rate"):
             value = data.get(name)
             if value is not None and not (0 <= value < 1):
@@ -161,7 +164,8 @@ class InjuryRateForm(forms.ModelForm):
         fields = ("risk_class", "rate", "effective_from", "note")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         value = data.get("rate")
         if value is not None and not (0 <= value < 1):
             self.add_error("rate", _("费率应为 0 到 1 之间的小数，如 0.002 表示 0.2%。"))

@@ -104,16 +104,16 @@ class ParamSnapshot:
     @classmethod
     def _read(cls) -> ParamSnapshot:
         snap = cls()
-        for row in BaseLimit.objects.order_by("-effective_from"):
-            snap.limits.setdefault((row.year, row.insurance_type), []).append(row)
-        for row in Rate.objects.order_by("-effective_from"):
-            snap.rates.setdefault(row.insurance_type, []).append(row)
-        for row in InjuryRate.objects.order_by("-effective_from"):
-            snap.injury.setdefault(row.risk_class, []).append(row)
-        for row in RetirementRule.objects.order_by("-effective_from"):
-            snap.retirement.setdefault(row.category, []).append(row)
-        for row in Setting.objects.order_by("-effective_from"):
-            snap.settings.setdefault(row.key, []).append(row)
+        for limit in BaseLimit.objects.order_by("-effective_from"):
+            snap.limits.setdefault((limit.year, limit.insurance_type), []).append(limit)
+        for rate in Rate.objects.order_by("-effective_from"):
+            snap.rates.setdefault(rate.insurance_type, []).append(rate)
+        for injury in InjuryRate.objects.order_by("-effective_from"):
+            snap.injury.setdefault(injury.risk_class, []).append(injury)
+        for rule in RetirementRule.objects.order_by("-effective_from"):
+            snap.retirement.setdefault(rule.category, []).append(rule)
+        for setting in Setting.objects.order_by("-effective_from"):
+            snap.settings.setdefault(setting.key, []).append(setting)
         return snap
 
     def setting(self, key: str, month: dt.date | None = None) -> Decimal:

@@ -14,6 +14,7 @@ from shebao.core.choices import (
     SuspendReason,
 )
 from shebao.core.models import TimeStampedModel
+from shebao.core.months import format_month
 from shebao.employers.models import Employer
 
 
@@ -159,3 +160,8 @@ class ContributionLine(models.Model):
             )
         ]
         indexes = [models.Index(fields=["person", "insurance_type", "month"])]
+
+    def __str__(self) -> str:
+        # Ids rather than names: a list of lines must not cost a query per line.
+        voided = " voided" if self.voided_by_id else ""
+        return f"#{self.person_id} {format_month(self.month)} {self.insurance_type} {self.kind}{voided}"

@@ -174,6 +174,9 @@ class Item(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.transaction_id}:{self.row_no} {self.name}".rstrip()
+
 
 class Event(models.Model):
     """Append-only history of every transition and data change."""
@@ -190,6 +193,9 @@ class Event(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"#{self.transaction_id} {self.action} {self.from_state}→{self.to_state}"
+
 
 class PersonLock(models.Model):
     """At most one open enrolment or suspension per person, across employers (DOMAIN §4).
@@ -202,6 +208,9 @@ class PersonLock(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="locks")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.id_key} #{self.transaction_id}"
+
 
 class DeclarationKey(models.Model):
     """At most one open declaration per person, year and business type."""
@@ -209,3 +218,7 @@ class DeclarationKey(models.Model):
     key = models.CharField(max_length=80, unique=True)
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="declaration_keys")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="declaration_keys")
+
+    def __str__(self) -> str:
+        return f"{self.key} #{self.transaction_id}"
+

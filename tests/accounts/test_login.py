@@ -252,14 +252,13 @@ def test_every_attempt_hashes_the_password_once_whatever_the_answer(client, oper
     assert hashes_of(hasher, locked_unknown) == 1
 
     settings.LOGIN_ADDRESS_MAX_FAILURES = 1
-    blocked = lambda: client.post(
-        "/accounts/login/",
-        {
-            "employer_number": "20260001",  # noqa: E731
-            "username": "someone",
-            "password": "Wrong#Pass2026",
-        },
-    )
+
+    def blocked():
+        return client.post(
+            "/accounts/login/",
+            {"employer_number": "20260001", "username": "someone", "password": "Wrong#Pass2026"},
+        )
+
     assert ADDRESS_LOCKED in blocked().content.decode()
     assert hashes_of(hasher, blocked) == 1
 

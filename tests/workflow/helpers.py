@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from shebao.accounts.models import Membership, Role, User
-from shebao.core.identity import check_uscc, id_check_char, USCC_CHARS, USCC_WEIGHTS
+from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS, check_uscc, id_check_char
 from shebao.core.months import current_month
 from shebao.employers.models import Employer, Office
 from shebao.params.models import BaseLimit, InjuryRate, Rate, RetirementRule

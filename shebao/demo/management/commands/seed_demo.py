@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.core.management.base import BaseCommand
@@ -196,7 +197,7 @@ class Command(BaseCommand):
                         start = max(earliest_start, add_months(end, -when.randint(3, 24)))
                 wage = Decimal(when.randrange(3000, 32000, 50))
                 first_work = dt.date(birth.year + when.randint(18, 23), when.randint(1, 12), 1)
-                kwargs = {
+                kwargs: dict[str, Any] = {
                     "id_type": "01",
                     "id_number": number_,
                     "id_key": id_key("01", number_),
