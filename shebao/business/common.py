@@ -42,9 +42,7 @@ RULES = [
     Rule(
         "NO_BASE_LIMITS",
         E,
-        gettext_noop(
-            "{year} 年度缴费基数上下限尚未设置，也没有可暂按执行的往年标准，暂不能办理，请联系经办机构。"
-        ),
+        gettext_noop("{year} 年度缴费基数上下限尚未设置，也没有可暂按执行的往年标准，暂不能办理，请联系经办机构。"),
     ),
     Rule(
         "LIMITS_PROVISIONAL",

@@ -221,4 +221,3 @@ class DeclarationKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} #{self.transaction_id}"
-
