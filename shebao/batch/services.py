@@ -482,7 +482,7 @@ def _die_with_parent(parent: int) -> None:
 def _unquote(value: object) -> object:
     """A text cell of an exported list may carry the apostrophe that kept it from running."""
     if isinstance(value, str) and value.startswith("'"):
-        from shebao.exports.cells import unsafe_cell
+        from shebao.core.cells import unsafe_cell
 
         return unsafe_cell(value)
     return value

@@ -58,7 +58,7 @@ def _tx_or_404(request, pk: int) -> Transaction:
 def root(request):
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    from shebao.accounts.views import home_for
+    from shebao.accounts.landing import home_for
 
     return redirect(home_for(request.user))
 
