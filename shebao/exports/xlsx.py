@@ -9,8 +9,8 @@ from collections.abc import Iterable
 import xlsxwriter
 from django.utils.translation import gettext as _
 
-from shebao.exports.barcodes import code128_png
 from shebao.core.cells import safe_cell
+from shebao.exports.barcodes import code128_png
 from shebao.exports.documents import Totals, iter_rows, paginate, print_date
 from shebao.workflow.models import Item, Transaction
 from shebao.workflow.printing import PrintForm
