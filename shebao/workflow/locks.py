@@ -55,6 +55,9 @@ def _keys(business: BusinessType, tx: Transaction, items: Iterable[Item]) -> dic
 
 
 def item_key(business: BusinessType, tx: Transaction, item: Item) -> str:
+    """The key a row holds; a row that names no valid person (no id_key) holds none."""
+    if not item.id_key:
+        return ""
     if business.locking == Locking.PERSON:
         return item.id_key or ""
     if business.locking == Locking.DECLARATION:
