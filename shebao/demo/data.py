@@ -91,25 +91,6 @@ LOGINS = [
     LoginSpec("sysadmin", "系统管理员", "admin", description="系统管理员（/admin/ 与 /backoffice/）"),
 ]
 
-CHECKLISTS = {
-    "enrol": [
-        "《企业参保人员增员表》（打印件，加盖单位公章）",
-        "参保人员居民身份证复印件",
-        "劳动合同复印件",
-        "经办人居民身份证原件",
-    ],
-    "suspend": [
-        "《企业参保人员减员表》（打印件，加盖单位公章）",
-        "解除或终止劳动合同证明复印件",
-        "经办人居民身份证原件",
-    ],
-    "annual_wage": [
-        "《个人工资年度申报表》（打印件，加盖单位公章）",
-        "上年度工资发放明细（加盖单位公章）",
-        "经办人居民身份证原件",
-    ],
-}
-
 
 def credit_code(division: str, serial: int) -> str:
     """A fictitious 统一社会信用代码 with a correct GB 32100 check character."""

@@ -25,7 +25,7 @@ from shebao.core.choices import ALL_INSURANCE, EmploymentForm, Hukou, PersonIden
 from shebao.core.identity import id_key
 from shebao.core.months import add_months, month_range
 from shebao.demo import data
-from shebao.employers.models import Employer, MaterialsChecklist, Office
+from shebao.employers.models import Employer, Office
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
@@ -86,7 +86,6 @@ class Command(BaseCommand):
             seed_published_parameters()
             limits = seed_illustrative_limits(list(range(FIRST_DEMO_YEAR, today.year + 1)))
             offices = self.seed_offices()
-            self.seed_checklists()
             employers = self.seed_employers(offices)
             self.seed_logins(employers, offices)
         with transaction.atomic():
@@ -109,12 +108,6 @@ class Command(BaseCommand):
             )
             offices[spec.code] = office
         return offices
-
-    def seed_checklists(self) -> None:
-        for business_type, items in data.CHECKLISTS.items():
-            checklist = MaterialsChecklist.objects.filter(office__isnull=True, business_type=business_type).first()
-            if checklist is None:
-                MaterialsChecklist.objects.create(office=None, business_type=business_type, items="\n".join(items))
 
     def seed_employers(self, offices: dict[str, Office]) -> dict[str, Employer]:
         employers = {}
