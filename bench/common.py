@@ -278,7 +278,7 @@ def write_enrol_file(path: Path, rows: int, *, seed: int = 2026, start_month: st
     )
     sheet = book.add_worksheet("增员(续保)")
     for col, spec in enumerate(specs):
-        sheet.write_string(0, col, spec.zh)
+        sheet.write_string(0, col, spec.msgid)
     for r in range(1, rows + 1):
         row = people.template_row(start_month)
         if alter:
