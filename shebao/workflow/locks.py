@@ -108,12 +108,14 @@ def _insert(model: type[Model], key_field: str, tx: Transaction, first: dict[str
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(model._meta.db_table)
         column = connection.ops.quote_name(key_field)
+        stamped = any(f.name == "created_at" for f in model._meta.concrete_fields)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} ({column}, transaction_id, item_id, created_at) "
-                "SELECT k, %s, i, %s FROM unnest(%s::varchar[], %s::bigint[]) AS t(k, i) "
+                f"INSERT INTO {table} ({column}, transaction_id, item_id{', created_at' if stamped else ''}) "
+                f"SELECT k, %s, i{', %s' if stamped else ''} "
+                "FROM unnest(%s::varchar[], %s::bigint[]) AS t(k, i) "
                 f"ON CONFLICT ({column}) DO NOTHING",
-                [tx.pk, timezone.now(), list(first), [item.pk for item in first.values()]],
+                [tx.pk, *([timezone.now()] if stamped else []), list(first), [item.pk for item in first.values()]],
             )
     else:
         manager.bulk_create(
