@@ -171,7 +171,7 @@ class OfficeFactory(factory.django.DjangoModelFactory):
 
 
 class EmployerFactory(factory.django.DjangoModelFactory):
-    """An employer of `office` (default: a new office); ordinary unless is_vip=True."""
+    """An employer of `office` (default: a new office); ordinary unless is_vip=True; no contact."""
 
     class Meta:
         model = Employer
@@ -183,19 +183,17 @@ class EmployerFactory(factory.django.DjangoModelFactory):
     risk_class = 1
     injury_float_percent = 100
     is_vip = False
-    contact_name = "张三"
-    contact_phone = "027-88888888"
-    address = "武汉市江岸区解放大道1号"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A user without a name (pages show the username) who need not change the password."""
+
     class Meta:
         model = User
         django_get_or_create = ("username",)
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    first_name = factory.Sequence(lambda n: f"测试用户{n}")
     role = Role.OPERATOR
     must_change_password = False
     password = factory.LazyFunction(default_password_hash)
