@@ -18,7 +18,8 @@ from shebao.batch.jobs import import_job, sweep_stuck_imports_job
 from shebao.workflow import services as engine
 from shebao.workflow.jobs import audit_job, sweep_stuck_audits_job
 from shebao.workflow.models import Event, Item, PersonLock, State, Transaction
-from tests.batch.conftest import enrol_row, person_id, upload, xlsx_bytes
+from tests.batch.conftest import BIRTH, enrol_row, upload, xlsx_bytes
+from tests.factories import make_resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ class Poison(Exception):
 
 
 def _uploaded(client, rows: int = 3) -> Transaction:
-    response = upload(client, xlsx_bytes([enrol_row(person_id()) for _ in range(rows)]))
+    response = upload(client, xlsx_bytes([enrol_row(make_resident_id(BIRTH)) for _ in range(rows)]))
     assert response.status_code == 302
     return Transaction.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
 
