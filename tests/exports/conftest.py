@@ -10,13 +10,14 @@ from decimal import Decimal
 import pytest
 
 from shebao.workflow.models import Item, ItemStatus, Mode, State, Transaction
-from tests.workflow.helpers import login, make_clerk, make_employer, make_id, make_office, make_operator
+from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory, make_resident_id
+from tests.workflow.helpers import login
 
 BIRTH = dt.date(1990, 3, 1)
 
 
 def enrol_data(n: int) -> dict:
-    pid = make_id(BIRTH + dt.timedelta(days=n // 900), seq=n)
+    pid = make_resident_id(BIRTH + dt.timedelta(days=n // 900), sex="1" if n % 2 else "2")
     return {
         "id_type": "01",
         "id_number": pid,
@@ -39,7 +40,7 @@ def enrol_data(n: int) -> dict:
 
 
 def suspend_data(n: int) -> dict:
-    pid = make_id(BIRTH, seq=n)
+    pid = make_resident_id(BIRTH)
     return {
         "id_type": "01",
         "id_number": pid,
@@ -100,17 +101,17 @@ def wage_sum(rows: list[dict]) -> Decimal:
 
 @pytest.fixture
 def office():
-    return make_office("420102")
+    return OfficeFactory(code="420102")
 
 
 @pytest.fixture
 def employer(office):
-    return make_employer(vip=True, office=office)
+    return EmployerFactory(office=office, is_vip=True)
 
 
 @pytest.fixture
 def operator(employer):
-    return make_operator(employer)
+    return OperatorFactory(employer=employer)
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def op_client(client, operator, employer):
 
 @pytest.fixture
 def clerk(office):
-    return make_clerk(office)
+    return ClerkFactory(office=office)
 
 
 @pytest.fixture(autouse=True)

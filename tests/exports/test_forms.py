@@ -22,7 +22,8 @@ from tests.exports.conftest import (
     suspend_data,
     wage_sum,
 )
-from tests.workflow.helpers import login, make_clerk, make_employer, make_office, make_operator
+from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory
+from tests.workflow.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -239,8 +240,8 @@ def test_isolation_and_clerk_access(client, employer, operator):
     # Anonymous: to the login page.
     assert client.get(urls[0]).status_code == 302
     # Another employer's operator: 404 everywhere, including POST to start parts.
-    other = make_employer(vip=False, office=employer.office)
-    login(client, make_operator(other), other)
+    other = EmployerFactory(office=employer.office, is_vip=False)
+    login(client, OperatorFactory(employer=other), other)
     for url in urls:
         assert client.get(url).status_code == 404, url
     assert client.post(urls[2]).status_code == 404
@@ -251,10 +252,10 @@ def test_isolation_and_clerk_access(client, employer, operator):
     assert client.get(f"/exports/tx/{tx.pk + 999}/form.pdf").status_code == 404
     # A clerk of the employer's district may download; a clerk of another district may not.
     client.logout()
-    login(client, make_clerk(employer.office))
+    login(client, ClerkFactory(office=employer.office))
     assert client.get(urls[0]).status_code == 200
     client.logout()
-    login(client, make_clerk(make_office("420103")))
+    login(client, ClerkFactory(office=OfficeFactory(code="420103")))
     assert client.get(urls[0]).status_code == 404
     assert client.get(urls[1]).status_code == 404
 

@@ -10,7 +10,8 @@ from django_q.models import OrmQ
 from shebao.exports import services
 from shebao.exports.models import ExportJob, ExportPart, PartStatus
 from tests.exports.conftest import enrol_data, make_tx, pdf_fonts, pdf_text, require_tools
-from tests.workflow.helpers import login, make_employer, make_operator
+from tests.factories import EmployerFactory, OperatorFactory
+from tests.workflow.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +83,8 @@ def test_big_batch_pdf_in_parts(op_client, employer, operator, small_parts, medi
     assert services.render_part(part.pk) == "done"
 
     # Another employer's operator cannot fetch the parts.
-    other = make_employer(vip=False, office=employer.office)
-    login(op_client, make_operator(other), other)
+    other = EmployerFactory(office=employer.office, is_vip=False)
+    login(op_client, OperatorFactory(employer=other), other)
     assert op_client.get(f"/exports/tx/{tx.pk}/parts/{job.pk}/1.pdf").status_code == 404
 
 
