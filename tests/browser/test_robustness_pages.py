@@ -16,7 +16,7 @@ from shebao.params.models import BaseLimit
 from shebao.workflow import services
 from shebao.workflow.models import Mode, State, Transaction
 from tests.browser.conftest import PASSWORD
-from tests.factories import AdminFactory, make_resident_id
+from tests.factories import AdminFactory, TransactionFactory, make_resident_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,7 +64,7 @@ def sign_in(page, url: str, username: str, number: str = "") -> None:
 
 def given_up_import(site) -> Transaction:
     """A batch whose import job failed for good (no queue row: nothing imports it)."""
-    tx = Transaction.objects.create(
+    tx = TransactionFactory(
         employer=site.vip,
         business_type="enrol",
         mode=Mode.BATCH,
@@ -72,8 +72,6 @@ def given_up_import(site) -> Transaction:
         state=State.IMPORTING,
         progress_total=3,
     )
-    tx.serial = services.make_serial(tx)
-    tx.save(update_fields=["serial"])
     assert services.job_fail(tx.pk, State.IMPORTING, ref="5CC6E154", error="RuntimeError: test", attempts=3)
     return tx
 

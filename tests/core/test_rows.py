@@ -55,10 +55,10 @@ def test_unknown_or_inactive_users_are_not_loaded():
 @pytest.mark.django_db
 def test_an_integer_in_ignores_numbers_its_column_cannot_hold():
     from shebao.workflow.models import Transaction
-    from tests.factories import EmployerFactory, OperatorFactory
+    from tests.factories import EmployerFactory, OperatorFactory, TransactionFactory
 
     employer = EmployerFactory(is_vip=True)
-    tx = Transaction.objects.create(
+    tx = TransactionFactory(
         employer=employer,
         business_type="enrol",
         mode="single",

@@ -1,4 +1,5 @@
-"""Transactions built directly with the ORM, as the engine leaves them."""
+"""Fixtures of the export tests: a VIP employer of 420102, its operator and a clerk; the rows
+of the transactions the tests build with tests/factories.py's TransactionFactory."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from decimal import Decimal
 
 import pytest
 
-from shebao.workflow.models import Item, ItemStatus, Mode, State, Transaction
 from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory, make_resident_id
 from tests.workflow.helpers import login
 
@@ -49,50 +49,6 @@ def suspend_data(n: int) -> dict:
         "reason": "01" if n % 2 else "03",
         "stop_types": "pension,medical,unemployment",
     }
-
-
-def make_tx(
-    employer,
-    operator,
-    *,
-    business_type: str = "enrol",
-    rows: list[dict],
-    mode: str | None = None,
-    state: str = State.SAVED,
-    extra_items: list[tuple[str, dict]] = (),
-) -> Transaction:
-    mode = mode or (Mode.SINGLE if len(rows) == 1 else Mode.BATCH)
-    tx = Transaction.objects.create(
-        employer=employer, business_type=business_type, mode=mode, operator=operator, state=state, total_count=len(rows)
-    )
-    tx.serial = f"20250301{tx.pk:08d}"
-    tx.save(update_fields=["serial"])
-    items = [
-        Item(
-            transaction=tx,
-            row_no=i,
-            status=ItemStatus.IMPORTED,
-            id_number=d["id_number"],
-            name=d["name"],
-            id_key=d["id_number"],
-            data=d,
-        )
-        for i, d in enumerate(rows, start=1)
-    ]
-    for j, (status, d) in enumerate(extra_items, start=len(rows) + 1):
-        items.append(
-            Item(
-                transaction=tx,
-                row_no=j,
-                status=status,
-                id_number=d["id_number"],
-                name=d["name"],
-                id_key=d["id_number"],
-                data=d,
-            )
-        )
-    Item.objects.bulk_create(items)
-    return tx
 
 
 def wage_sum(rows: list[dict]) -> Decimal:

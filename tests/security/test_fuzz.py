@@ -431,10 +431,11 @@ def _real_id(world, route: str, name: str) -> str:
 
 def _batch(world):
     from shebao.workflow.models import Mode, State, Transaction
+    from tests.factories import TransactionFactory
 
     tx = Transaction.objects.filter(employer=world.employer, mode=Mode.BATCH).first()
     if tx is None:
-        tx = Transaction.objects.create(
+        tx = TransactionFactory(
             employer=world.employer,
             business_type="enrol",
             mode=Mode.BATCH,

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from shebao.workflow.models import Item, Mode, State, Transaction
+from shebao.workflow.models import Mode, State
+from tests.factories import ItemFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ MIX = [
 
 def _add_transactions(mix, employer, user, count: int) -> None:
     for state, mode in itertools.islice(mix, count):
-        tx = Transaction.objects.create(
+        tx = TransactionFactory(
             serial=f"20261101{next(_serials):08d}",
             employer=employer,
             business_type="enrol",
@@ -47,9 +48,7 @@ def _add_transactions(mix, employer, user, count: int) -> None:
             applied_count=2 if state == State.FINISHED else 0,
             audit_failed_count=1 if mode == Mode.BATCH else 0,
         )
-        Item.objects.create(
-            transaction=tx, row_no=1, id_number="420102199001010011", name="张三", data={"name": "张三"}
-        )
+        ItemFactory(transaction=tx, row_no=1, id_number="420102199001010011", name="张三", data={"name": "张三"})
 
 
 def _home_queries(client) -> tuple[int, str]:

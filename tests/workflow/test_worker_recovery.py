@@ -18,7 +18,14 @@ from shebao.core.identity import id_key
 from shebao.register.models import ContributionBase, Relation
 from shebao.workflow import services
 from shebao.workflow.models import Item, Mode, State, Transaction
-from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.factories import (
+    EmployerFactory,
+    ItemFactory,
+    OperatorFactory,
+    TransactionFactory,
+    make_resident_id,
+    seed_params,
+)
 from tests.workflow.helpers import enrol_raw
 
 # Real worker processes read the real clock: the test's own clock is left alone to match.
@@ -32,11 +39,9 @@ def _batch(rows: int) -> Transaction:
     seed_params()
     employer = EmployerFactory(is_vip=True)
     user = OperatorFactory(employer=employer)
-    tx = Transaction.objects.create(
+    tx = TransactionFactory(
         employer=employer, business_type="enrol", mode=Mode.BATCH, operator=user, state=State.SAVED, total_count=rows
     )
-    tx.serial = services.make_serial(tx)
-    tx.save(update_fields=["serial"])
     from shebao.params.services import ParamSnapshot
     from shebao.workflow import registry
 
@@ -46,7 +51,9 @@ def _batch(rows: int) -> Transaction:
         number = make_resident_id(dt.date(1978 + n % 18, 1 + n % 12, 1 + n % 28))
         data = enrol.check_row(enrol_raw(number, name="张三"), params).data
         items.append(
-            Item(transaction=tx, row_no=n + 1, id_key=id_key("01", number), id_number=number, name="张三", data=data)
+            ItemFactory.build(
+                transaction=tx, row_no=n + 1, id_key=id_key("01", number), id_number=number, name="张三", data=data
+            )
         )
     Item.objects.bulk_create(items, batch_size=2000)
     return tx
