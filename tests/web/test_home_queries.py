@@ -13,8 +13,6 @@ from tests.factories import ItemFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
-_serials = itertools.count(1)
-
 # Every state, single and batch, returned with reasons: whatever a row of either list shows.
 # The first three fill both lists (an empty list skips its page query).
 MIX = [
@@ -34,7 +32,6 @@ MIX = [
 def _add_transactions(mix, employer, user, count: int) -> None:
     for state, mode in itertools.islice(mix, count):
         tx = TransactionFactory(
-            serial=f"20261101{next(_serials):08d}",
             employer=employer,
             business_type="enrol",
             mode=mode,
