@@ -14,6 +14,9 @@ Fixtures (all need the database):
 - ``admin_user`` / ``admin_client`` (pytest-django's): a system administrator and their Client.
 - ``login_client(user, employer=None)``: the same for any user.
 
+Test data (rows and identifiers) comes from tests/factories.py; its counters start afresh
+before every test (``_fresh_test_data``).
+
 The clock: every test runs at a pinned instant, ``PINNED_NOW`` (10:00 on 15 June 2026 in
 China), with time running on from there (``time_machine``), so that no test depends on the
 day it runs. ``@pytest.mark.clock("2026-12-31T16:30:00Z")`` pins another instant (an ISO
@@ -42,6 +45,7 @@ from tests.factories import (
     EmployerFactory,
     OfficeFactory,
     OperatorFactory,
+    reset_sequences,
 )
 
 BROWSER_DIR = Path(__file__).parent / "browser"
@@ -59,6 +63,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.real_clock)  # its audits run in real worker processes
         if not on_postgres and item.get_closest_marker("postgres"):
             item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_test_data():
+    """Every test's made-up numbers and names start afresh (tests/factories.py)."""
+    reset_sequences()
 
 
 @pytest.fixture(autouse=True)

@@ -15,12 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shebao.accounts import lockout
-from shebao.accounts.models import Membership, User
+from shebao.accounts.models import User
 from tests.factories import (
     DEFAULT_PASSWORD,
     AdminFactory,
     ClerkFactory,
     EmployerFactory,
+    MembershipFactory,
     OfficeFactory,
     OperatorFactory,
 )
@@ -72,7 +73,7 @@ def test_operator_with_wrong_or_missing_employer_number_is_refused(client, opera
 
 def test_operator_of_several_employers_acts_for_the_one_named(client, operator, employer):
     second = EmployerFactory(number="20260003", name="武汉第二测试有限公司")
-    Membership.objects.create(user=operator, employer=second)
+    MembershipFactory(user=operator, employer=second)
     assert post_login(client, "wangfang", number="20260003").status_code == 302
     assert client.session["employer_id"] == second.pk
     assert "武汉第二测试有限公司" in client.get("/home/").content.decode()

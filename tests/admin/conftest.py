@@ -5,27 +5,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from shebao.accounts.models import Role, User
-from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS
-from shebao.employers.models import Office
-
-
-def make_uscc(seed: int) -> str:
-    body = f"9144{seed:013d}"[:17]
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
-    return body + USCC_CHARS[(31 - total % 31) % 31]
+from tests.factories import AdminFactory, OfficeFactory
 
 
 @pytest.fixture
 def sysadmin(db):
-    return User.objects.create_user(
-        username="sysadmin",
-        password="Adminpass!2345",
-        role=Role.ADMIN,
-        is_staff=True,
-        is_superuser=True,
-        must_change_password=False,
-    )
+    return AdminFactory(username="sysadmin")
 
 
 @pytest.fixture
@@ -37,4 +22,4 @@ def sysadmin_client(sysadmin):
 
 @pytest.fixture
 def office(db):
-    return Office.objects.create(code="A01", name="东区社保处", address="东区一路1号", hours="周一至周五 9:00-17:00")
+    return OfficeFactory(code="A01", name="东区社保处", address="东区一路1号", hours="周一至周五 9:00-17:00")

@@ -11,13 +11,21 @@ from django.test import Client
 from django.urls import reverse
 
 from shebao.accounts import lockout
-from shebao.accounts.models import Membership, Role, User
+from shebao.accounts.models import Role, User
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.params.models import BaseLimit, Setting
 from shebao.register.models import Person
-from tests.factories import DEFAULT_PASSWORD
-
-from .conftest import make_uscc
+from tests.factories import (
+    DEFAULT_PASSWORD,
+    ClerkFactory,
+    EmployerFactory,
+    MembershipFactory,
+    OperatorFactory,
+    PersonFactory,
+    TransactionFactory,
+    UserFactory,
+    make_credit_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +34,7 @@ def employer_form(office, **changes) -> dict:
     data = {
         "number": "300001",
         "name": "东区测试有限公司",
-        "credit_code": make_uscc(1),
+        "credit_code": make_credit_code(1),
         "office": office.pk,
         "risk_class": "1",
         "injury_float_percent": "100",
@@ -45,11 +53,11 @@ def test_sysadmin_adds_an_employer_with_a_valid_credit_code(sysadmin_client, off
     response = sysadmin_client.post(reverse("admin:employers_employer_add"), employer_form(office))
     assert response.status_code == 302, response.content.decode()[:2000]
     employer = Employer.objects.get(number="300001")
-    assert employer.is_vip and employer.office == office and employer.credit_code == make_uscc(1)
+    assert employer.is_vip and employer.office == office and employer.credit_code == make_credit_code(1)
 
 
 def test_credit_code_typed_in_lower_case_with_spaces_is_normalised(sysadmin_client, office):
-    code = next(c for c in (make_uscc(n) for n in range(1, 500)) if c[17].isalpha())
+    code = next(c for c in (make_credit_code(n) for n in range(1, 500)) if c[17].isalpha())
     typed = f" {code[:9]} {code[9:].lower()} "
     response = sysadmin_client.post(reverse("admin:employers_employer_add"), employer_form(office, credit_code=typed))
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -66,7 +74,7 @@ def test_credit_code_typed_in_lower_case_with_spaces_is_normalised(sysadmin_clie
 )
 def test_bad_credit_code_is_refused(sysadmin_client, office, code, message):
     if code.endswith("X"):
-        good = make_uscc(1)
+        good = make_credit_code(1)
         code = good[:17] + ("X" if good[17] != "X" else "Y")
     response = sysadmin_client.post(reverse("admin:employers_employer_add"), employer_form(office, credit_code=code))
     assert response.status_code == 200
@@ -102,7 +110,7 @@ def test_risk_class_1_allows_only_float_100_120_150(sysadmin_client, office):
 
 
 def test_employer_list_filters_and_search(sysadmin_client, office):
-    Employer.objects.create(number="300009", name="西湖贸易公司", credit_code=make_uscc(9), office=office, is_vip=True)
+    EmployerFactory(number="300009", name="西湖贸易公司", office=office, is_vip=True)
     url = reverse("admin:employers_employer_changelist")
     assert "西湖贸易公司" in sysadmin_client.get(url, {"q": "300009"}).content.decode()
     assert "西湖贸易公司" in sysadmin_client.get(url, {"is_vip__exact": "1"}).content.decode()
@@ -196,9 +204,7 @@ def test_a_new_administrator_can_use_the_admin(sysadmin_client):
 
 
 def test_reset_password_forces_a_change_at_next_login(sysadmin_client, office):
-    user = User.objects.create_user(
-        username="op1", password="Oldpass!2345x", role=Role.OPERATOR, must_change_password=False
-    )
+    user = UserFactory(username="op1", role=Role.OPERATOR)
     lock_out("op1")
     # Django's UserAdmin names this URL auth_user_password_change whatever the user model.
     response = sysadmin_client.post(
@@ -223,9 +229,9 @@ def test_reset_password_forces_a_change_at_next_login(sysadmin_client, office):
 
 
 def test_user_page_shows_memberships_inline(sysadmin_client, office):
-    employer = Employer.objects.create(number="300002", name="成员单位", credit_code=make_uscc(2), office=office)
-    user = User.objects.create_user(username="op2", password="Oldpass!2345x", role=Role.OPERATOR)
-    Membership.objects.create(user=user, employer=employer)
+    employer = EmployerFactory(number="300002", name="成员单位", office=office)
+    user = UserFactory(username="op2", role=Role.OPERATOR, must_change_password=True)
+    MembershipFactory(user=user, employer=employer)
     page = sysadmin_client.get(reverse("admin:accounts_user_change", args=[user.pk]))
     assert page.status_code == 200
     body = page.content.decode()
@@ -271,14 +277,7 @@ def test_register_is_view_only(sysadmin_client, sysadmin):
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_delete_permission(request)
     assert model_admin.has_view_permission(request)
-    person = Person.objects.create(
-        id_type="01",
-        id_number="110101199001010011",
-        id_key="01:110101199001010011",
-        name="张三",
-        sex="1",
-        birth_date=dt.date(1990, 1, 1),
-    )
+    person = PersonFactory(name="张三")
     page = sysadmin_client.get(reverse("admin:register_person_change", args=[person.pk]))
     assert page.status_code == 200 and "张三" in page.content.decode()
     # A POST to the change page changes nothing.
@@ -310,9 +309,7 @@ def test_transactions_and_events_cannot_be_added_or_deleted(sysadmin, sysadmin_c
 
 
 def test_non_admin_users_cannot_open_the_admin(db, client, office):
-    clerk = User.objects.create_user(
-        username="clerk9", password="Oldpass!2345x", role=Role.CLERK, office=office, must_change_password=False
-    )
+    clerk = ClerkFactory(username="clerk9", office=office)
     client.force_login(clerk)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "login" in response["Location"]
@@ -321,10 +318,8 @@ def test_non_admin_users_cannot_open_the_admin(db, client, office):
 def test_transaction_view_page_shows_history_and_cannot_delete(sysadmin, sysadmin_client, office):
     from shebao.workflow.models import Event, Transaction
 
-    employer = Employer.objects.create(number="300003", name="历史单位", credit_code=make_uscc(3), office=office)
-    tx = Transaction.objects.create(
-        employer=employer, business_type="enrol", operator=sysadmin, serial="2026010100000001"
-    )
+    employer = EmployerFactory(number="300003", name="历史单位", office=office)
+    tx = TransactionFactory(employer=employer, business_type="enrol", operator=sysadmin, serial="2026010100000001")
     Event.objects.create(transaction=tx, actor=sysadmin, action="create", to_state="saved", reason="测试原因")
     page = sysadmin_client.get(reverse("admin:workflow_transaction_change", args=[tx.pk]))
     assert page.status_code == 200
@@ -389,8 +384,6 @@ def lock_out(username, number="20260001"):
 
 
 def test_unlock_lets_a_locked_out_user_log_in_at_once(sysadmin_client, office):
-    from tests.factories import EmployerFactory, OperatorFactory
-
     employer = EmployerFactory(number="20260001")
     OperatorFactory(username="op2", employer=employer)
     lock_out("op2")

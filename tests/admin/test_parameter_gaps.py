@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from shebao.params.models import BaseLimit, InjuryRate, Rate
-from tests.workflow.helpers import seed_params
+from tests.factories import seed_params
 
 pytestmark = pytest.mark.django_db
 

@@ -6,33 +6,16 @@ Transactions are made with the real services (save, submit, run_audit synchronou
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from shebao.accounts.models import Membership, Role, User
 from shebao.core.choices import ALL_INSURANCE
-from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS, id_check_char
-from shebao.employers.models import Employer, Office
 from shebao.params.models import BaseLimit, InjuryRate, Rate, RetirementRule
 from shebao.workflow import services
 from shebao.workflow.models import State, Transaction
-
-_serial = itertools.count(1)
-
-
-def make_uscc(seed: int) -> str:
-    body = f"9111{seed:013d}"[:17]
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
-    return body + USCC_CHARS[(31 - total % 31) % 31]
-
-
-def make_id(n: int, birth: str = "19900101", male: bool = True) -> str:
-    seq = (n * 2 + (1 if male else 0)) % 1000
-    first17 = f"110101{birth}{seq:03d}"
-    return first17 + id_check_char(first17)
+from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory, make_resident_id
 
 
 def current_month() -> str:
@@ -42,7 +25,7 @@ def current_month() -> str:
 def enrol_raw(n: int, **changes) -> dict:
     raw = {
         "id_type": "01",
-        "id_number": make_id(n),
+        "id_number": make_resident_id(serial=n),
         "name": "张三",
         "hukou": "城镇",
         "identity": "工人",
@@ -91,66 +74,49 @@ def params(db):
             RetirementRule.objects.create(category=category, original_age_years=age, effective_from=dt.date(1990, 1, 1))
 
 
-def make_user(username: str, role: str, office=None, **extra) -> User:
-    user = User.objects.create_user(
-        username=username, password="Testpass!2345", role=role, office=office, must_change_password=False, **extra
-    )
-    return user
-
-
 @pytest.fixture
 def office_a(db):
-    return Office.objects.create(code="A01", name="东区社保处", address="东区一路1号", hours="周一至周五 9:00-17:00")
+    return OfficeFactory(code="A01", name="东区社保处", address="东区一路1号", hours="周一至周五 9:00-17:00")
 
 
 @pytest.fixture
 def office_b(db):
-    return Office.objects.create(code="B01", name="西区社保处", address="西区二路2号", hours="周一至周五 9:00-17:00")
-
-
-def make_employer(office, number: str, *, vip: bool = False) -> Employer:
-    return Employer.objects.create(
-        number=number, name=f"测试单位{number}", credit_code=make_uscc(int(number)), office=office, is_vip=vip
-    )
+    return OfficeFactory(code="B01", name="西区社保处", address="西区二路2号", hours="周一至周五 9:00-17:00")
 
 
 @pytest.fixture
 def employer_a(office_a):
-    return make_employer(office_a, "100001")
+    return EmployerFactory(office=office_a, number="100001")
 
 
 @pytest.fixture
 def employer_b(office_b):
-    return make_employer(office_b, "200001")
+    return EmployerFactory(office=office_b, number="200001")
 
 
 @pytest.fixture
 def operator_a(employer_a):
-    user = make_user("op_a", Role.OPERATOR)
-    Membership.objects.create(user=user, employer=employer_a, is_admin=True)
-    return user
+    return OperatorFactory(username="op_a", employer=employer_a)
 
 
 @pytest.fixture
 def operator_b(employer_b):
-    user = make_user("op_b", Role.OPERATOR)
-    Membership.objects.create(user=user, employer=employer_b, is_admin=True)
-    return user
+    return OperatorFactory(username="op_b", employer=employer_b)
 
 
 @pytest.fixture
 def clerk_a(office_a):
-    return make_user("clerk_a", Role.CLERK, office_a, first_name="王审核")
+    return ClerkFactory(username="clerk_a", office=office_a, first_name="王审核")
 
 
 @pytest.fixture
 def clerk_a2(office_a):
-    return make_user("clerk_a2", Role.CLERK, office_a, first_name="李审核")
+    return ClerkFactory(username="clerk_a2", office=office_a, first_name="李审核")
 
 
 @pytest.fixture
 def clerk_b(office_b):
-    return make_user("clerk_b", Role.CLERK, office_b, first_name="赵审核")
+    return ClerkFactory(username="clerk_b", office=office_b, first_name="赵审核")
 
 
 def saved_tx(employer, operator, n: int, **raw_changes) -> Transaction:

@@ -11,15 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from shebao.accounts.models import Membership
 from shebao.core.identity import id_key
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionBase, ContributionLine, Relation, RelationStatus
 from shebao.workflow import registry, services
 from shebao.workflow.models import AuditStatus, Item, ItemStatus, Mode, PersonLock, State, Transaction
 from shebao.workflow.rules import messages as issue_messages
+from tests.factories import EmployerFactory, ItemFactory, MembershipFactory, TransactionFactory, make_resident_id
 
-from .conftest import enrol_raw, make_employer, make_id, review_tx, saved_tx
+from .conftest import enrol_raw, review_tx, saved_tx
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +87,8 @@ def test_queue_uses_a_constant_number_of_queries(params, office_a, operator_a, e
     with CaptureQueriesContext(connection) as one:
         assert client.get(reverse("backoffice:queue")).status_code == 200
     for n in range(2, 8):
-        employer = make_employer(office_a, f"10010{n}")
-        Membership.objects.create(user=operator_a, employer=employer)
+        employer = EmployerFactory(office=office_a, number=f"10010{n}")
+        MembershipFactory(user=operator_a, employer=employer)
         review_tx(employer, operator_a, n)
     with CaptureQueriesContext(connection) as many:
         body = text(client.get(reverse("backoffice:queue")))
@@ -113,7 +113,7 @@ def test_detail_shows_data_warnings_photo_and_history(params, employer_a, operat
     body = text(page)
     for label in ("证件号码", "姓名", "户口性质", "参保起始年月", "申报月工资", "参保险种"):
         assert label in body
-    assert make_id(1) in body and "张三" in body
+    assert make_resident_id(serial=1) in body and "张三" in body
     assert "城镇" in body and "劳动合同" in body and "养老、医疗、失业、工伤、生育" in body
     assert "普通单位" in body
     # The wage below the floor is a warning the clerk may accept.
@@ -160,7 +160,7 @@ def test_approve_finishes_and_applies_the_register_effect(params, employer_a, op
     assert response.status_code == 302
     tx.refresh_from_db()
     assert tx.state == State.FINISHED and tx.applied_count == 1
-    key = id_key("01", make_id(1))
+    key = id_key("01", make_resident_id(serial=1))
     relations = Relation.objects.filter(person__id_key=key, employer=employer_a, status=RelationStatus.CONTRIBUTING)
     assert relations.count() == 5
     assert ContributionBase.objects.get(person__id_key=key).base == 4498  # clamped to the floor
@@ -262,7 +262,7 @@ def test_return_then_stale_approve_names_the_return(params, employer_a, operator
 
 def test_clerk_who_acts_for_the_employer_cannot_approve(params, employer_a, operator_a, clerk_a, client_for):
     tx = review_tx(employer_a, operator_a, 1)
-    Membership.objects.create(user=clerk_a, employer=employer_a)
+    MembershipFactory(user=clerk_a, employer=employer_a)
     client = client_for(clerk_a)
     page = client.get(reverse("backoffice:detail", args=[tx.pk]))
     assert "不能审核本人所代理单位的业务" in text(page)
@@ -334,7 +334,7 @@ def test_cancel_with_a_stale_version_is_a_conflict(params, employer_a, operator_
 def batch_in_review(employer, operator, count: int) -> Transaction:
     business = registry.get("enrol")
     snapshot = ParamSnapshot.load()
-    tx = Transaction.objects.create(
+    tx = TransactionFactory(
         employer=employer,
         business_type="enrol",
         mode=Mode.BATCH,
@@ -343,12 +343,10 @@ def batch_in_review(employer, operator, count: int) -> Transaction:
         total_count=count,
         submitted_at=timezone.now(),
     )
-    tx.serial = services.make_serial(tx)
-    tx.save(update_fields=["serial"])
     for n in range(1, count + 1):
         raw = enrol_raw(100 + n, name=f"人员{'甲乙丙丁戊己庚辛壬癸'[n % 10]}")
         data = business.check_row(raw, snapshot, employer).data
-        Item.objects.create(
+        ItemFactory(
             transaction=tx,
             row_no=n,
             id_key=id_key("01", data["id_number"]),

@@ -65,7 +65,7 @@ def main(n: int) -> None:
     start = format_month(current_month())
     for i in range(1, n + 1):
         birth = dt.date(1970, 1, 1) + dt.timedelta(days=i % 10000)
-        number = make_resident_id(birth, "1" if i % 2 else "2", i // 10000, area=f"42{(i // 20000) % 10 + 1:02d}02")
+        number = make_resident_id(birth, "1" if i % 2 else "2", i // 10000, region=f"42{(i // 20000) % 10 + 1:02d}02")
         sheet.write_row(
             i,
             0,

@@ -9,7 +9,8 @@ import pytest
 
 from shebao.batch.models import Upload
 from shebao.workflow.models import Item, PersonLock, State, Transaction
-from tests.batch.conftest import ENROL_HEADERS, csv_bytes, enrol_row, person_id, upload, upload_and_import, xlsx_bytes
+from tests.batch.conftest import BIRTH, ENROL_HEADERS, csv_bytes, enrol_row, upload, upload_and_import, xlsx_bytes
+from tests.factories import make_resident_id
 
 
 def _refused(client, data: bytes, expected: str, filename: str = "增员.xlsx", code: str = "enrol") -> str:
@@ -42,7 +43,7 @@ def test_not_a_spreadsheet(vip_client):
 def test_password_protected_workbook(vip_client):
     from msoffcrypto.format.ooxml import OOXMLFile
 
-    plain = io.BytesIO(xlsx_bytes([enrol_row(person_id())]))
+    plain = io.BytesIO(xlsx_bytes([enrol_row(make_resident_id(BIRTH))]))
     encrypted = io.BytesIO()
     office = OOXMLFile(plain)
     office.encrypt("secret", encrypted)
@@ -89,7 +90,8 @@ def test_more_than_100000_rows(vip_client):
 def test_wrong_business_type_names_the_template_and_columns(vip_client):
     suspend_headers = ["证件类型", "证件号码", "姓名", "停保年月", "减员原因", "停保险种"]
     data = xlsx_bytes(
-        [{"证件号码": person_id(), "姓名": "张三", "停保年月": "2026-01", "减员原因": "02"}], suspend_headers
+        [{"证件号码": make_resident_id(BIRTH), "姓名": "张三", "停保年月": "2026-01", "减员原因": "02"}],
+        suspend_headers,
     )
     html = _refused(vip_client, data, "不是「增员(续保)」的导入模板")
     assert "减员(暂停缴费)" in html and "申报月工资" in html
@@ -97,13 +99,13 @@ def test_wrong_business_type_names_the_template_and_columns(vip_client):
 
 def test_missing_required_columns_are_named(vip_client):
     headers = [h for h in ENROL_HEADERS if h not in ("申报月工资", "联系电话")]
-    html = _refused(vip_client, xlsx_bytes([enrol_row(person_id())], headers), "缺少必填列")
+    html = _refused(vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH))], headers), "缺少必填列")
     assert "申报月工资、联系电话" in html
 
 
 def test_duplicated_header_is_named(vip_client):
     headers = [*ENROL_HEADERS, "姓名"]
-    _refused(vip_client, xlsx_bytes([enrol_row(person_id())], headers), "列名「姓名」重复")
+    _refused(vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH))], headers), "列名「姓名」重复")
 
 
 def test_header_only_no_rows(vip_client):
@@ -111,7 +113,7 @@ def test_header_only_no_rows(vip_client):
 
 
 def test_csv_in_an_unexpected_encoding(vip_client):
-    rows = [enrol_row(person_id())]
+    rows = [enrol_row(make_resident_id(BIRTH))]
     _refused(vip_client, csv_bytes(rows, encoding="utf-16"), "编码", filename="a.csv")
     big5 = "證件類型,證件號碼,姓名,戶口性質\r\n居民身份證,420102199003070117,張三,城鎮\r\n".encode("big5")
     _refused(vip_client, big5, "编码", filename="a.csv")
@@ -119,7 +121,7 @@ def test_csv_in_an_unexpected_encoding(vip_client):
 
 def test_refusal_keeps_what_was_saved(vip_client):
     """A refused second file changes nothing of the batch already saved."""
-    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(person_id())]))
+    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH))]))
     version = tx.version
     _refused(vip_client, b"", "空的")
     tx.refresh_from_db()

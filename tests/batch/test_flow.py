@@ -11,7 +11,8 @@ from django.urls import reverse
 from shebao.register.models import Relation
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Item, ItemStatus, PersonLock, State
-from tests.batch.conftest import ENROL_HEADERS, enrol_row, person_id, upload_and_import, xlsx_bytes
+from tests.batch.conftest import BIRTH, ENROL_HEADERS, enrol_row, upload_and_import, xlsx_bytes
+from tests.factories import make_resident_id
 
 
 def _submit(client, tx):
@@ -35,7 +36,10 @@ def _sheet(response):
 
 
 def test_import_screen_counts_filters_status_and_pages(vip_client):
-    rows = [enrol_row(person_id()) for _ in range(130)] + [enrol_row("bad"), enrol_row(person_id(), 姓名="1")]
+    rows = [enrol_row(make_resident_id(BIRTH)) for _ in range(130)] + [
+        enrol_row("bad"),
+        enrol_row(make_resident_id(BIRTH), 姓名="1"),
+    ]
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     assert (tx.total_count, tx.import_failed_count, tx.progress_done, tx.progress_total) == (132, 2, 132, 132)
     url = reverse("batch:detail", kwargs={"pk": tx.pk})
@@ -65,7 +69,11 @@ def test_every_page_shows_its_rows_in_file_order_also_read_from_the_end(vip_clie
     from shebao.batch import views
 
     monkeypatch.setattr(views, "ROWS_PER_PAGE", 3)
-    rows = [enrol_row(person_id()) for _ in range(10)] + [enrol_row("bad")] + [enrol_row(person_id())]
+    rows = (
+        [enrol_row(make_resident_id(BIRTH)) for _ in range(10)]
+        + [enrol_row("bad")]
+        + [enrol_row(make_resident_id(BIRTH))]
+    )
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     url = reverse("batch:detail", kwargs={"pk": tx.pk})
     doomed = Item.objects.get(transaction=tx, row_no=4)
@@ -82,7 +90,7 @@ def test_every_page_shows_its_rows_in_file_order_also_read_from_the_end(vip_clie
 def test_importing_page_shows_a_progress_bar_polling_status(vip_client, vip_employer):
     from tests.batch.conftest import upload
 
-    response = upload(vip_client, xlsx_bytes([enrol_row(person_id())]))
+    response = upload(vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH))]))
     page = vip_client.get(response["Location"]).content.decode()
     assert 'data-batch-poll="1"' in page and "batch/batch.js" in page and "导入中" in page
     status = json.loads(vip_client.get(response["Location"] + "status/").content)
@@ -90,13 +98,13 @@ def test_importing_page_shows_a_progress_bar_polling_status(vip_client, vip_empl
 
 
 def test_vip_batch_finishes_with_counts_red_when_a_row_failed(vip_client):
-    a, b = person_id(), person_id()
+    a, b = make_resident_id(BIRTH), make_resident_id(BIRTH)
     first = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(b)]))
     first = _audit(_submit(vip_client, first))
     assert first.state == State.FINISHED and first.applied_count == 2
     assert Relation.objects.filter(person__id_number=a).count() == 5
     # A second batch: a is already contributing here (audit fails), c is new (passes).
-    c = person_id()
+    c = make_resident_id(BIRTH)
     second = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(c), enrol_row("bad")]))
     second = _submit(vip_client, second)
     assert second.state == State.AUDITING
@@ -125,7 +133,7 @@ def test_vip_batch_finishes_with_counts_red_when_a_row_failed(vip_client):
 
 
 def test_all_rows_fail_the_audit_returns_the_batch_which_keeps_its_rows(vip_client):
-    a = person_id()
+    a = make_resident_id(BIRTH)
     done = _audit(_submit(vip_client, upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))))
     assert done.state == State.FINISHED
     tx = _audit(_submit(vip_client, upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))))
@@ -141,7 +149,9 @@ def test_all_rows_fail_the_audit_returns_the_batch_which_keeps_its_rows(vip_clie
 
 
 def test_ordinary_employer_batch_goes_to_a_clerk_who_approves(ordinary_client, clerk):
-    tx = upload_and_import(ordinary_client, xlsx_bytes([enrol_row(person_id()), enrol_row(person_id())]))
+    tx = upload_and_import(
+        ordinary_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH)), enrol_row(make_resident_id(BIRTH))])
+    )
     tx = _audit(_submit(ordinary_client, tx))
     assert tx.state == State.REVIEW
     tx = engine.clerk_approve(tx=tx, clerk=clerk, version=tx.version)
@@ -160,7 +170,7 @@ def test_submit_without_importable_rows_says_so(vip_client):
 
 def test_import_failure_list_round_trip(vip_client):
     """Download 《导入失败人员列表》, fix the cells, upload the file again as it is."""
-    good, bad_wage, bad_name = person_id(), person_id(), person_id()
+    good, bad_wage, bad_name = make_resident_id(BIRTH), make_resident_id(BIRTH), make_resident_id(BIRTH)
     rows = [
         enrol_row(good),
         enrol_row(bad_wage, 申报月工资="八千", 联系地址='=HYPERLINK("http://x","点我")'),
@@ -185,7 +195,7 @@ def test_import_failure_list_round_trip(vip_client):
     # Fix the failing cells in the list itself and upload it again, as it is.
     sheet.cell(row=2, column=ENROL_HEADERS.index("申报月工资") + 1).value = "8000"
     sheet.cell(row=3, column=ENROL_HEADERS.index("姓名") + 1).value = "孙七"
-    sheet.cell(row=4, column=ENROL_HEADERS.index("证件号码") + 1).value = person_id()
+    sheet.cell(row=4, column=ENROL_HEADERS.index("证件号码") + 1).value = make_resident_id(BIRTH)
     out = io.BytesIO()
     book.save(out)
     # The first batch still holds bad_wage and bad_name: delete those rows first (the
@@ -208,7 +218,7 @@ def _sheet_xml(content: bytes) -> bytes:
 
 
 def test_another_employers_batch_is_404(vip_client, other_employer, operator_client):
-    other = upload_and_import(operator_client(other_employer), xlsx_bytes([enrol_row(person_id())]))
+    other = upload_and_import(operator_client(other_employer), xlsx_bytes([enrol_row(make_resident_id(BIRTH))]))
     for name, kwargs in [("batch:detail", {}), ("batch:status", {}), ("batch:failures", {"kind": "import"})]:
         assert vip_client.get(reverse(name, kwargs={"pk": other.pk, **kwargs})).status_code == 404
     response = vip_client.post(
@@ -223,7 +233,7 @@ def test_another_employers_batch_is_404(vip_client, other_employer, operator_cli
 
 def test_the_framework_serves_suspend_too(vip_client):
     """减员: another registered business type, with no change in the batch code."""
-    a, b = person_id(), person_id()
+    a, b = make_resident_id(BIRTH), make_resident_id(BIRTH)
     enrolled = _audit(_submit(vip_client, upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(b)]))))
     assert enrolled.state == State.FINISHED
     headers = ["证件类型", "证件号码", "姓名", "停保年月", "减员原因", "停保险种"]
@@ -233,7 +243,7 @@ def test_the_framework_serves_suspend_too(vip_client):
     rows = [
         {"证件号码": a, "姓名": "张三", "停保年月": stop, "减员原因": "02"},
         {"证件号码": b, "姓名": "张三", "停保年月": stop, "减员原因": "辞职"},
-        {"证件号码": person_id(), "姓名": "张三", "停保年月": stop, "减员原因": "42"},
+        {"证件号码": make_resident_id(BIRTH), "姓名": "张三", "停保年月": stop, "减员原因": "42"},
     ]
     tx = upload_and_import(vip_client, xlsx_bytes(rows, headers), code="suspend")
     assert (tx.business_type, tx.total_count, tx.import_failed_count) == ("suspend", 3, 1)

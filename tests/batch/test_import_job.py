@@ -8,12 +8,13 @@ from django_q.models import OrmQ
 from shebao.batch import services
 from shebao.batch.jobs import import_job
 from shebao.workflow.models import Item, ItemStatus, PersonLock, State
-from tests.batch.conftest import enrol_row, person_id, upload, xlsx_bytes
+from tests.batch.conftest import BIRTH, enrol_row, upload, xlsx_bytes
+from tests.factories import make_resident_id
 
 
 def test_upload_queues_the_import_on_the_long_cluster_in_the_same_commit(vip_client):
     before = OrmQ.objects.count()
-    response = upload(vip_client, xlsx_bytes([enrol_row(person_id())]))
+    response = upload(vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH))]))
     assert response.status_code == 302
     queued = OrmQ.objects.order_by("-id").first()
     assert OrmQ.objects.count() == before + 1 and queued.key == "long"
@@ -26,7 +27,7 @@ def test_a_second_delivery_does_nothing(vip_client, vip_employer):
         actor=vip_client.user,
         business_type="enrol",
         filename="a.xlsx",
-        data=xlsx_bytes([enrol_row(person_id()), enrol_row(person_id())]),
+        data=xlsx_bytes([enrol_row(make_resident_id(BIRTH)), enrol_row(make_resident_id(BIRTH))]),
     )
     assert import_job(tx.pk) == "saved"
     assert import_job(tx.pk) == "skipped"
@@ -34,7 +35,7 @@ def test_a_second_delivery_does_nothing(vip_client, vip_employer):
 
 
 def test_a_worker_killed_mid_import_resumes_after_the_last_committed_chunk(vip_client, vip_employer, monkeypatch):
-    ids = [person_id() for _ in range(7)]
+    ids = [make_resident_id(BIRTH) for _ in range(7)]
     data = xlsx_bytes([enrol_row(i) for i in ids] + [enrol_row(ids[0])])
     tx = services.batch_upload(
         employer=vip_employer, actor=vip_client.user, business_type="enrol", filename="a.xlsx", data=data
@@ -85,7 +86,7 @@ def test_the_sweeper_requeues_an_import_whose_job_went_silent(vip_client, vip_em
         actor=vip_client.user,
         business_type="enrol",
         filename="a.xlsx",
-        data=xlsx_bytes([enrol_row(person_id())]),
+        data=xlsx_bytes([enrol_row(make_resident_id(BIRTH))]),
     )
     OrmQ.objects.all().delete()  # the job is lost (or its worker was killed)
     assert services.sweep_stuck_imports() == 0  # silent, but not for long yet

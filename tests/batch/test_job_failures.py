@@ -18,7 +18,8 @@ from shebao.batch.jobs import import_job, sweep_stuck_imports_job
 from shebao.workflow import services as engine
 from shebao.workflow.jobs import audit_job, sweep_stuck_audits_job
 from shebao.workflow.models import Event, Item, PersonLock, State, Transaction
-from tests.batch.conftest import enrol_row, person_id, upload, xlsx_bytes
+from tests.batch.conftest import BIRTH, enrol_row, upload, xlsx_bytes
+from tests.factories import make_resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ class Poison(Exception):
 
 
 def _uploaded(client, rows: int = 3) -> Transaction:
-    response = upload(client, xlsx_bytes([enrol_row(person_id()) for _ in range(rows)]))
+    response = upload(client, xlsx_bytes([enrol_row(make_resident_id(BIRTH)) for _ in range(rows)]))
     assert response.status_code == 302
     return Transaction.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
 
@@ -197,14 +198,15 @@ def test_an_audit_failing_every_time_returns_the_batch_which_can_be_submitted_ag
 def test_a_single_audit_given_up_is_returned_and_its_cancel_releases_the_person(
     vip_client, vip_employer, monkeypatch, settings
 ):
-    from tests.workflow.helpers import enrol_raw, make_id
+    from tests.factories import make_resident_id
+    from tests.workflow.helpers import enrol_raw
 
     settings.SHEBAO_JOB_MAX_ATTEMPTS = 1
     saved = engine.transaction_save_single(
         employer=vip_employer,
         actor=vip_client.user,
         business_type="enrol",
-        raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=7)),
+        raw=enrol_raw(make_resident_id(dt.date(1990, 1, 1))),
     ).transaction
     engine.transaction_submit(tx=saved, actor=vip_client.user, version=saved.version)
 

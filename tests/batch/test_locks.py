@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from shebao.workflow import services as engine
 from shebao.workflow.models import Item, ItemStatus, PersonLock, State, Transaction
-from tests.batch.conftest import create_batch, enrol_row, person_id, upload_and_import, xlsx_bytes
+from tests.batch.conftest import BIRTH, create_batch, enrol_row, upload_and_import, xlsx_bytes
+from tests.factories import make_resident_id
 
 
 def _row(tx, row_no) -> Item:
@@ -22,9 +23,9 @@ def _codes(item: Item) -> list[str]:
 
 
 def test_second_batch_naming_a_locked_person_fails_naming_the_serial_with_a_link(vip_client):
-    a, b = person_id(), person_id()
+    a, b = make_resident_id(BIRTH), make_resident_id(BIRTH)
     first = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(b)]))
-    second = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(person_id())]))
+    second = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(make_resident_id(BIRTH))]))
     row = _row(second, 2)
     assert row.status == ItemStatus.IMPORT_FAILED and _codes(row) == ["LOCKED_HERE"]
     assert row.import_issues[0]["params"]["serial"] == first.serial
@@ -46,14 +47,14 @@ def test_second_batch_naming_a_locked_person_fails_naming_the_serial_with_a_link
 
 
 def test_rows_that_failed_import_still_lock_when_their_id_is_valid(vip_client, vip_employer):
-    a = person_id()
+    a = make_resident_id(BIRTH)
     batch = upload_and_import(vip_client, xlsx_bytes([enrol_row(a, 申报月工资="abc"), enrol_row("123")]))
     assert [i.status for i in Item.objects.filter(transaction=batch)] == [ItemStatus.IMPORT_FAILED] * 2
     assert list(PersonLock.objects.filter(transaction=batch).values_list("id_key", flat=True)) == [f"01:{a}"]
 
 
 def test_single_transaction_naming_a_person_in_an_open_batch_is_refused(vip_client, vip_employer):
-    a = person_id()
+    a = make_resident_id(BIRTH)
     batch = upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))
     raw = {
         "id_type": "01",
@@ -76,7 +77,7 @@ def test_single_transaction_naming_a_person_in_an_open_batch_is_refused(vip_clie
 
 
 def test_batch_naming_a_person_of_an_open_single_fails(vip_client, vip_employer):
-    a = person_id()
+    a = make_resident_id(BIRTH)
     raw = {
         "id_type": "01",
         "id_number": a,
@@ -98,7 +99,7 @@ def test_batch_naming_a_person_of_an_open_single_fails(vip_client, vip_employer)
 
 
 def test_another_employers_lock_does_not_name_its_serial(vip_client, other_employer, operator_client):
-    a = person_id()
+    a = make_resident_id(BIRTH)
     upload_and_import(operator_client(other_employer), xlsx_bytes([enrol_row(a)]))
     mine = upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))
     row = _row(mine, 2)
@@ -108,7 +109,7 @@ def test_another_employers_lock_does_not_name_its_serial(vip_client, other_emplo
 
 
 def test_delete_ticked_row_releases_its_lock_and_is_kept_in_history(vip_client):
-    a, b = person_id(), person_id()
+    a, b = make_resident_id(BIRTH), make_resident_id(BIRTH)
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(b, 申报月工资="x")]))
     failed = _row(tx, 3)
     response = vip_client.post(
@@ -137,8 +138,8 @@ def test_delete_ticked_row_releases_its_lock_and_is_kept_in_history(vip_client):
 
 
 def test_deleting_one_duplicate_moves_the_lock_and_frees_the_other_row(vip_client):
-    a = person_id()
-    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(a), enrol_row(person_id())]))
+    a = make_resident_id(BIRTH)
+    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(a), enrol_row(a), enrol_row(make_resident_id(BIRTH))]))
     first, second = _row(tx, 2), _row(tx, 3)
     lock = PersonLock.objects.get(id_key=f"01:{a}")
     holder = lock.item
@@ -155,7 +156,7 @@ def test_deleting_one_duplicate_moves_the_lock_and_frees_the_other_row(vip_clien
 
 
 def test_finishing_the_batch_releases_its_locks(vip_client):
-    a = person_id()
+    a = make_resident_id(BIRTH)
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(a)]))
     engine.transaction_submit(tx=tx, actor=vip_client.user, version=tx.version)
     engine.run_audit(tx.pk)
@@ -170,8 +171,8 @@ def test_concurrent_uploads_naming_the_same_person_exactly_one_gets_the_lock(par
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
-    shared = person_id()
-    files = [xlsx_bytes([enrol_row(shared), enrol_row(person_id())]) for _ in range(4)]
+    shared = make_resident_id(BIRTH)
+    files = [xlsx_bytes([enrol_row(shared), enrol_row(make_resident_id(BIRTH))]) for _ in range(4)]
     txs = [engine_upload(vip_employer, user, data) for data in files]
     barrier = threading.Barrier(len(txs))
     errors = []
@@ -210,13 +211,15 @@ def engine_upload(employer, user, data):
 
 def test_create_batch_helper_matches_upload(params, vip_employer, operator_client):
     client = operator_client(vip_employer)
-    tx = create_batch(vip_employer, client.user, xlsx_bytes([enrol_row(person_id())]))
+    tx = create_batch(vip_employer, client.user, xlsx_bytes([enrol_row(make_resident_id(BIRTH))]))
     assert tx.state == State.SAVED and tx.total_count == 1
 
 
 @pytest.mark.parametrize("hostile", ["9" * 30, "²", "-3", "1e3", ""])
 def test_a_ticked_id_that_cannot_exist_is_simply_not_found(vip_client, hostile):
-    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(person_id()), enrol_row(person_id())]))
+    tx = upload_and_import(
+        vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH)), enrol_row(make_resident_id(BIRTH))])
+    )
     url = reverse("batch:action", kwargs={"pk": tx.pk})
     alone = vip_client.post(url, {"action": "delete", "version": tx.version, "items": [hostile]})
     assert alone.status_code == 400 and "请先勾选要删除的人员" in alone.content.decode()

@@ -13,7 +13,8 @@ from django.urls import reverse
 from shebao.core.identity import id_check_char
 from shebao.core.months import current_month, format_month
 from shebao.workflow.models import Item, ItemStatus, State
-from tests.batch.conftest import ENROL_HEADERS, csv_bytes, enrol_row, person_id, upload_and_import, xlsx_bytes
+from tests.batch.conftest import BIRTH, ENROL_HEADERS, csv_bytes, enrol_row, upload_and_import, xlsx_bytes
+from tests.factories import make_resident_id
 
 
 def _items(tx) -> list[Item]:
@@ -21,11 +22,8 @@ def _items(tx) -> list[Item]:
 
 
 def _id_ending_in_x() -> str:
-    for n in range(1, 999):
-        first17 = f"42010219850612{n:03d}"
-        if id_check_char(first17) == "X":
-            return first17 + "X"
-    raise AssertionError
+    numbers = (make_resident_id(dt.date(1985, 6, 12), sex, serial) for serial in range(500) for sex in "12")
+    return next(number for number in numbers if number.endswith("X"))
 
 
 def _codes(item: Item) -> list[str]:
@@ -34,7 +32,7 @@ def _codes(item: Item) -> list[str]:
 
 def test_lower_case_x_full_width_digits_spaces_and_trailing_whitespace(vip_client):
     x_id = _id_ending_in_x()
-    fw_id = person_id()
+    fw_id = make_resident_id(BIRTH)
     full_width = fw_id.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789"})
     rows = [
         enrol_row(x_id.lower(), 姓名="李娜 "),
@@ -44,7 +42,9 @@ def test_lower_case_x_full_width_digits_spaces_and_trailing_whitespace(vip_clien
             申报月工资="８，０００．００",
             联系电话="１３８００００００００",
         ),
-        enrol_row(person_id(), 户口性质=" 农村 ", 个人身份="干部\t", 用工形式="劳务派遣  ", 证件类型="居民身份证 "),
+        enrol_row(
+            make_resident_id(BIRTH), 户口性质=" 农村 ", 个人身份="干部\t", 用工形式="劳务派遣  ", 证件类型="居民身份证 "
+        ),
     ]
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     items = _items(tx)
@@ -64,7 +64,7 @@ def test_months_and_dates_as_excel_dates_or_text(vip_client):
     sheet.write_row(0, 0, ENROL_HEADERS)
     col = {h: i for i, h in enumerate(ENROL_HEADERS)}
     for r, text in enumerate(texts + ["excel-date", "number"], start=1):
-        row = enrol_row(person_id())
+        row = enrol_row(make_resident_id(BIRTH))
         for h, v in row.items():
             sheet.write_string(r, col[h], v)
         if text == "excel-date":
@@ -91,7 +91,7 @@ def test_wages_with_thousands_separators_and_formulas_use_the_cached_value(vip_c
     sheet.write_row(0, 0, ENROL_HEADERS)
     col = {h: i for i, h in enumerate(ENROL_HEADERS)}
     for r, wage in enumerate(["12,345.60", "formula"], start=1):
-        row = enrol_row(person_id())
+        row = enrol_row(make_resident_id(BIRTH))
         for h, v in row.items():
             sheet.write_string(r, col[h], v)
         if wage == "formula":
@@ -109,7 +109,13 @@ def test_wages_with_thousands_separators_and_formulas_use_the_cached_value(vip_c
 
 def test_columns_in_another_order_hidden_and_extra_columns_title_and_blank_rows(vip_client):
     headers = ["备注", *reversed(ENROL_HEADERS), "部门"]
-    rows = [enrol_row(person_id(), 备注="新入职", 部门="财务部"), {}, enrol_row(person_id()), {}, {}]
+    rows = [
+        enrol_row(make_resident_id(BIRTH), 备注="新入职", 部门="财务部"),
+        {},
+        enrol_row(make_resident_id(BIRTH)),
+        {},
+        {},
+    ]
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(rows, headers, above=[["2026年新入职员工增员表"], []])))
     sheet = book.active
     sheet.column_dimensions["A"].hidden = True
@@ -126,7 +132,7 @@ def test_columns_in_another_order_hidden_and_extra_columns_title_and_blank_rows(
 def test_header_text_with_spaces_full_width_and_required_marker(vip_client):
     headers = [f" {h} " if i % 3 == 0 else (f"*{h}" if i % 3 == 1 else h) for i, h in enumerate(ENROL_HEADERS)]
     headers[1] = "证件\u3000号码"
-    rows = [enrol_row(person_id())]
+    rows = [enrol_row(make_resident_id(BIRTH))]
     data = xlsx_bytes([{headers[i]: row[h] for i, h in enumerate(ENROL_HEADERS)} for row in rows], headers)
     tx = upload_and_import(vip_client, data)
     assert _items(tx)[0].status == ItemStatus.IMPORTED
@@ -136,7 +142,7 @@ def test_18_digit_id_as_number_fails_row_15_digit_number_is_exact(vip_client):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(ENROL_HEADERS)
-    long_id = person_id()
+    long_id = make_resident_id(BIRTH)
     legacy = "110105" + "750110" + "261"  # 15 digits: born 1975-01-10
     for number in (int(long_id), int(legacy)):
         row = enrol_row("x")
@@ -155,7 +161,9 @@ def test_18_digit_id_as_number_fails_row_15_digit_number_is_exact(vip_client):
 
 
 def test_html_in_names_fails_and_is_escaped(vip_client):
-    tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(person_id(), 姓名="<script>alert(1)</script>")]))
+    tx = upload_and_import(
+        vip_client, xlsx_bytes([enrol_row(make_resident_id(BIRTH), 姓名="<script>alert(1)</script>")])
+    )
     item = _items(tx)[0]
     assert item.status == ItemStatus.IMPORT_FAILED and "NAME_CHARS" in _codes(item)
     html = vip_client.get(reverse("batch:detail", kwargs={"pk": tx.pk})).content.decode()
@@ -164,7 +172,7 @@ def test_html_in_names_fails_and_is_escaped(vip_client):
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gb18030"])
 def test_csv_in_utf8_with_and_without_bom_and_gb18030(vip_client, encoding):
-    rows = [enrol_row(person_id(), 姓名="欧阳娜娜"), enrol_row(person_id(), 申报月工资="9,000")]
+    rows = [enrol_row(make_resident_id(BIRTH), 姓名="欧阳娜娜"), enrol_row(make_resident_id(BIRTH), 申报月工资="9,000")]
     tx = upload_and_import(vip_client, csv_bytes(rows, encoding=encoding), filename="增员.csv")
     items = _items(tx)
     assert [i.status for i in items] == [ItemStatus.IMPORTED] * 2, [i.import_issues for i in items]
@@ -185,7 +193,7 @@ def test_xls_file_and_extension_does_not_matter(vip_client):
         sheet.write(0, c, h)
     for r in range(1, 4):
         for c, h in enumerate(ENROL_HEADERS):
-            sheet.write(r, c, enrol_row(person_id())[h] if h == "证件号码" else enrol_row("x")[h])
+            sheet.write(r, c, enrol_row(make_resident_id(BIRTH))[h] if h == "证件号码" else enrol_row("x")[h])
     sheet.write(3, ENROL_HEADERS.index("申报月工资"), 8500.5)
     out = io.BytesIO()
     book.save(out)
@@ -197,12 +205,12 @@ def test_xls_file_and_extension_does_not_matter(vip_client):
 
 
 def test_same_person_on_several_rows_fails_on_every_row_naming_the_others(vip_client):
-    same = person_id()
+    same = make_resident_id(BIRTH)
     wide = same.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     legacy = same[:6] + same[8:17]  # the same person's 15-digit number
     rows = [
         enrol_row(same),
-        enrol_row(person_id()),
+        enrol_row(make_resident_id(BIRTH)),
         enrol_row(same.lower()),
         enrol_row(same),
         enrol_row(f" {wide} ", 证件类型="01"),

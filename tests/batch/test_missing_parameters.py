@@ -14,7 +14,8 @@ from django.urls import reverse
 from shebao.params.models import BaseLimit, InjuryRate, Rate
 from shebao.workflow import services as engine
 from shebao.workflow.models import State, Transaction
-from tests.batch.conftest import enrol_row, person_id, upload_and_import, xlsx_bytes
+from tests.batch.conftest import BIRTH, enrol_row, upload_and_import, xlsx_bytes
+from tests.factories import make_resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def _messages(payload: dict) -> set[str]:
 )
 def test_form_live_check_and_preview_answer_with_the_rule(vip_client, remove, code):
     remove()
-    pid = person_id()
+    pid = make_resident_id(BIRTH)
     check = vip_client.post(
         reverse("web:check_fields", kwargs={"code": "enrol"}),
         {**FORM, "id_number": pid, "backpay_from": "2026-01", "backpay_base": "5000", "start_month": "2026-05"},
@@ -64,7 +65,7 @@ def test_form_live_check_and_preview_answer_with_the_rule(vip_client, remove, co
 
 def test_batch_rows_without_a_rate_fail_with_no_rate_and_the_failure_list_downloads(vip_client):
     Rate.objects.filter(insurance_type="medical").delete()
-    rows = [enrol_row(person_id()), enrol_row(person_id(), 参保险种="养老、工伤")]
+    rows = [enrol_row(make_resident_id(BIRTH)), enrol_row(make_resident_id(BIRTH), 参保险种="养老、工伤")]
     tx = upload_and_import(vip_client, xlsx_bytes(rows))
     assert (tx.total_count, tx.import_failed_count) == (2, 1)
     response = vip_client.get(reverse("batch:failures", kwargs={"pk": tx.pk, "kind": "import"}))
@@ -83,7 +84,7 @@ def test_batch_rows_without_a_rate_fail_with_no_rate_and_the_failure_list_downlo
 
 def test_suspension_needs_no_rate_or_limit(vip_client, vip_employer):
     """Enrol, then remove every parameter row no line refers to: the suspension still works."""
-    pid = person_id()
+    pid = make_resident_id(BIRTH)
     saved = vip_client.post(reverse("web:single_new", kwargs={"code": "enrol"}), {**FORM, "id_number": pid})
     assert saved.status_code == 302
     tx = Transaction.objects.get()

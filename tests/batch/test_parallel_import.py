@@ -15,7 +15,8 @@ from shebao.batch import services
 from shebao.batch.jobs import import_job
 from shebao.batch.models import Upload
 from shebao.workflow.models import Item, ItemStatus, PersonLock, State, Transaction
-from tests.batch.conftest import create_batch, enrol_row, person_id, xlsx_bytes
+from tests.batch.conftest import BIRTH, create_batch, enrol_row, xlsx_bytes
+from tests.factories import make_resident_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,8 +48,8 @@ def _processes(log: Path) -> set[str]:
 def _file(vip_employer, user, locked_here: str) -> tuple[bytes, str]:
     """ROWS rows: one person on rows 2 and 20 (different chunks, different processes), one
     held by another open batch of this employer, one with a bad check digit."""
-    twice = person_id()
-    ids = [person_id() for _ in range(ROWS)]
+    twice = make_resident_id(BIRTH)
+    ids = [make_resident_id(BIRTH) for _ in range(ROWS)]
     ids[0] = ids[18] = twice
     ids[9] = locked_here
     ids[12] = ids[12][:17] + ("0" if ids[12][17] != "0" else "1")
@@ -60,7 +61,7 @@ def test_two_processes_import_every_row_once_with_the_same_checks(params, vip_em
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
-    held = person_id()
+    held = make_resident_id(BIRTH)
     holder = create_batch(vip_employer, user, xlsx_bytes([enrol_row(held)]))
     data, twice = _file(vip_employer, user, held)
     tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.xlsx", data=data)
@@ -92,7 +93,7 @@ def test_a_failed_helper_fails_the_job_and_the_next_delivery_imports_the_rest(
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
-    data = xlsx_bytes([enrol_row(person_id()) for _ in range(ROWS)])
+    data = xlsx_bytes([enrol_row(make_resident_id(BIRTH)) for _ in range(ROWS)])
     tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.xlsx", data=data)
     worker = os.getpid()
     fail_flag = tmp_path / "fail"
@@ -127,7 +128,7 @@ def test_without_a_helper_process_the_worker_imports_every_chunk_itself(
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
-    data = xlsx_bytes([enrol_row(person_id()) for _ in range(ROWS)])
+    data = xlsx_bytes([enrol_row(make_resident_id(BIRTH)) for _ in range(ROWS)])
     tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.xlsx", data=data)
 
     def no_process():
@@ -146,7 +147,7 @@ def test_a_second_delivery_beside_a_live_one_imports_no_row_twice(params, vip_em
     from tests.factories import OperatorFactory
 
     user = OperatorFactory(employer=vip_employer)
-    data = xlsx_bytes([enrol_row(person_id()) for _ in range(ROWS)])
+    data = xlsx_bytes([enrol_row(make_resident_id(BIRTH)) for _ in range(ROWS)])
     tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.xlsx", data=data)
     barrier = threading.Barrier(2)
     outcomes, errors = [], []
@@ -209,7 +210,7 @@ def test_a_killed_worker_takes_its_helper_with_it_and_the_next_delivery_imports_
     user = OperatorFactory(employer=vip_employer)
     rows = 4 * services.IMPORT_CHUNK  # four chunks: two for the worker, two for its helper
     births = [dt.date(1985, 1, 1) + dt.timedelta(days=i // 400) for i in range(rows)]  # 500 numbers a day
-    data = csv_bytes([enrol_row(person_id(i % 400, birth=births[i])) for i in range(rows)])
+    data = csv_bytes([enrol_row(make_resident_id(births[i], serial=i % 400)) for i in range(rows)])
     tx = services.batch_upload(employer=vip_employer, actor=user, business_type="enrol", filename="a.csv", data=data)
     s = connection.settings_dict
     url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"

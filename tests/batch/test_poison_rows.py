@@ -17,7 +17,8 @@ from shebao.core.months import add_months, current_month, format_month
 from shebao.register.models import ContributionBase, Relation
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Item, ItemStatus, State
-from tests.batch.conftest import enrol_row, person_id, upload_and_import, xlsx_bytes
+from tests.batch.conftest import BIRTH, enrol_row, upload_and_import, xlsx_bytes
+from tests.factories import make_resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -37,20 +38,29 @@ def _codes(item: Item) -> set[tuple[str, str]]:
 def test_hostile_rows_of_a_real_spreadsheet_fail_alone_and_the_rest_import_and_finish(vip_client):
     """The file as a person or a script might make it: typos, numbers no register holds,
     dates of year 9999, formulas, control and bidi characters, full-width digits."""
-    good = [person_id() for _ in range(3)]
+    good = [make_resident_id(BIRTH) for _ in range(3)]
     hostile = {
-        "insurance typo": (enrol_row(person_id(), 参保险种="养老、工商"), ("INSURANCE_TYPES", "insurance_types")),
-        "10**26 as a number": (enrol_row(person_id(), 申报月工资=10**26), ("MONEY_FORMAT", "wage")),
-        "1e300 as a number": (enrol_row(person_id(), 申报月工资=1e300), ("MONEY_FORMAT", "wage")),
-        "400 digits as text": (enrol_row(person_id(), 申报月工资="9" * 400), ("MONEY_FORMAT", "wage")),
-        "year 9999": (enrol_row(person_id(), 参保起始年月=dt.datetime(9999, 12, 1)), ("MONTH_FORMAT", "start_month")),
+        "insurance typo": (
+            enrol_row(make_resident_id(BIRTH), 参保险种="养老、工商"),
+            ("INSURANCE_TYPES", "insurance_types"),
+        ),
+        "10**26 as a number": (enrol_row(make_resident_id(BIRTH), 申报月工资=10**26), ("MONEY_FORMAT", "wage")),
+        "1e300 as a number": (enrol_row(make_resident_id(BIRTH), 申报月工资=1e300), ("MONEY_FORMAT", "wage")),
+        "400 digits as text": (enrol_row(make_resident_id(BIRTH), 申报月工资="9" * 400), ("MONEY_FORMAT", "wage")),
+        "year 9999": (
+            enrol_row(make_resident_id(BIRTH), 参保起始年月=dt.datetime(9999, 12, 1)),
+            ("MONTH_FORMAT", "start_month"),
+        ),
         "work in year 1900 - 1": (
-            enrol_row(person_id(), 参加工作日期="1899-12-31"),
+            enrol_row(make_resident_id(BIRTH), 参加工作日期="1899-12-31"),
             ("DATE_FORMAT", "first_work_date"),
         ),
-        "formula as a wage": (enrol_row(person_id(), 申报月工资="=1+1"), ("MONEY_FORMAT", "wage")),
-        "bidi and zero-width characters": (enrol_row(person_id(), 户口性质="\u200b城镇\u202e"), ("CHOICE", "hukou")),
-        "a choice of 5,000 digits": (enrol_row(person_id(), 户口性质="9" * 5000), ("CHOICE", "hukou")),
+        "formula as a wage": (enrol_row(make_resident_id(BIRTH), 申报月工资="=1+1"), ("MONEY_FORMAT", "wage")),
+        "bidi and zero-width characters": (
+            enrol_row(make_resident_id(BIRTH), 户口性质="\u200b城镇\u202e"),
+            ("CHOICE", "hukou"),
+        ),
+        "a choice of 5,000 digits": (enrol_row(make_resident_id(BIRTH), 户口性质="9" * 5000), ("CHOICE", "hukou")),
     }
     # Hostile but valid: these rows import, are audited and take effect.
     odd_but_valid = [
@@ -94,7 +104,7 @@ def _raises_on(id_number: str, real):
 
 
 def test_a_row_check_that_raises_fails_that_row_alone_with_a_reference_in_the_log(vip_client, monkeypatch, caplog):
-    ids = [person_id() for _ in range(3)]
+    ids = [make_resident_id(BIRTH) for _ in range(3)]
     monkeypatch.setattr(Enrol, "check_row", _raises_on(ids[1], Enrol.check_row))
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(i) for i in ids]))
     assert tx.state == State.SAVED and (tx.total_count, tx.import_failed_count) == (3, 1)
@@ -113,7 +123,7 @@ def test_a_row_check_that_raises_fails_that_row_alone_with_a_reference_in_the_lo
 
 
 def test_a_row_check_that_raises_at_the_audit_fails_that_row_alone(vip_client, monkeypatch):
-    ids = [person_id() for _ in range(3)]
+    ids = [make_resident_id(BIRTH) for _ in range(3)]
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(i) for i in ids]))
     monkeypatch.setattr(Enrol, "check_row", _raises_on(ids[0], Enrol.check_row))
     tx = _submit_and_audit(vip_client, tx)
@@ -126,7 +136,7 @@ def test_register_rules_that_raise_on_one_row_fail_that_row_and_audit_the_rest_o
     vip_client, monkeypatch, caplog, settings
 ):
     settings.SHEBAO_AUDIT_CHUNK = 3
-    ids = [person_id() for _ in range(5)]
+    ids = [make_resident_id(BIRTH) for _ in range(5)]
     tx = upload_and_import(vip_client, xlsx_bytes([enrol_row(i) for i in ids]))
     real = Enrol.audit
 
@@ -186,9 +196,9 @@ def test_any_cells_in_a_real_spreadsheet_import_every_row_and_the_audit_finishes
     audit job: every row is stored, none by a rule raising, and the audit ends."""
     from tests.batch.conftest import ENROL_HEADERS
 
-    rows = [enrol_row(person_id())]
+    rows = [enrol_row(make_resident_id(BIRTH))]
     for _n in range(2):
-        row = enrol_row(person_id())
+        row = enrol_row(make_resident_id(BIRTH))
         for header in data.draw(st.lists(st.sampled_from(ENROL_HEADERS), min_size=1, max_size=6, unique=True)):
             row[header] = data.draw(sheet_cells, label=header)
         rows.append(row)

@@ -3,7 +3,6 @@ bulk_create path (SQLite, the embedded default) write exactly the same rows."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,13 +10,18 @@ from django.db import connection
 from django.utils import timezone
 
 from shebao.core import bulk
-from shebao.core.identity import id_key
 from shebao.core.months import add_months, current_month, format_month
 from shebao.register.models import ContributionBase, ContributionLine, Person, Relation
 from shebao.workflow import services as engine
 from shebao.workflow.models import Item, State
-from tests.batch.conftest import create_batch, enrol_row, person_id, xlsx_bytes
-from tests.workflow.helpers import make_employer, make_operator
+from tests.batch.conftest import BIRTH, create_batch, enrol_row, xlsx_bytes
+from tests.factories import (
+    ContributionBaseFactory,
+    EmployerFactory,
+    OperatorFactory,
+    PersonFactory,
+    make_resident_id,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,28 +29,21 @@ pytestmark = pytest.mark.django_db
 def _enrol_batch(params) -> tuple:
     """A VIP batch of four: plain, with a back payment, a wage under the floor, and a person
     already on the register (not contributing) with this employer's base for the year."""
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     start = current_month()
     since = add_months(start, -2)
-    known = person_id()
-    person = Person.objects.create(
-        id_type="01",
-        id_number=known,
-        id_key=id_key("01", known),
-        name="张三",
-        sex="1",
-        birth_date=dt.date(1990, 3, 7),
-        phone="13900000000",
-        address="旧地址",
+    known = make_resident_id(BIRTH)
+    person = PersonFactory(
+        id_number=known, name="张三", sex="1", birth_date=BIRTH, phone="13900000000", address="旧地址"
     )
-    ContributionBase.objects.create(
+    ContributionBaseFactory(
         person=person, employer=employer, year=start.year, declared_wage=Decimal("6000"), base=Decimal("6000")
     )
     rows = [
-        enrol_row(person_id(), 申报月工资="8000.00"),
-        enrol_row(person_id(), 补缴起始年月=format_month(since), 补缴基数="5000"),
-        enrol_row(person_id(), 申报月工资="3000"),
+        enrol_row(make_resident_id(BIRTH), 申报月工资="8000.00"),
+        enrol_row(make_resident_id(BIRTH), 补缴起始年月=format_month(since), 补缴基数="5000"),
+        enrol_row(make_resident_id(BIRTH), 申报月工资="3000"),
         enrol_row(known, 申报月工资="9000.50", 联系电话="13700000000", 联系地址="新地址"),
     ]
     tx = create_batch(employer, user, xlsx_bytes(rows))

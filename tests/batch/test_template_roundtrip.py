@@ -8,7 +8,8 @@ import openpyxl
 from django.urls import reverse
 
 from shebao.workflow.models import Item, ItemStatus, PersonLock, State
-from tests.batch.conftest import ENROL_HEADERS, enrol_row, person_id, upload_and_import
+from tests.batch.conftest import BIRTH, ENROL_HEADERS, enrol_row, upload_and_import
+from tests.factories import make_resident_id
 
 
 def _template(client, code="enrol"):
@@ -57,7 +58,7 @@ def test_template_round_trip_every_row_imports(vip_client, vip_employer):
     book = _template(vip_client)
     sheet = book.worksheets[0]
     headers = [c.value for c in sheet[1]]
-    rows = [enrol_row(person_id(), 姓名=name) for name in ("王伟", "李娜", "欧阳明月")]
+    rows = [enrol_row(make_resident_id(BIRTH), 姓名=name) for name in ("王伟", "李娜", "欧阳明月")]
     for row in rows:
         sheet.append([row.get(h, "") for h in headers])
     out = io.BytesIO()

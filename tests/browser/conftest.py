@@ -34,6 +34,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from tests.factories import DEFAULT_PASSWORD
+
 # Playwright's sync API runs an event loop in this thread; the test code still uses the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -49,7 +51,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PASSWORD = "Xx-Pass-2026!"  # what tests/workflow/helpers.py gives every user
+PASSWORD = DEFAULT_PASSWORD  # what tests/factories.py gives every user
 # Generous upper bound for a background audit; a healthy run takes well under a second.
 AUDIT_TIMEOUT_MS = 30_000
 
@@ -314,19 +316,19 @@ def site(live_server, transactional_db, params, worker):
     """A live server, a district office with a VIP and an ordinary employer, their operators
     and a clerk of the district, all with the known password. `params` (root conftest)
     re-applies the published parameters the previous test's flush removed."""
-    from tests.workflow.helpers import make_clerk, make_employer, make_office, make_operator
+    from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory
 
-    office = make_office()
-    vip = make_employer(vip=True, office=office)
-    ordinary = make_employer(vip=False, office=office)
+    office = OfficeFactory()
+    vip = EmployerFactory(office=office, is_vip=True)
+    ordinary = EmployerFactory(office=office, is_vip=False)
 
     class Site:
         url = live_server.url
 
     s = Site()
     s.office = office
-    s.vip, s.vip_user = vip, make_operator(vip)
-    s.ordinary, s.ordinary_user = ordinary, make_operator(ordinary)
-    s.clerk = make_clerk(office)
+    s.vip, s.vip_user = vip, OperatorFactory(employer=vip)
+    s.ordinary, s.ordinary_user = ordinary, OperatorFactory(employer=ordinary)
+    s.clerk = ClerkFactory(office=office)
     s.worker = worker
     return s

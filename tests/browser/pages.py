@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from playwright.sync_api import Page, expect
 
 from shebao.core.months import current_month
 from tests.browser.conftest import AUDIT_TIMEOUT_MS, PASSWORD
-from tests.workflow.helpers import make_id
-
-
-def person_id(seq: int, birth: dt.date = dt.date(1990, 5, 17)) -> str:
-    return make_id(birth, seq=seq)
 
 
 def bad_check_char(id_number: str) -> str:

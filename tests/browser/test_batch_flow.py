@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from shebao.core.months import current_month
-from shebao.register.models import Person
 from shebao.workflow.models import State, Transaction
 from tests.browser.conftest import AUDIT_TIMEOUT_MS
-from tests.browser.pages import accept_next_dialog, bad_check_char, go_home, login, person_id, wait_approval
+from tests.browser.pages import accept_next_dialog, bad_check_char, go_home, login, wait_approval
+from tests.factories import PersonFactory, make_resident_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,11 +71,11 @@ def upload_rows(page, tmp_path, rows: list[dict[str, str]]) -> str:
 
 def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_page, shot, tmp_path):
     site = batch_site
-    good1, good2, mismatch, bad, dropped = (person_id(n) for n in (41, 42, 43, 44, 45))
-    # The register already knows `mismatch` under another name: that row imports, then fails the audit.
-    Person.objects.create(
-        id_key=f"01:{mismatch}", id_number=mismatch, name="钱多多", sex="1", birth_date=dt.date(1990, 5, 17)
+    good1, good2, mismatch, bad, dropped = (
+        make_resident_id(dt.date(1990, 5, 17), serial=n) for n in (41, 42, 43, 44, 45)
     )
+    # The register already knows `mismatch` under another name: that row imports, then fails the audit.
+    PersonFactory(id_number=mismatch, name="钱多多", sex="1", birth_date=dt.date(1990, 5, 17))
 
     page = new_page()
     login(page, site.url, site.vip_user.username, site.vip.number)
@@ -168,7 +168,7 @@ def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_p
 
 def test_ordinary_batch_reviewed_by_clerk_row_marked_failed(batch_site, new_page, shot, tmp_path):
     site = batch_site
-    kept, refused = person_id(51), person_id(52)
+    kept, refused = (make_resident_id(dt.date(1990, 5, 17), serial=n) for n in (51, 52))
     page = new_page()
     login(page, site.url, site.ordinary_user.username, site.ordinary.number)
     serial = upload_rows(page, tmp_path, [_row(kept, "郑一"), _row(refused, "王二")])

@@ -9,12 +9,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from shebao.accounts.models import Role, User
 from shebao.workflow import services
 from shebao.workflow.models import State, Transaction
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import login
-from tests.workflow.helpers import enrol_raw, make_id
+from tests.factories import AdminFactory, make_resident_id
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,7 +55,7 @@ def saved_and_in_review(site) -> tuple[Transaction, Transaction]:
             employer=site.ordinary,
             actor=site.ordinary_user,
             business_type="enrol",
-            raw=enrol_raw(make_id(dt.date(1990, 5, 17), seq=seq)),
+            raw=enrol_raw(make_resident_id(dt.date(1990, 5, 17), serial=seq)),
         )
         assert result.ok, [i.code for i in result.issues]
         return result.transaction
@@ -99,14 +99,7 @@ def test_main_pages_of_every_role_report_no_csp_violation(site, new_page, shot):
     clerk.visit(f"{site.url}/backoffice/", shot, "clerk queue")
     clerk.visit(f"{site.url}/backoffice/tx/{review.pk}/", shot, "clerk detail")
 
-    User.objects.create_user(
-        username="csp-admin",
-        password=PASSWORD,
-        role=Role.ADMIN,
-        is_staff=True,
-        is_superuser=True,
-        must_change_password=False,
-    )
+    AdminFactory(username="csp-admin")
     admin = Watched(new_page())
     admin.page.goto(f"{site.url}/accounts/login/")
     admin.page.get_by_label("用户名").fill("csp-admin")

@@ -10,14 +10,13 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from shebao.accounts.models import Role, User
 from shebao.core import clock
 from shebao.core.months import add_months, format_month
 from shebao.params.models import BaseLimit
 from shebao.workflow import services
 from shebao.workflow.models import Mode, State, Transaction
 from tests.browser.conftest import PASSWORD
-from tests.workflow.helpers import make_id
+from tests.factories import AdminFactory, TransactionFactory, make_resident_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +64,7 @@ def sign_in(page, url: str, username: str, number: str = "") -> None:
 
 def given_up_import(site) -> Transaction:
     """A batch whose import job failed for good (no queue row: nothing imports it)."""
-    tx = Transaction.objects.create(
+    tx = TransactionFactory(
         employer=site.vip,
         business_type="enrol",
         mode=Mode.BATCH,
@@ -73,8 +72,6 @@ def given_up_import(site) -> Transaction:
         state=State.IMPORTING,
         progress_total=3,
     )
-    tx.serial = services.make_serial(tx)
-    tx.save(update_fields=["serial"])
     assert services.job_fail(tx.pk, State.IMPORTING, ref="5CC6E154", error="RuntimeError: test", attempts=3)
     return tx
 
@@ -102,7 +99,7 @@ def test_changed_pages_in_both_languages_and_sizes(
 
         # A start two months back: the months up to now are shown with their surcharge.
         page.goto(f"{site.url}/business/enrol/single/")
-        page.locator("input[name=id_number]").fill(make_id(dt.date(1990, 5, 17), seq=11))
+        page.locator("input[name=id_number]").fill(make_resident_id(dt.date(1990, 5, 17), serial=11))
         page.locator("input[name=name]").fill("张三")
         page.locator("input[name=start_month]").fill(format_month(add_months(clock.current_month(), -2)))
         page.locator("input[name=wage]").fill("6500")
@@ -126,14 +123,7 @@ def test_changed_pages_in_both_languages_and_sizes(
 
     # The administrator: the parameter page says which year's limits apply provisionally.
     BaseLimit.objects.filter(year=clock.today().year).delete()
-    User.objects.create_user(
-        username="param-admin",
-        password=PASSWORD,
-        role=Role.ADMIN,
-        is_staff=True,
-        is_superuser=True,
-        must_change_password=False,
-    )
+    AdminFactory(username="param-admin")
     context, page = page_in(browser, browser_context_args, live_server, language, viewport)
     try:
         sign_in(page, site.url, "param-admin")

@@ -5,6 +5,8 @@ Every step is a click on what the user reads (Chinese labels); every wait is on 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
@@ -21,11 +23,11 @@ from tests.browser.pages import (
     go_home,
     login,
     open_single_enrol,
-    person_id,
     save_new,
     task_row,
     wait_approval,
 )
+from tests.factories import make_resident_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +46,7 @@ def test_vip_single_enrolment_save_submit_and_finish(site, new_page, shot):
     assert required.locator("label").evaluate("e => getComputedStyle(e).color") == "rgb(198, 40, 40)"
     expect(field(page, "address")).not_to_have_class("field required")
 
-    pid = person_id(11)
+    pid = make_resident_id(dt.date(1990, 5, 17), serial=11)
     fill_enrol(page, id_number=bad_check_char(pid), name="王小明")
     # Leaving the ID field runs the rule catalogue: the error appears under that field only.
     page.get_by_label("证件号码").focus()
@@ -106,7 +108,7 @@ def test_ordinary_return_fix_resubmit_and_approve(site, new_page, shot):
     employer = new_page()
     login(employer, site.url, site.ordinary_user.username, site.ordinary.number)
     open_single_enrol(employer)
-    pid = person_id(21)
+    pid = make_resident_id(dt.date(1990, 5, 17), serial=21)
     fill_enrol(employer, id_number=pid, name="李晓红", wage="5200")
     serial = save_new(employer)
 
@@ -181,7 +183,7 @@ def test_withdraw_then_cancel_with_confirmation(site, new_page, shot):
     page = new_page()
     login(page, site.url, site.ordinary_user.username, site.ordinary.number)
     open_single_enrol(page)
-    pid = person_id(31)
+    pid = make_resident_id(dt.date(1990, 5, 17), serial=31)
     fill_enrol(page, id_number=pid, name="赵敏")
     serial = save_new(page)
     page.get_by_role("button", name="提交审批").click()

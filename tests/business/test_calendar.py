@@ -16,7 +16,8 @@ from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionBase, ContributionLine
 from shebao.workflow import registry, services
 from shebao.workflow.models import Item, State
-from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -45,8 +46,8 @@ def shifted(month: str, n: int) -> str:
 
 
 def enrol_and_finish(raw: dict, employer=None):
-    employer = employer or make_employer(vip=True)
-    user = make_operator(employer)
+    employer = employer or EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     saved = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw)
     assert saved.ok, saved.issues
     tx = saved.transaction
@@ -75,7 +76,7 @@ BOUNDARIES = [
 @pytest.mark.parametrize("instant, current", BOUNDARIES)
 def test_start_months_are_judged_on_chinas_date(pinned_clock, instant, current):
     pinned_clock.move_to(dt.datetime.fromisoformat(instant), tick=False)
-    pid = make_id(dt.date(1990, 1, 1))
+    pid = make_resident_id(dt.date(1990, 1, 1))
     provisional = [("LIMITS_PROVISIONAL", "wage")] if parse_month(current).year not in PUBLISHED else []
     assert codes(check(enrol_raw(pid, start_month=current))) == provisional
     assert codes(check(enrol_raw(pid, start_month=shifted(current, 1)))) == [("START_IN_FUTURE", "start_month")]
@@ -89,7 +90,7 @@ def test_start_months_are_judged_on_chinas_date(pinned_clock, instant, current):
 def test_suspension_stop_month_limit_is_next_month_in_china():
     suspend = registry.get("suspend")
     params = ParamSnapshot.load()
-    row = {"id_type": "01", "id_number": make_id(dt.date(1990, 1, 1)), "name": "张三", "reason": "01"}
+    row = {"id_type": "01", "id_number": make_resident_id(dt.date(1990, 1, 1)), "name": "张三", "reason": "01"}
     assert suspend.check_row({**row, "stop_month": "2027-02"}, params).issues == []
     late = suspend.check_row({**row, "stop_month": "2027-03"}, params)
     assert [(i.code, i.params.get("latest")) for i in late.issues] == [("STOP_TOO_LATE", "2027-02")]
@@ -115,10 +116,10 @@ def test_settings_in_force_are_chinas_today_even_on_a_server_in_utc(monkeypatch)
 def test_surcharge_estimate_counts_days_to_chinas_today():
     from shebao.business.enrol import backpay_preview
 
-    employer = make_employer(vip=True)
+    employer = EmployerFactory(is_vip=True)
     data = check(
         enrol_raw(
-            make_id(dt.date(1980, 1, 1)),
+            make_resident_id(dt.date(1980, 1, 1)),
             start_month="2027-01",
             backpay_from="2026-12",
             backpay_base="5000",
@@ -137,8 +138,8 @@ def test_surcharge_estimate_counts_days_to_chinas_today():
 def test_new_year_enrolment_uses_last_years_limits_provisionally_and_records_the_rows():
     """00:30 on 1 January 2027 in China, 2027 limits not published: nothing is refused; the base
     and every line record the 2026 limits row, the rate row and the provisional flag."""
-    employer = make_employer(vip=True)
-    result = check(enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-01", wage="3000"), employer)
+    employer = EmployerFactory(is_vip=True)
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 5, 17)), start_month="2027-01", wage="3000"), employer)
     assert codes(result) == [("WAGE_BELOW_FLOOR", "wage"), ("LIMITS_PROVISIONAL", "wage")]
     warning = result.issues[1]
     assert not warning.is_error
@@ -148,7 +149,9 @@ def test_new_year_enrolment_uses_last_years_limits_provisionally_and_records_the
     )
     assert warning.message("en").startswith("The 2027 contribution base limits are not published yet: the 2026 limits")
 
-    tx = enrol_and_finish(enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-01", wage="3000"), employer)
+    tx = enrol_and_finish(
+        enrol_raw(make_resident_id(dt.date(1990, 5, 17)), start_month="2027-01", wage="3000"), employer
+    )
     item = Item.objects.get(transaction=tx)
     assert "LIMITS_PROVISIONAL" in {i["code"] for i in item.audit_issues}
     limits_2026 = {row.insurance_type: row.pk for row in BaseLimit.objects.filter(year=2026)}
@@ -185,8 +188,8 @@ def test_once_the_years_limits_are_published_they_apply_and_nothing_is_provision
             floor=Decimal("4680"),
             ceiling=Decimal("23400"),
         )
-    employer = make_employer(vip=True)
-    raw = enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-03", wage="3000")
+    employer = EmployerFactory(is_vip=True)
+    raw = enrol_raw(make_resident_id(dt.date(1990, 5, 17)), start_month="2027-03", wage="3000")
     assert codes(check(raw, employer)) == [("WAGE_BELOW_FLOOR", "wage")]
     enrol_and_finish(raw, employer)
     base = ContributionBase.objects.get(employer=employer)
@@ -197,9 +200,9 @@ def test_once_the_years_limits_are_published_they_apply_and_nothing_is_provision
 
 @pytest.mark.clock("2027-01-15T02:00:00Z")
 def test_back_payment_across_the_new_year_records_each_years_own_row():
-    employer = make_employer(vip=True)
+    employer = EmployerFactory(is_vip=True)
     raw = enrol_raw(
-        make_id(dt.date(1980, 1, 1)),
+        make_resident_id(dt.date(1980, 1, 1)),
         start_month="2027-01",
         backpay_from="2026-11",
         backpay_base="5000",
@@ -225,10 +228,10 @@ def test_a_year_before_every_published_one_borrows_the_earliest_and_says_so():
 
 def test_no_limits_at_all_is_the_only_refusal_for_limits():
     BaseLimit.objects.filter(insurance_type="medical").delete()
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1))))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1))))
     assert codes(result) == [("NO_BASE_LIMITS", "insurance_types")]
     assert result.issues[0].is_error
-    assert codes(check(enrol_raw(make_id(dt.date(1990, 1, 1)), insurance_types="养老、工伤"))) == []
+    assert codes(check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), insurance_types="养老、工伤"))) == []
 
 
 # --- rates: the newest row in force; a month without one is NO_RATE ----------------------
@@ -243,10 +246,10 @@ def test_the_newest_rate_row_in_force_applies_to_each_month():
         employer_rate=Decimal("0.15"),
         personal_rate=Decimal("0.08"),
     )
-    employer = make_employer(vip=True)
+    employer = EmployerFactory(is_vip=True)
     enrol_and_finish(
         enrol_raw(
-            make_id(dt.date(1980, 1, 1)),
+            make_resident_id(dt.date(1980, 1, 1)),
             start_month="2027-01",
             backpay_from="2026-12",
             backpay_base="5000",
@@ -266,11 +269,11 @@ def test_the_newest_rate_row_in_force_applies_to_each_month():
 def test_a_month_without_any_rate_is_no_rate_for_every_month_the_enrolment_computes():
     """Medical rates only from 2026-05: a start in 2026-06 is fine, a back payment from 2026-03 is not."""
     Rate.objects.filter(insurance_type="medical").update(effective_from=dt.date(2026, 5, 1))
-    ok = check(enrol_raw(make_id(dt.date(1980, 1, 1)), start_month="2026-06"))
+    ok = check(enrol_raw(make_resident_id(dt.date(1980, 1, 1)), start_month="2026-06"))
     assert codes(ok) == []
     back = check(
         enrol_raw(
-            make_id(dt.date(1980, 1, 1)),
+            make_resident_id(dt.date(1980, 1, 1)),
             start_month="2026-06",
             backpay_from="2026-03",
             backpay_base="5000",
@@ -283,22 +286,22 @@ def test_a_month_without_any_rate_is_no_rate_for_every_month_the_enrolment_compu
 
 def test_work_injury_rate_is_checked_for_the_employers_risk_class():
     InjuryRate.objects.filter(risk_class=3).delete()
-    employer = make_employer(vip=True)
+    employer = EmployerFactory(is_vip=True)
     employer.risk_class = 3
     employer.save(update_fields=["risk_class"])
-    result = check(enrol_raw(make_id(dt.date(1980, 1, 1))), employer)
+    result = check(enrol_raw(make_resident_id(dt.date(1980, 1, 1))), employer)
     assert codes(result) == [("NO_RATE", "insurance_types")]
     assert result.issues[0].message("en") == (
         "No work injury rate is in force for 2026-06; please contact the agency office."
     )
-    assert codes(check(enrol_raw(make_id(dt.date(1980, 1, 1))), make_employer(vip=True))) == []
+    assert codes(check(enrol_raw(make_resident_id(dt.date(1980, 1, 1))), EmployerFactory(is_vip=True))) == []
 
 
 def test_a_parameter_row_a_line_was_computed_from_cannot_be_deleted():
     from django.db.models import ProtectedError
 
-    employer = make_employer(vip=True)
-    enrol_and_finish(enrol_raw(make_id(dt.date(1990, 5, 17)), insurance_types="养老"), employer)
+    employer = EmployerFactory(is_vip=True)
+    enrol_and_finish(enrol_raw(make_resident_id(dt.date(1990, 5, 17)), insurance_types="养老"), employer)
     line = ContributionLine.objects.get(employer=employer)
     with pytest.raises(ProtectedError):
         BaseLimit.objects.get(pk=line.limits_id).delete()
@@ -311,9 +314,11 @@ def test_a_parameter_row_a_line_was_computed_from_cannot_be_deleted():
 def test_a_returned_enrolment_says_its_limits_are_provisional_in_the_return_reasons(client):
     from tests.workflow.helpers import login
 
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
-    raw = enrol_raw(make_id(dt.date(1990, 5, 17)), start_month="2027-01", make_card="是")  # no photo: PHOTO_REQUIRED
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
+    raw = enrol_raw(
+        make_resident_id(dt.date(1990, 5, 17)), start_month="2027-01", make_card="是"
+    )  # no photo: PHOTO_REQUIRED
     saved = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw)
     tx = saved.transaction
     services.transaction_submit(tx=tx, actor=user, version=tx.version)

@@ -12,11 +12,12 @@ from shebao.business.enrol import backpay_preview
 from shebao.core.months import add_months, anniversary, current_month, format_month, month_range
 from shebao.params.models import Setting
 from shebao.params.services import ParamSnapshot
-from shebao.register.models import ContributionLine, LineKind, Person
+from shebao.register.models import ContributionLine, LineKind
 from shebao.workflow import services
 from shebao.workflow.models import Event, State
 from tests.core.test_enrol_rules import check, codes, month
-from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, PersonFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +28,8 @@ def _params():
 
 
 def submit_vip(raw: dict):
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     saved = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw)
     assert saved.ok, saved.issues
     tx = saved.transaction
@@ -45,7 +46,7 @@ def test_a_backdated_start_and_its_back_payment_count_together_for_review():
     # 3 backdated start months + 4 back-paid months = 7 retroactive months > 6: a clerk looks,
     # even for a VIP employer (before, only the 4 back-paid months counted).
     raw = enrol_raw(
-        make_id(dt.date(1990, 1, 1)),
+        make_resident_id(dt.date(1990, 1, 1)),
         start_month=month(-3),
         backpay_from=month(-7),
         backpay_base="6500",
@@ -60,7 +61,7 @@ def test_a_backdated_start_and_its_back_payment_count_together_for_review():
 
 def test_six_retroactive_months_finish_automatically_for_a_vip_employer():
     raw = enrol_raw(
-        make_id(dt.date(1990, 1, 1)),
+        make_resident_id(dt.date(1990, 1, 1)),
         start_month=month(-3),
         backpay_from=month(-6),
         backpay_base="6500",
@@ -78,11 +79,11 @@ def test_six_retroactive_months_finish_automatically_for_a_vip_employer():
 
 
 def test_the_surcharge_estimate_covers_backdated_start_months_too():
-    employer = make_employer(vip=True)
+    employer = EmployerFactory(is_vip=True)
     params = ParamSnapshot.load()
     data = check(
         enrol_raw(
-            make_id(dt.date(1990, 1, 1)),
+            make_resident_id(dt.date(1990, 1, 1)),
             start_month=month(-3),
             backpay_from=month(-5),
             backpay_base="6500",
@@ -112,7 +113,7 @@ def test_the_surcharge_estimate_covers_backdated_start_months_too():
 
 
 def test_first_work_date_before_the_sixteenth_birthday_by_day():
-    number = make_id(dt.date(2010, 12, 31))
+    number = make_resident_id(dt.date(2010, 12, 31))
     early = check(enrol_raw(number, first_work_date="2026-12-01", start_month="2026-12"))
     assert ("WORK_BEFORE_MIN_AGE", "first_work_date") in codes(early)
     on_the_day = check(enrol_raw(number, first_work_date="2026-12-31", start_month="2026-12"))
@@ -124,7 +125,7 @@ def test_a_leap_day_birthday_falls_on_1_march_in_a_common_year():
     assert anniversary(dt.date(2008, 2, 29), 16) == dt.date(2024, 2, 29)
     assert anniversary(dt.date(2008, 2, 29), 17) == dt.date(2025, 3, 1)
     assert anniversary(dt.date(9990, 1, 1), 16) == dt.date.max
-    number = make_id(dt.date(2008, 2, 29))
+    number = make_resident_id(dt.date(2008, 2, 29))
     assert ("WORK_BEFORE_MIN_AGE", "first_work_date") in codes(check(enrol_raw(number, first_work_date="2024-02-28")))
     assert ("WORK_BEFORE_MIN_AGE", "first_work_date") not in codes(
         check(enrol_raw(number, first_work_date="2024-02-29"))
@@ -135,7 +136,7 @@ def test_the_retirement_month_is_still_a_contributing_month():
     birth = dt.date(1965, 1, 1)
     retire = ParamSnapshot.load().retirement_month(sex="1", identity="worker", birth_date=birth)
     assert retire == dt.date(2025, 2, 1)
-    number = make_id(birth)
+    number = make_resident_id(birth)
     at_retirement = check(enrol_raw(number, start_month="2025-02", first_work_date="1985-07-01"))
     assert not {c for c, _ in codes(at_retirement)} & {"AGE_OVER_RETIREMENT", "AGE_OVER_RETIREMENT_INJURY"}
     after = check(enrol_raw(number, start_month="2025-03", first_work_date="1985-07-01"))
@@ -145,7 +146,7 @@ def test_the_retirement_month_is_still_a_contributing_month():
 def test_no_back_payment_after_the_retirement_month():
     birth = dt.date(1965, 1, 1)  # retires 2025-02
     raw = enrol_raw(
-        make_id(birth),
+        make_resident_id(birth),
         start_month="2025-05",
         backpay_from="2025-01",
         backpay_base="6000",
@@ -160,7 +161,9 @@ def test_no_back_payment_after_the_retirement_month():
 
 
 def test_work_injury_is_left_out_of_a_back_payment_by_default():
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=month(-3), backpay_base="6500")
+    raw = enrol_raw(
+        make_resident_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=month(-3), backpay_base="6500"
+    )
     result = check(raw)
     assert codes(result) == [("INJURY_BACKPAY_EXCLUDED", "backpay_from")]
     assert not result.issues[0].is_error
@@ -175,7 +178,7 @@ def test_work_injury_is_left_out_of_a_back_payment_by_default():
 
 def test_injury_only_back_payment_is_refused():
     raw = enrol_raw(
-        make_id(dt.date(1960, 1, 1)),
+        make_resident_id(dt.date(1960, 1, 1)),
         start_month=month(-1),
         backpay_from=month(-3),
         backpay_base="6500",
@@ -188,7 +191,9 @@ def test_injury_only_back_payment_is_refused():
 
 def test_a_parameter_allows_work_injury_back_payment():
     Setting.objects.create(key="injury_backpay_allowed", value=Decimal(1), effective_from=dt.date(2020, 1, 1))
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=month(-3), backpay_base="6500")
+    raw = enrol_raw(
+        make_resident_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=month(-3), backpay_base="6500"
+    )
     assert check(raw).issues == []
     outcome, tx = submit_vip(raw)
     assert outcome == "finished"
@@ -199,10 +204,8 @@ def test_a_parameter_allows_work_injury_back_payment():
 
 
 def test_a_name_mismatch_does_not_show_the_registered_name():
-    number = make_id(dt.date(1988, 3, 3))
-    Person.objects.create(
-        id_key=f"01:{number}", id_type="01", id_number=number, name="欧阳娜娜", sex="2", birth_date=dt.date(1988, 3, 3)
-    )
+    number = make_resident_id(dt.date(1988, 3, 3))
+    PersonFactory(id_number=number, name="欧阳娜娜", sex="2", birth_date=dt.date(1988, 3, 3))
     outcome, tx = submit_vip(enrol_raw(number, name="李四"))
     assert outcome == "returned"
     assert [r["code"] for r in tx.return_reasons] == ["PERSON_MISMATCH"]
@@ -219,7 +222,7 @@ def test_a_name_mismatch_does_not_show_the_registered_name():
 
 def test_a_back_payment_base_below_the_floor_gets_the_floor_warning():
     raw = enrol_raw(
-        make_id(dt.date(1990, 1, 1)),
+        make_resident_id(dt.date(1990, 1, 1)),
         start_month=month(-1),
         backpay_from=month(-3),
         backpay_base="3000",

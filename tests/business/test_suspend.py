@@ -7,26 +7,32 @@ hand-over between the two business types (续保, transfers, terminated persons)
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import Counter
 
 import pytest
 
-from shebao.accounts.models import Membership, Role, User
 from shebao.core.choices import ALL_INSURANCE
-from shebao.core.identity import USCC_CHARS, USCC_WEIGHTS, id_check_char, id_key
+from shebao.core.identity import id_key
 from shebao.core.months import add_months, current_month, format_month
-from shebao.employers.models import Employer, Office
 from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionLine, Relation, RelationStatus
 from shebao.workflow import registry, services
-from shebao.workflow.models import AuditStatus, Item, Mode, PersonLock, State, Transaction
+from shebao.workflow.models import AuditStatus, Mode, PersonLock, State, Transaction
 from shebao.workflow.rules import messages
-from tests.workflow.helpers import seed_params
+from tests.factories import (
+    ClerkFactory,
+    EmployerFactory,
+    ItemFactory,
+    OfficeFactory,
+    OperatorFactory,
+    TransactionFactory,
+    make_resident_id,
+    seed_params,
+)
 
 pytestmark = pytest.mark.django_db
 
-_seq = itertools.count(1)
+BIRTH = dt.date(1988, 4, 12)  # of every person these tests enrol
 
 
 def now():
@@ -50,43 +56,7 @@ def params(db):
 
 @pytest.fixture
 def office(db):
-    return Office.objects.create(code="S01", name="江岸区社保处", address="解放大道1号", hours="周一至周五 9:00-17:00")
-
-
-def make_uscc(n: int) -> str:
-    body = f"91420100MB{n:07d}"[:17]
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(body, USCC_WEIGHTS, strict=True))
-    return body + USCC_CHARS[(31 - total % 31) % 31]
-
-
-def make_employer(office: Office, *, vip: bool = True) -> Employer:
-    n = next(_seq)
-    return Employer.objects.create(
-        number=f"8{n:07d}", name=f"减员测试单位{n}", credit_code=make_uscc(n), office=office, is_vip=vip
-    )
-
-
-def make_operator(employer: Employer) -> User:
-    user = User.objects.create_user(
-        username=f"sus_op{next(_seq)}", password="Xx-Pass-2026!", role=Role.OPERATOR, must_change_password=False
-    )
-    Membership.objects.create(user=user, employer=employer, is_admin=True)
-    return user
-
-
-def make_clerk(office: Office) -> User:
-    return User.objects.create_user(
-        username=f"sus_clerk{next(_seq)}",
-        password="Xx-Pass-2026!",
-        role=Role.CLERK,
-        office=office,
-        must_change_password=False,
-    )
-
-
-def make_id(birth: dt.date = dt.date(1988, 4, 12)) -> str:
-    body = f"420102{birth:%Y%m%d}{next(_seq) % 1000:03d}"
-    return body + id_check_char(body)
+    return OfficeFactory(code="S01", name="江岸区社保处", address="解放大道1号", hours="周一至周五 9:00-17:00")
 
 
 def save(employer, user, business_type, raw):
@@ -151,15 +121,15 @@ def line_months(person_key: str, employer=None) -> Counter:
 
 @pytest.fixture
 def vip(office):
-    employer = make_employer(office, vip=True)
-    return employer, make_operator(employer)
+    employer = EmployerFactory(office=office, is_vip=True)
+    return employer, OperatorFactory(employer=employer)
 
 
 @pytest.fixture
 def enrolled(vip):
     """A person contributing to all five types at a VIP employer since two months ago."""
     employer, user = vip
-    pid = make_id()
+    pid = make_resident_id(BIRTH)
     tx = enrol(employer, user, pid, start=month(-2))
     assert tx.state == State.FINISHED
     return employer, user, pid
@@ -184,7 +154,9 @@ def test_registered_with_the_template_columns_of_domain_6():
 @pytest.mark.parametrize("reason", ["01", "1", "01 解除/终止劳动合同", "解除/终止劳动合同", " 01 "])
 def test_reason_accepts_code_number_and_label(reason):
     business = registry.get("suspend")
-    result = business.check_row(suspend_raw(make_id(), stop=month(0), reason=reason), ParamSnapshot.load())
+    result = business.check_row(
+        suspend_raw(make_resident_id(BIRTH), stop=month(0), reason=reason), ParamSnapshot.load()
+    )
     assert not result.issues
     assert result.data["reason"] == "01"
     assert result.data["stop_types"] == ",".join(ALL_INSURANCE)
@@ -199,7 +171,7 @@ def test_row_rules_name_the_field():
         {"id_number": "", "name": "", "stop_month": "2025-13", "reason": "33", "stop_types": "养老、住房"}, params
     )
     assert codes([i.as_dict() for i in result.issues]) == {"REQUIRED", "MONTH_FORMAT", "CHOICE", "INSURANCE_TYPES"}
-    death = business.check_row(suspend_raw(make_id(), stop=month(0), reason="04", types="养老"), params)
+    death = business.check_row(suspend_raw(make_resident_id(BIRTH), stop=month(0), reason="04", types="养老"), params)
     assert [i.code for i in death.issues] == ["DEATH_ALL_TYPES"]
     assert "停保险种" in death.issues[0].message("zh-hans")
 
@@ -253,7 +225,7 @@ def test_next_month_stop_keeps_this_months_lines(enrolled):
 
 def test_blank_types_stop_what_the_person_has_here(vip):
     employer, user = vip
-    pid = make_id()
+    pid = make_resident_id(BIRTH)
     enrol(employer, user, pid, start=month(-1), types="养老、医疗")
     outcome, tx = suspend(employer, user, pid, stop=month(0))
     assert outcome == "finished"
@@ -265,7 +237,7 @@ def test_blank_types_stop_what_the_person_has_here(vip):
 
 def test_unknown_person_is_returned_not_contributing_here(vip):
     employer, user = vip
-    outcome, tx = suspend(employer, user, make_id(), stop=month(0))
+    outcome, tx = suspend(employer, user, make_resident_id(BIRTH), stop=month(0))
     assert outcome == "returned" and tx.state == State.RETURNED and tx.returned
     assert codes(tx.return_reasons) == {"NOT_CONTRIBUTING_HERE"}
     assert "养老" in messages(tx.return_reasons, "zh-hans")[0]
@@ -273,7 +245,7 @@ def test_unknown_person_is_returned_not_contributing_here(vip):
 
 def test_type_not_contributing_here_is_named(vip):
     employer, user = vip
-    pid = make_id()
+    pid = make_resident_id(BIRTH)
     enrol(employer, user, pid, start=month(-1), types="养老、医疗")
     outcome, tx = suspend(employer, user, pid, stop=month(0), types="养老、失业")
     assert outcome == "returned"
@@ -285,8 +257,8 @@ def test_type_not_contributing_here_is_named(vip):
 
 def test_person_at_another_employer_is_not_contributing_here(enrolled, office):
     employer, user, pid = enrolled
-    other = make_employer(office)
-    outcome, tx = suspend(other, make_operator(other), pid, stop=month(0))
+    other = EmployerFactory(office=office, is_vip=True)
+    outcome, tx = suspend(other, OperatorFactory(employer=other), pid, stop=month(0))
     assert codes(tx.return_reasons) == {"NOT_CONTRIBUTING_HERE"}
     assert Relation.objects.filter(status=RelationStatus.CONTRIBUTING).count() == 5
 
@@ -315,7 +287,7 @@ def test_retirement_goes_to_a_clerk_even_for_vip_and_terminates(enrolled, office
     outcome, tx = suspend(employer, user, pid, stop=month(0), reason="退休")
     assert outcome == "review" and tx.state == State.REVIEW
     assert Relation.objects.filter(status=RelationStatus.CONTRIBUTING).count() == 5  # nothing applied yet
-    services.clerk_approve(tx=tx, clerk=make_clerk(office), version=tx.version)
+    services.clerk_approve(tx=tx, clerk=ClerkFactory(office=office), version=tx.version)
     tx.refresh_from_db()
     assert tx.state == State.FINISHED
     rels = Relation.objects.filter(employer=employer)
@@ -333,7 +305,7 @@ def test_backdated_stop_goes_to_a_clerk_and_removes_the_lines_after_it(enrolled,
     outcome, tx = suspend(employer, user, pid, stop=month(-1))
     assert outcome == "review"
     assert "停保年月早于当前月份" in tx.events.get(action="to_review").reason
-    services.clerk_approve(tx=tx, clerk=make_clerk(office), version=tx.version)
+    services.clerk_approve(tx=tx, clerk=ClerkFactory(office=office), version=tx.version)
     assert {m for _t, m in line_months(id_key("01", pid))} == {add_months(now(), -2)}
     assert set(Relation.objects.values_list("status", "end_month")) == {
         (RelationStatus.SUSPENDED, add_months(now(), -1))
@@ -341,14 +313,14 @@ def test_backdated_stop_goes_to_a_clerk_and_removes_the_lines_after_it(enrolled,
 
 
 def test_ordinary_employer_goes_to_a_clerk(office):
-    employer = make_employer(office, vip=False)
-    user = make_operator(employer)
-    pid = make_id()
+    employer = EmployerFactory(office=office, is_vip=False)
+    user = OperatorFactory(employer=employer)
+    pid = make_resident_id(BIRTH)
     enrol_tx = enrol(employer, user, pid, start=month(-1))
-    services.clerk_approve(tx=enrol_tx, clerk=make_clerk(office), version=enrol_tx.version)
+    services.clerk_approve(tx=enrol_tx, clerk=ClerkFactory(office=office), version=enrol_tx.version)
     outcome, tx = suspend(employer, user, pid, stop=month(0))
     assert outcome == "review"
-    services.clerk_approve(tx=tx, clerk=make_clerk(office), version=tx.version)
+    services.clerk_approve(tx=tx, clerk=ClerkFactory(office=office), version=tx.version)
     assert set(Relation.objects.values_list("status", flat=True)) == {RelationStatus.SUSPENDED}
 
 
@@ -361,8 +333,8 @@ def test_transfer_has_no_month_twice_and_none_missing(enrolled, office):
     before = line_months(key)
     outcome, tx = suspend(employer_a, user_a, pid, stop=month(0), reason="02")
     assert outcome == "finished"
-    employer_b = make_employer(office)
-    user_b = make_operator(employer_b)
+    employer_b = EmployerFactory(office=office, is_vip=True)
+    user_b = OperatorFactory(employer=employer_b)
     # B may not start before A's stop month: that month is still A's.
     early = enrol(employer_b, user_b, pid, start=month(-1))
     assert early.state == State.RETURNED and codes(early.return_reasons) == {"START_OVERLAP"}
@@ -381,8 +353,8 @@ def test_transfer_has_no_month_twice_and_none_missing(enrolled, office):
 def test_transfer_with_a_start_before_the_old_period_is_refused(enrolled, office):
     employer_a, user_a, pid = enrolled
     suspend(employer_a, user_a, pid, stop=month(0))
-    employer_b = make_employer(office)
-    tx = enrol(employer_b, make_operator(employer_b), pid, start=month(-3))
+    employer_b = EmployerFactory(office=office, is_vip=True)
+    tx = enrol(employer_b, OperatorFactory(employer=employer_b), pid, start=month(-3))
     assert tx.state == State.RETURNED and codes(tx.return_reasons) == {"START_OVERLAP"}
     assert max(line_months(id_key("01", pid)).values()) == 1
 
@@ -407,9 +379,9 @@ def test_suspended_person_resumes_at_the_same_employer(enrolled):
 def test_terminated_person_cannot_be_enrolled(enrolled, office):
     employer, user, pid = enrolled
     outcome, tx = suspend(employer, user, pid, stop=month(0), reason="04")
-    services.clerk_approve(tx=tx, clerk=make_clerk(office), version=tx.version)
-    other = make_employer(office)
-    again = enrol(other, make_operator(other), pid, start=month(0))
+    services.clerk_approve(tx=tx, clerk=ClerkFactory(office=office), version=tx.version)
+    other = EmployerFactory(office=office, is_vip=True)
+    again = enrol(other, OperatorFactory(employer=other), pid, start=month(0))
     assert again.state == State.RETURNED and codes(again.return_reasons) == {"TERMINATED"}
     assert "死亡" in messages(again.return_reasons, "zh-hans")[0]
 
@@ -430,18 +402,16 @@ def test_open_suspension_locks_the_person(enrolled):
 
 def test_batch_audits_each_row_and_applies_the_passing_ones(vip):
     employer, user = vip
-    ids = [make_id() for _ in range(3)]
+    ids = [make_resident_id(BIRTH) for _ in range(3)]
     for pid in ids[:2]:
         enrol(employer, user, pid, start=month(-1))
-    tx = Transaction.objects.create(
+    tx = TransactionFactory(
         employer=employer, business_type="suspend", mode=Mode.BATCH, operator=user, state=State.SAVED, total_count=3
     )
-    tx.serial = services.make_serial(tx)
-    tx.save(update_fields=["serial"])
     business = registry.get("suspend")
     for row, pid in enumerate(ids, start=1):
         data = business.check_row(suspend_raw(pid, stop=month(0)), ParamSnapshot.load()).data
-        Item.objects.create(transaction=tx, row_no=row, id_key=id_key("01", pid), id_number=pid, name="李四", data=data)
+        ItemFactory(transaction=tx, row_no=row, id_key=id_key("01", pid), id_number=pid, name="李四", data=data)
     outcome, tx = submit_and_audit(tx, user)
     assert outcome == "finished"
     assert (tx.audit_passed_count, tx.audit_failed_count, tx.applied_count) == (2, 1, 2)

@@ -16,7 +16,8 @@ from shebao.register.models import ContributionBase, ContributionLine
 from shebao.workflow import registry, services
 from shebao.workflow.models import State
 from shebao.workflow.rules import RULES, Issue, Severity, render
-from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def month(offset: int) -> str:
 
 
 def test_clean_row_has_no_issues_and_derives_sex_and_birth():
-    result = check(enrol_raw(make_id(dt.date(1990, 5, 17), seq=2), sex="", birth_date=""))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 5, 17), sex="2"), sex="", birth_date=""))
     assert result.issues == []
     assert result.data["sex"] == "2"
     assert result.data["birth_date"] == "1990-05-17"
@@ -62,7 +63,7 @@ def test_clean_row_has_no_issues_and_derives_sex_and_birth():
 
 
 def test_chinese_labels_of_choices_are_accepted():
-    result = check(enrol_raw(make_id(dt.date(1990, 5, 17), seq=1), sex="男", insurance_types="养老、工伤"))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 5, 17)), sex="男", insurance_types="养老、工伤"))
     assert result.issues == []
     assert result.data["insurance_types"] == "pension,injury"
 
@@ -71,20 +72,20 @@ def test_chinese_labels_of_choices_are_accepted():
 
 
 def test_sex_mismatch_with_resident_id():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), sex="女"))  # odd 17th digit: male
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), sex="女"))  # odd 17th digit: male
     assert codes(result) == [("SEX_MISMATCH", "sex")]
     assert result.issues[0].message("zh-hans") == "「性别」与证件号码不一致：号码显示为男。"
     assert result.issues[0].message("en") == "Sex does not match the ID number, which says male."
 
 
 def test_birth_mismatch_with_resident_id():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), birth_date="1990-01-02"))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), birth_date="1990-01-02"))
     assert codes(result) == [("BIRTH_MISMATCH", "birth_date")]
     assert result.issues[0].message("zh-hans") == "「出生日期」与证件号码不一致：号码显示为 1990-01-01。"
 
 
 def test_matching_sex_and_birth_are_accepted():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), sex="1", birth_date="1990/1/1"))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), sex="1", birth_date="1990/1/1"))
     assert result.issues == []
 
 
@@ -113,7 +114,7 @@ def test_id_errors_are_reported_on_the_id_field():
 def test_under_16_at_the_start_month():
     now = current_month()
     birth = dt.date(now.year - 16, now.month, 1) + dt.timedelta(days=40)  # 16 next month
-    result = check(enrol_raw(make_id(birth), first_work_date=now.isoformat()))
+    result = check(enrol_raw(make_resident_id(birth), first_work_date=now.isoformat()))
     assert ("AGE_UNDER_MIN", "start_month") in codes(result)
     issue = next(i for i in result.issues if i.code == "AGE_UNDER_MIN")
     assert issue.params == {
@@ -127,20 +128,20 @@ def test_under_16_at_the_start_month():
 def test_sixteen_in_the_start_month_is_old_enough():
     now = current_month()
     birth = dt.date(now.year - 16, now.month, 1)
-    result = check(enrol_raw(make_id(birth), first_work_date=now.isoformat()))
+    result = check(enrol_raw(make_resident_id(birth), first_work_date=now.isoformat()))
     assert result.issues == []
 
 
 def test_past_retirement_age_with_pension_is_an_error():
     # A man born 1960-01 reached 60 in 2020-01, before the reform.
-    result = check(enrol_raw(make_id(dt.date(1960, 1, 15), seq=1)))
+    result = check(enrol_raw(make_resident_id(dt.date(1960, 1, 15))))
     assert codes(result) == [("AGE_OVER_RETIREMENT", "insurance_types")]
     assert result.issues[0].severity == Severity.ERROR
     assert result.issues[0].message("zh-hans").startswith("该人员已于 2020-01 达到法定退休年龄")
 
 
 def test_past_retirement_age_with_injury_only_is_a_warning():
-    result = check(enrol_raw(make_id(dt.date(1960, 1, 15), seq=1), insurance_types="工伤"))
+    result = check(enrol_raw(make_resident_id(dt.date(1960, 1, 15)), insurance_types="工伤"))
     assert codes(result) == [("AGE_OVER_RETIREMENT_INJURY", "insurance_types")]
     assert result.issues[0].severity == Severity.WARNING
     assert result.issues[0].message("zh-hans") == "该人员已于 2020-01 达到法定退休年龄，仅参加工伤保险。"
@@ -148,7 +149,7 @@ def test_past_retirement_age_with_injury_only_is_a_warning():
 
 def test_woman_worker_retires_earlier_than_a_cadre():
     birth = dt.date(1974, 3, 3)  # female worker: 50 in 2024-03; female cadre: 55 in 2029-03
-    number = make_id(birth, seq=2)
+    number = make_resident_id(birth, sex="2")
     assert codes(check(enrol_raw(number, identity="工人"))) == [("AGE_OVER_RETIREMENT", "insurance_types")]
     assert check(enrol_raw(number, identity="干部")).issues == []
 
@@ -195,17 +196,17 @@ def test_retirement_month(sex, identity, birth, retire):
 def test_start_month_in_the_future(pinned_clock, instant):
     if instant:
         pinned_clock.move_to(dt.datetime.fromisoformat(instant))
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(1)))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), start_month=month(1)))
     assert codes(result) == [("START_IN_FUTURE", "start_month")]
     assert result.issues[0].message("zh-hans") == f"「参保起始年月」不能晚于当前月份 {month(0)}。"
 
 
 def test_start_three_months_back_needs_no_back_payment():
-    assert check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-3))).issues == []
+    assert check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), start_month=month(-3))).issues == []
 
 
 def test_start_more_than_three_months_back_needs_back_payment():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-4)))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), start_month=month(-4)))
     assert codes(result) == [("START_TOO_OLD", "start_month")]
     assert result.issues[0].message("zh-hans") == (
         "「参保起始年月」早于当前月份超过 3 个月，请改为近 3 个月内；"
@@ -215,7 +216,7 @@ def test_start_more_than_three_months_back_needs_back_payment():
 
 def test_recent_start_with_complete_back_payment_is_accepted():
     raw = enrol_raw(
-        make_id(dt.date(1990, 1, 1)),
+        make_resident_id(dt.date(1990, 1, 1)),
         start_month=month(-3),
         backpay_from=month(-8),
         backpay_base="5000",
@@ -226,7 +227,7 @@ def test_recent_start_with_complete_back_payment_is_accepted():
 
 def test_a_back_payment_does_not_make_an_old_start_month_acceptable():
     raw = enrol_raw(
-        make_id(dt.date(1990, 1, 1)),
+        make_resident_id(dt.date(1990, 1, 1)),
         start_month=month(-5),
         backpay_from=month(-8),
         backpay_base="5000",
@@ -238,7 +239,7 @@ def test_a_back_payment_does_not_make_an_old_start_month_acceptable():
 @pytest.mark.parametrize("given,missing", [("backpay_from", "backpay_base"), ("backpay_base", "backpay_from")])
 def test_back_payment_incomplete(given, missing):
     extra = {"backpay_from": month(-4)} if given == "backpay_from" else {"backpay_base": "5000"}
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-1), **extra))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), start_month=month(-1), **extra))
     assert codes(result) == [("BACKPAY_INCOMPLETE", missing)]
     assert result.issues[0].message("zh-hans") == "「追溯补缴」须同时填写补缴起始年月和补缴基数。"
 
@@ -246,7 +247,9 @@ def test_back_payment_incomplete(given, missing):
 def test_back_payment_from_the_start_month_or_later():
     for since in (month(-1), month(0)):
         result = check(
-            enrol_raw(make_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=since, backpay_base="5000")
+            enrol_raw(
+                make_resident_id(dt.date(1990, 1, 1)), start_month=month(-1), backpay_from=since, backpay_base="5000"
+            )
         )
         assert codes(result) == [("BACKPAY_AFTER_START", "backpay_from")]
         assert result.issues[0].message("zh-hans") == f"「补缴起始年月」须早于「参保起始年月」{month(-1)}。"
@@ -255,7 +258,7 @@ def test_back_payment_from_the_start_month_or_later():
 def test_back_payment_before_the_first_work_date():
     result = check(
         enrol_raw(
-            make_id(dt.date(1990, 1, 1)),
+            make_resident_id(dt.date(1990, 1, 1)),
             first_work_date="2026-01-01",
             start_month=month(-1),
             backpay_from="2025-06",
@@ -270,7 +273,7 @@ def test_back_payment_before_the_first_work_date():
 
 
 def test_wage_below_floor_is_a_warning():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), wage="3000"))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), wage="3000"))
     assert codes(result) == [("WAGE_BELOW_FLOOR", "wage")]
     issue = result.issues[0]
     assert issue.severity == Severity.WARNING
@@ -281,31 +284,34 @@ def test_wage_below_floor_is_a_warning():
 
 
 def test_wage_above_ceiling_is_a_warning():
-    result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), wage="30,000"))
+    result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), wage="30,000"))
     assert codes(result) == [("WAGE_ABOVE_CEILING", "wage")]
     assert not result.issues[0].is_error
 
 
 def test_wage_within_limits_including_the_limits_themselves():
     for wage in ("4498", "22488", "10000.55"):
-        assert check(enrol_raw(make_id(dt.date(1990, 1, 1)), wage=wage)).issues == []
+        assert check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), wage=wage)).issues == []
 
 
 def test_wage_out_of_range_is_an_error_when_the_setting_says_so():
     Setting.objects.create(key="wage_out_of_range_is_error", value=Decimal(1), effective_from=dt.date(2020, 1, 1))
     for wage in ("3000", "30000"):
-        result = check(enrol_raw(make_id(dt.date(1990, 1, 1)), wage=wage))
+        result = check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), wage=wage))
         assert codes(result) == [("WAGE_OUT_OF_RANGE", "wage")]
         assert result.issues[0].is_error
         assert_renders(result)
-    assert check(enrol_raw(make_id(dt.date(1990, 1, 1)), wage="6500")).issues == []
+    assert check(enrol_raw(make_resident_id(dt.date(1990, 1, 1)), wage="6500")).issues == []
 
 
 def test_wage_below_floor_is_clamped_when_applied():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     saved = services.transaction_save_single(
-        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1990, 5, 17)), wage="3000")
+        employer=employer,
+        actor=user,
+        business_type="enrol",
+        raw=enrol_raw(make_resident_id(dt.date(1990, 5, 17)), wage="3000"),
     )
     assert saved.ok
     tx = saved.transaction
@@ -356,7 +362,11 @@ def test_every_rule_renders_in_both_languages(code):
 def test_nul_characters_never_reach_the_stored_data():
     result = check(
         enrol_raw(
-            make_id(dt.date(1990, 1, 1)), address="武汉市\x00江岸区", name="张\x00三", phone="\x00", hukou="城镇\x00"
+            make_resident_id(dt.date(1990, 1, 1)),
+            address="武汉市\x00江岸区",
+            name="张\x00三",
+            phone="\x00",
+            hukou="城镇\x00",
         )
     )
     assert codes(result) == [("REQUIRED", "phone")]

@@ -9,7 +9,7 @@ from shebao.accounts.backends import ShebaoBackend
 from shebao.accounts.scoping import _active_employer
 from shebao.core import rows
 from shebao.employers.models import Employer
-from tests.workflow.helpers import make_employer, make_operator
+from tests.factories import DEFAULT_PASSWORD, EmployerFactory, OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +19,18 @@ def _values(obj) -> dict:
 
 
 def test_user_and_employer_match_the_orm():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     loaded = ShebaoBackend().get_user(user.pk)
     assert _values(loaded) == _values(type(user).objects.get(pk=user.pk))
-    assert loaded.check_password("Xx-Pass-2026!")  # a real, usable instance
+    assert loaded.check_password(DEFAULT_PASSWORD)  # a real, usable instance
     mine = _active_employer(user.pk, employer.pk)
     assert _values(mine) == _values(Employer.objects.get(pk=employer.pk))
     assert mine.office.code == employer.office.code  # relations still load on demand
 
 
 def test_instance_converts_each_backends_types():
-    employer = make_employer(vip=False)
+    employer = EmployerFactory(is_vip=False)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.select_list(Employer, 'e')} FROM {rows.table(Employer)} e WHERE e.id = %s", [employer.pk]
@@ -42,8 +42,8 @@ def test_instance_converts_each_backends_types():
 
 
 def test_unknown_or_inactive_users_are_not_loaded():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     backend = ShebaoBackend()
     assert backend.get_user(user.pk + 1000) is None
     assert backend.get_user("not a number") is None
@@ -55,11 +55,15 @@ def test_unknown_or_inactive_users_are_not_loaded():
 @pytest.mark.django_db
 def test_an_integer_in_ignores_numbers_its_column_cannot_hold():
     from shebao.workflow.models import Transaction
-    from tests.workflow.helpers import make_employer, make_operator
+    from tests.factories import EmployerFactory, OperatorFactory, TransactionFactory
 
-    employer = make_employer(vip=True)
-    tx = Transaction.objects.create(
-        employer=employer, business_type="enrol", mode="single", operator=make_operator(employer), state="saved"
+    employer = EmployerFactory(is_vip=True)
+    tx = TransactionFactory(
+        employer=employer,
+        business_type="enrol",
+        mode="single",
+        operator=OperatorFactory(employer=employer),
+        state="saved",
     )
     assert list(Transaction.objects.filter(pk__in=[10**30, -(10**30), tx.pk])) == [tx]
     assert not Transaction.objects.filter(pk__in=[10**30]).exists()

@@ -1,4 +1,5 @@
-"""Transactions built directly with the ORM, as the engine leaves them."""
+"""Fixtures of the export tests: a VIP employer of 420102, its operator and a clerk; the rows
+of the transactions the tests build with tests/factories.py's TransactionFactory."""
 
 from __future__ import annotations
 
@@ -9,14 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from shebao.workflow.models import Item, ItemStatus, Mode, State, Transaction
-from tests.workflow.helpers import login, make_clerk, make_employer, make_id, make_office, make_operator
+from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory, make_resident_id
+from tests.workflow.helpers import login
 
 BIRTH = dt.date(1990, 3, 1)
 
 
 def enrol_data(n: int) -> dict:
-    pid = make_id(BIRTH + dt.timedelta(days=n // 900), seq=n)
+    pid = make_resident_id(BIRTH + dt.timedelta(days=n // 900), sex="1" if n % 2 else "2")
     return {
         "id_type": "01",
         "id_number": pid,
@@ -39,7 +40,7 @@ def enrol_data(n: int) -> dict:
 
 
 def suspend_data(n: int) -> dict:
-    pid = make_id(BIRTH, seq=n)
+    pid = make_resident_id(BIRTH)
     return {
         "id_type": "01",
         "id_number": pid,
@@ -50,67 +51,23 @@ def suspend_data(n: int) -> dict:
     }
 
 
-def make_tx(
-    employer,
-    operator,
-    *,
-    business_type: str = "enrol",
-    rows: list[dict],
-    mode: str | None = None,
-    state: str = State.SAVED,
-    extra_items: list[tuple[str, dict]] = (),
-) -> Transaction:
-    mode = mode or (Mode.SINGLE if len(rows) == 1 else Mode.BATCH)
-    tx = Transaction.objects.create(
-        employer=employer, business_type=business_type, mode=mode, operator=operator, state=state, total_count=len(rows)
-    )
-    tx.serial = f"20250301{tx.pk:08d}"
-    tx.save(update_fields=["serial"])
-    items = [
-        Item(
-            transaction=tx,
-            row_no=i,
-            status=ItemStatus.IMPORTED,
-            id_number=d["id_number"],
-            name=d["name"],
-            id_key=d["id_number"],
-            data=d,
-        )
-        for i, d in enumerate(rows, start=1)
-    ]
-    for j, (status, d) in enumerate(extra_items, start=len(rows) + 1):
-        items.append(
-            Item(
-                transaction=tx,
-                row_no=j,
-                status=status,
-                id_number=d["id_number"],
-                name=d["name"],
-                id_key=d["id_number"],
-                data=d,
-            )
-        )
-    Item.objects.bulk_create(items)
-    return tx
-
-
 def wage_sum(rows: list[dict]) -> Decimal:
     return sum((Decimal(r["wage"]) for r in rows), Decimal("0.00"))
 
 
 @pytest.fixture
 def office():
-    return make_office("420102")
+    return OfficeFactory(code="420102")
 
 
 @pytest.fixture
 def employer(office):
-    return make_employer(vip=True, office=office)
+    return EmployerFactory(office=office, is_vip=True)
 
 
 @pytest.fixture
 def operator(employer):
-    return make_operator(employer)
+    return OperatorFactory(employer=employer)
 
 
 @pytest.fixture
@@ -120,7 +77,7 @@ def op_client(client, operator, employer):
 
 @pytest.fixture
 def clerk(office):
-    return make_clerk(office)
+    return ClerkFactory(office=office)
 
 
 @pytest.fixture(autouse=True)

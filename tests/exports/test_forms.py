@@ -14,7 +14,6 @@ from shebao.core.cells import safe_cell, unsafe_cell
 from shebao.workflow.models import ItemStatus, State
 from tests.exports.conftest import (
     enrol_data,
-    make_tx,
     pdf_fonts,
     pdf_pages,
     pdf_text,
@@ -22,7 +21,15 @@ from tests.exports.conftest import (
     suspend_data,
     wage_sum,
 )
-from tests.workflow.helpers import login, make_clerk, make_employer, make_office, make_operator
+from tests.factories import (
+    ClerkFactory,
+    EmployerFactory,
+    ItemFactory,
+    OfficeFactory,
+    OperatorFactory,
+    TransactionFactory,
+)
+from tests.workflow.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +79,7 @@ def _assert_renders(path, tmp_path):
 
 def test_enrol_single_xlsx(op_client, employer, operator):
     data = enrol_data(1)
-    tx = make_tx(employer, operator, rows=[data])
+    tx = TransactionFactory(employer=employer, operator=operator, rows=[data])
     response, content = _download(op_client, tx, "xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     disposition = response["Content-Disposition"]
@@ -111,7 +118,7 @@ def test_enrol_single_xlsx(op_client, employer, operator):
 def test_enrol_single_pdf_embeds_cjk_font_and_renders(op_client, employer, operator, tmp_path):
     require_tools()
     data = enrol_data(1)
-    tx = make_tx(employer, operator, rows=[data])
+    tx = TransactionFactory(employer=employer, operator=operator, rows=[data])
     response, content = _download(op_client, tx, "pdf")
     assert response["Content-Type"] == "application/pdf"
     assert quote(f"企业参保人员增员表-{tx.serial}.pdf") in response["Content-Disposition"]
@@ -143,9 +150,9 @@ def test_batch_of_60_paginates_with_header_and_page_totals(op_client, employer, 
     rows = [enrol_data(n) for n in range(1, 61)]
     gone = enrol_data(900) | {"name": "已删除人"}
     failed = enrol_data(901) | {"name": "导入失败人"}
-    tx = make_tx(
-        employer, operator, rows=rows, extra_items=[(ItemStatus.DELETED, gone), (ItemStatus.IMPORT_FAILED, failed)]
-    )
+    tx = TransactionFactory(employer=employer, operator=operator, rows=rows)
+    ItemFactory(transaction=tx, row_no=len(rows) + 1, status=ItemStatus.DELETED, data=gone)
+    ItemFactory(transaction=tx, row_no=len(rows) + 2, status=ItemStatus.IMPORT_FAILED, data=failed)
     _, content = _download(op_client, tx, "pdf")
     path = _save_pdf(tmp_path, content)
     _assert_cjk_embedded(path)
@@ -176,7 +183,7 @@ def test_batch_of_60_paginates_with_header_and_page_totals(op_client, employer, 
 def test_suspend_forms(op_client, employer, operator, tmp_path):
     require_tools()
     rows = [suspend_data(n) for n in range(1, 4)]
-    tx = make_tx(employer, operator, business_type="suspend", rows=rows)
+    tx = TransactionFactory(employer=employer, operator=operator, business_type="suspend", rows=rows)
     response, content = _download(op_client, tx, "xlsx")
     assert quote(f"在职职工减员申报表-{tx.serial}.xlsx") in response["Content-Disposition"]
     sheet, _ws = _sheet(content)
@@ -218,7 +225,7 @@ def test_formula_like_values_are_written_as_text(op_client, employer, operator):
     assert safe_cell(Decimal("-5")) == Decimal("-5")
     assert unsafe_cell(safe_cell("=A1")) == "=A1" and unsafe_cell("'abc") == "'abc"
     data = enrol_data(2) | {"name": '=HYPERLINK("http://x","y")', "phone": "+8613800000000"}
-    tx = make_tx(employer, operator, rows=[data])
+    tx = TransactionFactory(employer=employer, operator=operator, rows=[data])
     _, content = _download(op_client, tx, "xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(content))
     cells = [c for row in wb.worksheets[0].iter_rows() for c in row]
@@ -228,7 +235,7 @@ def test_formula_like_values_are_written_as_text(op_client, employer, operator):
 
 
 def test_isolation_and_clerk_access(client, employer, operator):
-    tx = make_tx(employer, operator, rows=[enrol_data(1)])
+    tx = TransactionFactory(employer=employer, operator=operator, rows=[enrol_data(1)])
     urls = [
         f"/exports/tx/{tx.pk}/form.xlsx",
         f"/exports/tx/{tx.pk}/form.pdf",
@@ -239,8 +246,8 @@ def test_isolation_and_clerk_access(client, employer, operator):
     # Anonymous: to the login page.
     assert client.get(urls[0]).status_code == 302
     # Another employer's operator: 404 everywhere, including POST to start parts.
-    other = make_employer(vip=False, office=employer.office)
-    login(client, make_operator(other), other)
+    other = EmployerFactory(office=employer.office, is_vip=False)
+    login(client, OperatorFactory(employer=other), other)
     for url in urls:
         assert client.get(url).status_code == 404, url
     assert client.post(urls[2]).status_code == 404
@@ -251,17 +258,19 @@ def test_isolation_and_clerk_access(client, employer, operator):
     assert client.get(f"/exports/tx/{tx.pk + 999}/form.pdf").status_code == 404
     # A clerk of the employer's district may download; a clerk of another district may not.
     client.logout()
-    login(client, make_clerk(employer.office))
+    login(client, ClerkFactory(office=employer.office))
     assert client.get(urls[0]).status_code == 200
     client.logout()
-    login(client, make_clerk(make_office("420103")))
+    login(client, ClerkFactory(office=OfficeFactory(code="420103")))
     assert client.get(urls[0]).status_code == 404
     assert client.get(urls[1]).status_code == 404
 
 
 def test_business_type_without_a_form_is_404_and_importing_is_refused(op_client, employer, operator):
-    tx = make_tx(employer, operator, business_type="wage_declaration", rows=[enrol_data(1)])
+    tx = TransactionFactory(
+        employer=employer, operator=operator, business_type="wage_declaration", rows=[enrol_data(1)]
+    )
     assert op_client.get(f"/exports/tx/{tx.pk}/form.xlsx").status_code == 404
-    busy = make_tx(employer, operator, rows=[enrol_data(2)], state=State.IMPORTING)
+    busy = TransactionFactory(employer=employer, operator=operator, rows=[enrol_data(2)], state=State.IMPORTING)
     response = op_client.get(f"/exports/tx/{busy.pk}/form.pdf")
     assert response.status_code == 409 and "导入中" in response.content.decode()

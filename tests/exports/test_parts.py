@@ -9,8 +9,9 @@ from django_q.models import OrmQ
 
 from shebao.exports import services
 from shebao.exports.models import ExportJob, ExportPart, PartStatus
-from tests.exports.conftest import enrol_data, make_tx, pdf_fonts, pdf_text, require_tools
-from tests.workflow.helpers import login, make_employer, make_operator
+from tests.exports.conftest import enrol_data, pdf_fonts, pdf_text, require_tools
+from tests.factories import EmployerFactory, OperatorFactory, TransactionFactory
+from tests.workflow.helpers import login
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def _run_queued_tasks() -> int:
 def test_big_batch_pdf_in_parts(op_client, employer, operator, small_parts, media_root, tmp_path):
     require_tools()
     rows = [enrol_data(n) for n in range(1, 46)]  # 45 persons, 20 per part -> 3 parts
-    tx = make_tx(employer, operator, rows=rows)
+    tx = TransactionFactory(employer=employer, operator=operator, rows=rows)
     response = op_client.get(f"/exports/tx/{tx.pk}/form.pdf")
     assert response.status_code == 302 and response["Location"] == f"/exports/tx/{tx.pk}/parts/"
     page = op_client.get(f"/exports/tx/{tx.pk}/parts/").content.decode()
@@ -82,13 +83,13 @@ def test_big_batch_pdf_in_parts(op_client, employer, operator, small_parts, medi
     assert services.render_part(part.pk) == "done"
 
     # Another employer's operator cannot fetch the parts.
-    other = make_employer(vip=False, office=employer.office)
-    login(op_client, make_operator(other), other)
+    other = EmployerFactory(office=employer.office, is_vip=False)
+    login(op_client, OperatorFactory(employer=other), other)
     assert op_client.get(f"/exports/tx/{tx.pk}/parts/{job.pk}/1.pdf").status_code == 404
 
 
 def test_changed_batch_gets_a_new_job_and_old_files_go(op_client, employer, operator, small_parts, media_root):
-    tx = make_tx(employer, operator, rows=[enrol_data(n) for n in range(1, 26)])
+    tx = TransactionFactory(employer=employer, operator=operator, rows=[enrol_data(n) for n in range(1, 26)])
     first = services.export_job_start(tx=tx, actor=operator)
     _run_queued_tasks()
     assert len(list((media_root / "exports" / str(tx.pk)).glob("*.pdf"))) == 2
@@ -100,13 +101,15 @@ def test_changed_batch_gets_a_new_job_and_old_files_go(op_client, employer, oper
 
 
 def test_small_batch_pdf_is_direct(op_client, employer, operator, small_parts):
-    tx = make_tx(employer, operator, rows=[enrol_data(n) for n in range(1, 21)])  # exactly SYNC_LIMIT
+    tx = TransactionFactory(
+        employer=employer, operator=operator, rows=[enrol_data(n) for n in range(1, 21)]
+    )  # exactly SYNC_LIMIT
     response = op_client.get(f"/exports/tx/{tx.pk}/form.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
 
 
 def test_ids_too_big_for_the_database_are_not_found(op_client, employer, operator, clerk, client):
-    tx = make_tx(employer, operator, rows=[enrol_data(n) for n in range(1, 3)])
+    tx = TransactionFactory(employer=employer, operator=operator, rows=[enrol_data(n) for n in range(1, 3)])
     huge = "9" * 30
     for url in (
         f"/exports/tx/{tx.pk}/parts/{huge}/1.pdf",

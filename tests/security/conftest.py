@@ -11,15 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from shebao.workflow import services
 from shebao.workflow.models import State, Transaction
-from tests.workflow.helpers import (
-    enrol_raw,
-    make_clerk,
-    make_employer,
-    make_id,
-    make_office,
-    make_operator,
-    seed_params,
-)
+from tests.factories import ClerkFactory, EmployerFactory, OfficeFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw
 
 
 @dataclass
@@ -40,12 +33,12 @@ def save_tx(employer, user, raw) -> Transaction:
 @pytest.fixture
 def world(db) -> World:
     seed_params()
-    office = make_office("420102")
-    employer = make_employer(vip=False, office=office)
-    operator = make_operator(employer)
-    clerk = make_clerk(office)
-    saved = save_tx(employer, operator, enrol_raw(make_id(dt.date(1990, 5, 17), seq=11)))
-    review = save_tx(employer, operator, enrol_raw(make_id(dt.date(1988, 3, 4), seq=12)))
+    office = OfficeFactory(code="420102")
+    employer = EmployerFactory(office=office, is_vip=False)
+    operator = OperatorFactory(employer=employer)
+    clerk = ClerkFactory(office=office)
+    saved = save_tx(employer, operator, enrol_raw(make_resident_id(dt.date(1990, 5, 17))))
+    review = save_tx(employer, operator, enrol_raw(make_resident_id(dt.date(1988, 3, 4))))
     services.transaction_submit(tx=review, actor=operator, version=review.version)
     assert services.run_audit(review.pk) == "review"
     review.refresh_from_db()

@@ -406,22 +406,14 @@ class Clients(dict):
 
 @pytest.fixture
 def clients(world) -> Clients:
-    from shebao.accounts.models import Role, User
-    from tests.workflow.helpers import make_employer, make_operator
+    from tests.factories import AdminFactory, EmployerFactory, OperatorFactory
 
-    other = make_employer(vip=False, office=world.employer.office)
-    admin = User.objects.create_user(
-        username="fuzz-admin",
-        password="Adminpass!2345",
-        role=Role.ADMIN,
-        is_staff=True,
-        is_superuser=True,
-        must_change_password=False,
-    )
+    other = EmployerFactory(office=world.employer.office, is_vip=False)
+    admin = AdminFactory(username="fuzz-admin")
     return Clients(
         {
             "operator": (world.operator, world.employer),
-            "other_operator": (make_operator(other), other),
+            "other_operator": (OperatorFactory(employer=other), other),
             "clerk": (world.clerk, None),
             "admin": (admin, None),
             "anonymous": (None, None),
@@ -439,10 +431,11 @@ def _real_id(world, route: str, name: str) -> str:
 
 def _batch(world):
     from shebao.workflow.models import Mode, State, Transaction
+    from tests.factories import TransactionFactory
 
     tx = Transaction.objects.filter(employer=world.employer, mode=Mode.BATCH).first()
     if tx is None:
-        tx = Transaction.objects.create(
+        tx = TransactionFactory(
             employer=world.employer,
             business_type="enrol",
             mode=Mode.BATCH,
@@ -593,9 +586,9 @@ def test_every_id_route_is_fuzzed():
 
 
 def test_another_employers_objects_are_not_found_on_every_route(world, clients):
-    from tests.workflow.helpers import make_clerk, make_office
+    from tests.factories import ClerkFactory, OfficeFactory
 
-    stranger_clerk = logged_in(make_clerk(make_office("420199")))
+    stranger_clerk = logged_in(ClerkFactory(office=OfficeFactory(code="420199")))
     checked = 0
     for route, name in ROUTES:
         if route.startswith("/admin/") or not route_parameters(route) or "<id:pk>" not in route:

@@ -13,8 +13,9 @@ from shebao.workflow import services
 from shebao.workflow.models import Event, Item, State, Transaction
 from shebao.workflow.rules import messages as issue_messages
 from tests.batch.conftest import enrol_row, upload, xlsx_bytes
+from tests.factories import make_resident_id
 from tests.security.conftest import logged_in
-from tests.workflow.helpers import enrol_raw, make_id
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def check(raw: dict):
 
 @pytest.mark.parametrize("char", BIDI + CONTROLS)
 def test_address_with_a_hidden_character_is_refused_naming_the_field(world, char):
-    result = check(enrol_raw(make_id(dt.date(1991, 2, 3), seq=21), address=f"武汉市江岸区{char}沿江大道1号"))
+    result = check(enrol_raw(make_resident_id(dt.date(1991, 2, 3)), address=f"武汉市江岸区{char}沿江大道1号"))
     codes = [(i.code, i.field) for i in result.issues]
     assert ("TEXT_CONTROL_CHARS", "address") in codes
     [issue] = [i for i in result.issues if i.code == "TEXT_CONTROL_CHARS"]
@@ -46,14 +47,14 @@ def test_address_with_a_hidden_character_is_refused_naming_the_field(world, char
 
 
 def test_line_breaks_in_an_address_cell_read_as_one_space(world):
-    result = check(enrol_raw(make_id(dt.date(1991, 2, 3), seq=22), address="武汉市江岸区\r\n沿江大道\t1号"))
+    result = check(enrol_raw(make_resident_id(dt.date(1991, 2, 3)), address="武汉市江岸区\r\n沿江大道\t1号"))
     assert not result.issues
     assert result.data["address"] == "武汉市江岸区 沿江大道 1号"
 
 
 def test_single_form_refuses_an_address_with_a_direction_override(world):
     client = logged_in(world.operator, world.employer)
-    raw = enrol_raw(make_id(dt.date(1991, 2, 3), seq=23), address="沿江大道\u202e号1")
+    raw = enrol_raw(make_resident_id(dt.date(1991, 2, 3)), address="沿江大道\u202e号1")
     raw["insurance_types"] = []
     before = Transaction.objects.count()
     response = client.post("/business/enrol/single/", raw)

@@ -8,7 +8,8 @@ import pytest
 from django.conf import settings
 
 from shebao.workflow import services
-from tests.workflow.helpers import enrol_raw, login, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw, login
 
 pytestmark = pytest.mark.django_db
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -22,11 +23,14 @@ def _visible_text(html: str) -> str:
 
 def test_switching_to_english_leaves_no_chinese_interface_text(client):
     seed_params()
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     login(client, user, employer)
     result = services.transaction_save_single(
-        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1990, 4, 4)), name="张三")
+        employer=employer,
+        actor=user,
+        business_type="enrol",
+        raw=enrol_raw(make_resident_id(dt.date(1990, 4, 4)), name="张三"),
     )
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/home/"})
     assert response.status_code == 302 and client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"

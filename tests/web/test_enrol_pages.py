@@ -6,7 +6,8 @@ from PIL import Image
 
 from shebao.workflow import services
 from shebao.workflow.models import State, Transaction
-from tests.workflow.helpers import enrol_raw, login, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw, login
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +19,8 @@ def _params():
 
 @pytest.fixture
 def vip(client):
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     login(client, user, employer)
     return employer, user
 
@@ -32,7 +33,7 @@ def _form(raw: dict) -> dict:
 
 def test_single_enrolment_save_submit_finish(client, vip):
     employer, user = vip
-    pid = make_id(dt.date(1990, 1, 1))
+    pid = make_resident_id(dt.date(1990, 1, 1))
     response = client.post("/business/enrol/single/", _form(enrol_raw(pid)))
     assert response.status_code == 302
     tx = Transaction.objects.get(employer=employer)
@@ -61,10 +62,10 @@ def test_save_with_errors_keeps_input_and_names_field(client, vip):
 
 
 def test_other_employers_transaction_is_404(client, vip):
-    other = make_employer(vip=True)
-    other_user = make_operator(other)
+    other = EmployerFactory(is_vip=True)
+    other_user = OperatorFactory(employer=other)
     result = services.transaction_save_single(
-        employer=other, actor=other_user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1993, 3, 3)))
+        employer=other, actor=other_user, business_type="enrol", raw=enrol_raw(make_resident_id(dt.date(1993, 3, 3)))
     )
     pk = result.transaction.pk
     for url in (f"/tx/{pk}/", f"/tx/{pk}/status/", f"/tx/{pk}/photo/"):
@@ -80,7 +81,7 @@ def _png(w=400, h=500) -> bytes:
 
 def test_photo_upload_reencodes(client, vip):
     employer, user = vip
-    client.post("/business/enrol/single/", _form(enrol_raw(make_id(dt.date(1990, 2, 2)), make_card="是")))
+    client.post("/business/enrol/single/", _form(enrol_raw(make_resident_id(dt.date(1990, 2, 2)), make_card="是")))
     tx = Transaction.objects.get()
     upload = io.BytesIO(_png())
     upload.name = "me.png"
@@ -92,7 +93,7 @@ def test_photo_upload_reencodes(client, vip):
 
 
 def test_fake_image_refused(client, vip):
-    client.post("/business/enrol/single/", _form(enrol_raw(make_id(dt.date(1990, 2, 3)))))
+    client.post("/business/enrol/single/", _form(enrol_raw(make_resident_id(dt.date(1990, 2, 3)))))
     tx = Transaction.objects.get()
     upload = io.BytesIO(b"MZ\x90\x00" + b"\x00" * 2000)
     upload.name = "photo.jpg"
@@ -103,14 +104,15 @@ def test_fake_image_refused(client, vip):
 
 def test_finished_transaction_cannot_be_changed(client, vip):
     employer, user = vip
-    client.post("/business/enrol/single/", _form(enrol_raw(make_id(dt.date(1990, 2, 4)))))
+    pid = make_resident_id(dt.date(1990, 2, 4))
+    client.post("/business/enrol/single/", _form(enrol_raw(pid)))
     tx = Transaction.objects.get()
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     services.run_audit(tx.pk)
     tx.refresh_from_db()
     assert tx.state == State.FINISHED
     for action in ("save", "cancel", "submit", "withdraw"):
-        data = _form(enrol_raw(make_id(dt.date(1990, 2, 4)), name="王五"))
+        data = _form(enrol_raw(pid, name="王五"))
         data.update(action=action, version=tx.version)
         response = client.post(f"/tx/{tx.pk}/action/", data)
         assert response.status_code in (400, 409)
@@ -120,7 +122,7 @@ def test_finished_transaction_cannot_be_changed(client, vip):
 
 def test_a_superscript_digit_in_a_code_field_is_a_field_error_not_a_crash(client, vip):
     """ "¹" passes str.isdigit() but int() refuses it: the form must still answer with the field's error."""
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1)), id_type="¹")
+    raw = enrol_raw(make_resident_id(dt.date(1990, 1, 1)), id_type="¹")
     response = client.post("/business/enrol/single/", _form(raw))
     assert response.status_code == 422
     assert not Transaction.objects.exists()
@@ -129,7 +131,7 @@ def test_a_superscript_digit_in_a_code_field_is_a_field_error_not_a_crash(client
 def test_a_double_clicked_submit_arriving_after_the_audit_shows_the_result(client, vip):
     employer, user = vip
     result = services.transaction_save_single(
-        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1991, 2, 3)))
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_resident_id(dt.date(1991, 2, 3)))
     )
     tx = result.transaction
     seen = tx.version
@@ -147,8 +149,8 @@ def test_a_double_clicked_submit_arriving_after_the_audit_shows_the_result(clien
 
 def test_a_submit_of_a_version_someone_else_changed_is_a_conflict(client, vip):
     employer, user = vip
-    colleague = make_operator(employer)
-    raw = enrol_raw(make_id(dt.date(1991, 2, 4)))
+    colleague = OperatorFactory(employer=employer)
+    raw = enrol_raw(make_resident_id(dt.date(1991, 2, 4)))
     tx = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw).transaction
     seen = tx.version
     # A colleague saves and submits meanwhile, and the audit finishes.
@@ -197,7 +199,7 @@ def test_the_date_message_is_in_the_pages_language(client, vip):
 def test_task_lists_filtered_by_dates_at_the_ends_of_the_range(client, vip):
     employer, user = vip
     tx = services.transaction_save_single(
-        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1991, 2, 5)))
+        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_resident_id(dt.date(1991, 2, 5)))
     ).transaction
     shown = client.get("/home/", {"from": "1900-01-01", "to": "2200-12-31"})
     assert shown.status_code == 200 and tx.serial in shown.content.decode()

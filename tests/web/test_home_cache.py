@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from shebao.accounts.models import Membership
 from shebao.workflow import services
 from shebao.workflow.models import Mode, State, Transaction
-from tests.workflow.helpers import enrol_raw, login, make_clerk, make_employer, make_id, make_operator, seed_params
+from tests.factories import ClerkFactory, EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw, login
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.page_cache]
 
@@ -27,8 +28,8 @@ def _params():
 
 
 def _setup(client, *, vip: bool = True):
-    employer = make_employer(vip=vip)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=vip)
+    user = OperatorFactory(employer=employer)
     login(client, user, employer)
     return employer, user
 
@@ -47,7 +48,7 @@ def _list_of(client, serial: str) -> str:
 
 
 def _save(employer, user, seq: int) -> Transaction:
-    raw = enrol_raw(make_id(dt.date(1990, 1, 1), seq=seq))
+    raw = enrol_raw(make_resident_id(dt.date(1990, 1, 1), serial=seq))
     return services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=raw).transaction
 
 
@@ -78,7 +79,7 @@ def test_every_step_of_a_single_enrolment_shows_at_once(client):
 
 def test_a_clerk_return_and_a_cancel_show_at_once(client):
     employer, user = _setup(client, vip=False)
-    clerk = make_clerk(employer.office)
+    clerk = ClerkFactory(office=employer.office)
     tx = _save(employer, user, 1)
     tx = services.transaction_submit(tx=tx, actor=user, version=tx.version)
     services.run_audit(tx.pk)
@@ -133,8 +134,8 @@ def test_another_employer_never_sees_the_cached_lists(client):
     employer, user = _setup(client)
     tx = _save(employer, user, 1)
     assert tx.serial in client.get("/home/").content.decode()
-    other = make_employer(vip=True)
-    login(client, make_operator(other), other)
+    other = EmployerFactory(is_vip=True)
+    login(client, OperatorFactory(employer=other), other)
     assert tx.serial not in client.get("/home/").content.decode()
 
 

@@ -8,11 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from shebao.workflow.models import Item, Mode, State, Transaction
+from shebao.workflow.models import Mode, State
+from tests.factories import ItemFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
-
-_serials = itertools.count(1)
 
 # Every state, single and batch, returned with reasons: whatever a row of either list shows.
 # The first three fill both lists (an empty list skips its page query).
@@ -32,8 +31,7 @@ MIX = [
 
 def _add_transactions(mix, employer, user, count: int) -> None:
     for state, mode in itertools.islice(mix, count):
-        tx = Transaction.objects.create(
-            serial=f"20261101{next(_serials):08d}",
+        tx = TransactionFactory(
             employer=employer,
             business_type="enrol",
             mode=mode,
@@ -47,9 +45,7 @@ def _add_transactions(mix, employer, user, count: int) -> None:
             applied_count=2 if state == State.FINISHED else 0,
             audit_failed_count=1 if mode == Mode.BATCH else 0,
         )
-        Item.objects.create(
-            transaction=tx, row_no=1, id_number="420102199001010011", name="张三", data={"name": "张三"}
-        )
+        ItemFactory(transaction=tx, row_no=1, id_number="420102199001010011", name="张三", data={"name": "张三"})
 
 
 def _home_queries(client) -> tuple[int, str]:

@@ -11,7 +11,8 @@ import pytest
 
 from shebao.business.enrol import Enrol
 from shebao.workflow.models import Transaction
-from tests.workflow.helpers import enrol_raw, login, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw, login
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +35,14 @@ def _params():
 
 @pytest.fixture
 def vip(client):
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     login(client, user, employer)
     return employer
 
 
 def _form(**cells) -> dict:
-    data = enrol_raw(make_id(dt.date(1990, 1, 1), seq=3), backpay_from="", backpay_base="")
+    data = enrol_raw(make_resident_id(dt.date(1990, 1, 1), serial=3), backpay_from="", backpay_base="")
     data.update(cells)
     if "backpay_base" in cells:
         data["backpay_from"] = "2025-01"

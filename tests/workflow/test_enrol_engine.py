@@ -5,7 +5,8 @@ import pytest
 from shebao.register.models import ContributionBase, ContributionLine, Relation, RelationStatus
 from shebao.workflow import services
 from shebao.workflow.models import Event, PersonLock, State
-from tests.workflow.helpers import enrol_raw, make_clerk, make_employer, make_id, make_operator, seed_params
+from tests.factories import ClerkFactory, EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,9 @@ def _save(employer, user, raw):
 
 
 def test_vip_enrolment_finishes_and_applies_the_register():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
-    tx = _save(employer, user, enrol_raw(make_id(dt.date(1990, 5, 17)), wage="3000"))
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
+    tx = _save(employer, user, enrol_raw(make_resident_id(dt.date(1990, 5, 17)), wage="3000"))
     assert tx.state == State.SAVED and tx.serial and PersonLock.objects.filter(transaction=tx).count() == 1
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     assert services.run_audit(tx.pk) == "finished"
@@ -40,9 +41,9 @@ def test_vip_enrolment_finishes_and_applies_the_register():
 
 
 def test_submit_twice_with_same_version_does_nothing_more():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
-    tx = _save(employer, user, enrol_raw(make_id(dt.date(1991, 1, 2))))
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
+    tx = _save(employer, user, enrol_raw(make_resident_id(dt.date(1991, 1, 2))))
     version = tx.version
     services.transaction_submit(tx=tx, actor=user, version=version)
     services.transaction_submit(tx=tx, actor=user, version=version)
@@ -50,13 +51,13 @@ def test_submit_twice_with_same_version_does_nothing_more():
 
 
 def test_ordinary_goes_to_review_and_clerk_approves():
-    employer = make_employer(vip=False)
-    user = make_operator(employer)
-    tx = _save(employer, user, enrol_raw(make_id(dt.date(1988, 3, 4))))
+    employer = EmployerFactory(is_vip=False)
+    user = OperatorFactory(employer=employer)
+    tx = _save(employer, user, enrol_raw(make_resident_id(dt.date(1988, 3, 4))))
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     assert services.run_audit(tx.pk) == "review"
     tx.refresh_from_db()
-    clerk = make_clerk(employer.office)
+    clerk = ClerkFactory(office=employer.office)
     services.clerk_approve(tx=tx, clerk=clerk, version=tx.version)
     tx.refresh_from_db()
     assert tx.state == State.FINISHED
@@ -64,9 +65,9 @@ def test_ordinary_goes_to_review_and_clerk_approves():
 
 
 def test_already_contributing_is_returned_with_reason():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
-    pid = make_id(dt.date(1985, 6, 6))
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
+    pid = make_resident_id(dt.date(1985, 6, 6))
     tx = _save(employer, user, enrol_raw(pid))
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     services.run_audit(tx.pk)
@@ -79,10 +80,10 @@ def test_already_contributing_is_returned_with_reason():
 
 
 def test_lock_refuses_second_open_transaction():
-    employer = make_employer(vip=True)
-    other = make_employer(vip=True)
-    user, other_user = make_operator(employer), make_operator(other)
-    pid = make_id(dt.date(1992, 2, 2))
+    employer = EmployerFactory(is_vip=True)
+    other = EmployerFactory(is_vip=True)
+    user, other_user = OperatorFactory(employer=employer), OperatorFactory(employer=other)
+    pid = make_resident_id(dt.date(1992, 2, 2))
     tx = _save(employer, user, enrol_raw(pid))
     again = services.transaction_save_single(employer=employer, actor=user, business_type="enrol", raw=enrol_raw(pid))
     assert not again.ok and again.lock.serial == tx.serial and again.issues[0].code == "LOCKED_HERE"
@@ -97,8 +98,8 @@ def test_lock_refuses_second_open_transaction():
 
 
 def test_backpay_lines_use_each_months_parameters():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     from shebao.core.months import add_months, current_month
 
     start = current_month()
@@ -106,7 +107,7 @@ def test_backpay_lines_use_each_months_parameters():
     tx = _save(
         employer,
         user,
-        enrol_raw(make_id(dt.date(1980, 1, 1)), backpay_from=since.strftime("%Y-%m"), backpay_base="5000"),
+        enrol_raw(make_resident_id(dt.date(1980, 1, 1)), backpay_from=since.strftime("%Y-%m"), backpay_base="5000"),
     )
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     assert services.run_audit(tx.pk) == "finished"

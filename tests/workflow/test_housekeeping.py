@@ -7,15 +7,16 @@ from django_q.models import OrmQ
 from shebao.core.errors import ApplicationError, Conflict
 from shebao.workflow import services
 from shebao.workflow.models import PersonLock, State, Transaction
-from tests.workflow.helpers import (
-    enrol_raw,
-    make_clerk,
-    make_employer,
-    make_id,
-    make_office,
-    make_operator,
+from tests.factories import (
+    ClerkFactory,
+    EmployerFactory,
+    MembershipFactory,
+    OfficeFactory,
+    OperatorFactory,
+    make_resident_id,
     seed_params,
 )
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = pytest.mark.django_db
 
@@ -27,13 +28,16 @@ def _params():
 
 def _saved(employer, user, seq=1):
     return services.transaction_save_single(
-        employer=employer, actor=user, business_type="enrol", raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=seq))
+        employer=employer,
+        actor=user,
+        business_type="enrol",
+        raw=enrol_raw(make_resident_id(dt.date(1990, 1, 1), serial=seq)),
     ).transaction
 
 
 def test_untouched_drafts_expire_and_release_the_person_lock():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     old, fresh = _saved(employer, user, 1), _saved(employer, user, 2)
     Transaction.objects.filter(pk=old.pk).update(touched_at=timezone.now() - dt.timedelta(days=31))
     assert services.expire_drafts() == 1
@@ -45,8 +49,8 @@ def test_untouched_drafts_expire_and_release_the_person_lock():
 
 
 def test_sweeper_requeues_an_audit_whose_job_was_lost():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     tx = _saved(employer, user)
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     assert OrmQ.objects.count() == 1  # enqueued in the same commit as the state change
@@ -60,8 +64,8 @@ def test_sweeper_requeues_an_audit_whose_job_was_lost():
 
 
 def test_illegal_transitions_are_refused():
-    employer = make_employer(vip=False)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=False)
+    user = OperatorFactory(employer=employer)
     tx = _saved(employer, user)
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     services.run_audit(tx.pk)
@@ -72,23 +76,21 @@ def test_illegal_transitions_are_refused():
             employer=employer,
             actor=user,
             business_type="enrol",
-            raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1)),
+            raw=enrol_raw(make_resident_id(dt.date(1990, 1, 1), serial=1)),
             tx=tx,
             version=tx.version,
         )
     with pytest.raises(Conflict):  # cancel an in-review one as the employer
         services.transaction_cancel(tx=tx, actor=user, version=tx.version)
-    other_office_clerk = make_clerk(make_office("420103"))
+    other_office_clerk = ClerkFactory(office=OfficeFactory(code="420103"))
     with pytest.raises(ApplicationError):  # another district's clerk
         services.clerk_approve(tx=tx, clerk=other_office_clerk, version=tx.version)
-    own_clerk = make_clerk(employer.office)
-    from shebao.accounts.models import Membership
-
-    Membership.objects.create(user=own_clerk, employer=employer)
+    own_clerk = ClerkFactory(office=employer.office)
+    MembershipFactory(user=own_clerk, employer=employer)
     with pytest.raises(ApplicationError) as refused:  # one's own employer's
         services.clerk_approve(tx=tx, clerk=own_clerk, version=tx.version)
     assert refused.value.code == "SEPARATION_OF_DUTIES"
-    clerk = make_clerk(employer.office)
+    clerk = ClerkFactory(office=employer.office)
     services.clerk_approve(tx=tx, clerk=clerk, version=tx.version)
     tx.refresh_from_db()
     for call in (
@@ -104,8 +106,8 @@ def test_illegal_transitions_are_refused():
 
 
 def test_withdraw_returns_to_saved_until_a_clerk_acts():
-    employer = make_employer(vip=False)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=False)
+    user = OperatorFactory(employer=employer)
     tx = _saved(employer, user)
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     services.run_audit(tx.pk)
@@ -116,15 +118,15 @@ def test_withdraw_returns_to_saved_until_a_clerk_acts():
 
 
 def test_stale_save_is_refused_not_overwritten():
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
     tx = _saved(employer, user)
     shown = tx.version
     services.transaction_save_single(
         employer=employer,
         actor=user,
         business_type="enrol",
-        raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), wage="7000"),
+        raw=enrol_raw(make_resident_id(dt.date(1990, 1, 1), serial=1), wage="7000"),
         tx=tx,
         version=shown,
     )
@@ -133,7 +135,7 @@ def test_stale_save_is_refused_not_overwritten():
             employer=employer,
             actor=user,
             business_type="enrol",
-            raw=enrol_raw(make_id(dt.date(1990, 1, 1), seq=1), wage="8000"),
+            raw=enrol_raw(make_resident_id(dt.date(1990, 1, 1), serial=1), wage="8000"),
             tx=tx,
             version=shown,
         )

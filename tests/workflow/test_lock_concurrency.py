@@ -7,7 +7,8 @@ import pytest
 from django.db import connection, connections
 
 from shebao.workflow.models import PersonLock, Transaction
-from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
+from tests.factories import EmployerFactory, OperatorFactory, make_resident_id, seed_params
+from tests.workflow.helpers import enrol_raw
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +35,11 @@ def test_exactly_one_process_wins_the_person_lock_every_round():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL")
     seed_params()
-    employers = [make_employer(vip=True) for _ in range(2)]
-    users = [make_operator(e) for e in employers]
+    employers = [EmployerFactory(is_vip=True) for _ in range(2)]
+    users = [OperatorFactory(employer=e) for e in employers]
     ctx = multiprocessing.get_context("fork")
-    for round_no in range(ROUNDS):
-        id_number = make_id(dt.date(1990, 1, 1), seq=round_no)
+    for _ in range(ROUNDS):
+        id_number = make_resident_id(dt.date(1990, 1, 1))
         barrier, results = ctx.Barrier(WORKERS), ctx.Queue()
         connections.close_all()
         procs = [

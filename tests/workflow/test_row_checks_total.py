@@ -228,10 +228,11 @@ def test_one_hostile_cell_in_an_otherwise_plausible_row(world, business, data):
     ],
 )
 def test_each_bad_enrolment_cell_is_its_fields_own_error(world, field, value, code):
-    from tests.workflow.helpers import enrol_raw, make_id
+    from tests.factories import make_resident_id
+    from tests.workflow.helpers import enrol_raw
 
     params, employer = world
-    raw = enrol_raw(make_id(dt.date(1990, 5, 17), seq=2), backpay_from="", backpay_base="")
+    raw = enrol_raw(make_resident_id(dt.date(1990, 5, 17)), backpay_from="", backpay_base="")
     raw[field] = value
     if field == "backpay_base":
         raw["backpay_from"] = "2020-01"
@@ -270,12 +271,12 @@ def test_a_birth_date_in_year_9999_is_a_date_error_not_a_crash(world):
     ],
 )
 def test_each_bad_suspension_cell_is_its_fields_own_error(world, field, value, code):
-    from tests.workflow.helpers import make_id
+    from tests.factories import make_resident_id
 
     params, employer = world
     raw = {
         "id_type": "01",
-        "id_number": make_id(dt.date(1990, 5, 17), seq=2),
+        "id_number": make_resident_id(dt.date(1990, 5, 17)),
         "name": "张三",
         "stop_month": "2025-01",
         "reason": "04",

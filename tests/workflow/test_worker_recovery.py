@@ -18,7 +18,15 @@ from shebao.core.identity import id_key
 from shebao.register.models import ContributionBase, Relation
 from shebao.workflow import services
 from shebao.workflow.models import Item, Mode, State, Transaction
-from tests.workflow.helpers import enrol_raw, make_employer, make_id, make_operator, seed_params
+from tests.factories import (
+    EmployerFactory,
+    ItemFactory,
+    OperatorFactory,
+    TransactionFactory,
+    make_resident_id,
+    seed_params,
+)
+from tests.workflow.helpers import enrol_raw
 
 # Real worker processes read the real clock: the test's own clock is left alone to match.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.real_clock]
@@ -29,23 +37,23 @@ ROOT = Path(__file__).resolve().parents[2]
 def _batch(rows: int) -> Transaction:
     """A saved VIP batch of valid enrolments (built directly: the import is tested elsewhere)."""
     seed_params()
-    employer = make_employer(vip=True)
-    user = make_operator(employer)
-    tx = Transaction.objects.create(
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
+    tx = TransactionFactory(
         employer=employer, business_type="enrol", mode=Mode.BATCH, operator=user, state=State.SAVED, total_count=rows
     )
-    tx.serial = services.make_serial(tx)
-    tx.save(update_fields=["serial"])
     from shebao.params.services import ParamSnapshot
     from shebao.workflow import registry
 
     enrol, params = registry.get("enrol"), ParamSnapshot.load()
     items = []
     for n in range(rows):
-        number = make_id(dt.date(1978 + n % 18, 1 + n % 12, 1 + n % 28), seq=n)
+        number = make_resident_id(dt.date(1978 + n % 18, 1 + n % 12, 1 + n % 28))
         data = enrol.check_row(enrol_raw(number, name="张三"), params).data
         items.append(
-            Item(transaction=tx, row_no=n + 1, id_key=id_key("01", number), id_number=number, name="张三", data=data)
+            ItemFactory.build(
+                transaction=tx, row_no=n + 1, id_key=id_key("01", number), id_number=number, name="张三", data=data
+            )
         )
     Item.objects.bulk_create(items, batch_size=2000)
     return tx
