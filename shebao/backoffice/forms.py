@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+
+class QueueFilters(TypedDict):
+    """The queue's filters, as QueueFilterForm.cleaned() gives them."""
+
+    tab: str
+    serial: str
+    employer: str
+    days: int | None
 
 
 class QueueFilterForm(forms.Form):
@@ -20,7 +31,7 @@ class QueueFilterForm(forms.Form):
     employer = forms.CharField(label=_("单位编号"), max_length=40, required=False)
     days = forms.IntegerField(label=_("未修改天数超过"), min_value=0, max_value=3650, required=False)
 
-    def cleaned(self) -> dict:
+    def cleaned(self) -> QueueFilters:
         """Filters that are valid; invalid input is ignored rather than refused."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.forms import ChoiceField
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from shebao.backoffice.forms import (
     CancelForm,
     MarkFailedForm,
     QueueFilterForm,
+    QueueFilters,
     ReturnForm,
     RowFilterForm,
 )
@@ -145,7 +147,7 @@ def _history(tx: Transaction) -> list[dict]:
             {
                 "at": event.at,
                 "actor": (actor.get_full_name() or actor.username) if actor else _("系统"),
-                "action": _(services.ACTION_LABELS.get(event.action, event.action)),
+                "action": _(str(services.ACTION_LABELS.get(event.action, event.action))),
                 "from_state": _state_label(event.from_state),
                 "to_state": _state_label(event.to_state),
                 "reason": event.reason,
@@ -168,7 +170,7 @@ def _safe_page(value) -> int:
 @clerk_required
 def queue(request):
     form = QueueFilterForm(request.GET or None)
-    f = (
+    f: QueueFilters = (
         form.cleaned()
         if request.GET
         else {"tab": QueueFilterForm.TAB_REVIEW, "serial": "", "employer": "", "days": None}
@@ -289,9 +291,10 @@ def photo(request, pk: int):
     items = Item.objects.filter(transaction=tx, photo__isnull=False)
     item_id = request.GET.get("item", "")
     if item_id:
-        if parse_id(item_id) is None:
+        item_pk = parse_id(item_id)
+        if item_pk is None:
             raise Http404
-        items = items.filter(pk=parse_id(item_id))
+        items = items.filter(pk=item_pk)
     item = items.order_by("row_no", "id").only("photo").first()
     if item is None or not item.photo:
         raise Http404
@@ -390,8 +393,10 @@ def mark_failed(request, pk: int):
         return _invalid(request, tx, form, "mark_form")
     data = form.cleaned_data
     result = request.POST.get("result", "")
+    results = RowFilterForm.base_fields["result"]
+    assert isinstance(results, ChoiceField)  # as RowFilterForm declares it
     back = {
-        "result": result if result in dict(RowFilterForm.base_fields["result"].choices) else "all",
+        "result": result if results.valid_value(result) else "all",
         "page": _safe_page(request.POST.get("page")),
     }
     return _act(

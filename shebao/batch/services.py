@@ -179,9 +179,10 @@ def _quick_key(business, cooked: dict) -> str:
         if typed in (None, "") or (isinstance(typed, str) and not typed.strip()):
             id_type = type_spec.default or "01"
         else:
-            id_type = choice_value(type_spec, typed)
-            if id_type is None:
+            code = choice_value(type_spec, typed)
+            if code is None:
                 return ""  # an unknown ID type: the row fails its check
+            id_type = code
     text = id_text(id_type, value)
     return make_id_key(id_type, text) if text else ""
 
@@ -330,7 +331,8 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     if not chunk:
         return True
     tx, business = job.tx, job.business
-    id_name = _spec_of_kind(business, "id_number").name if _spec_of_kind(business, "id_number") else ""
+    id_spec = _spec_of_kind(business, "id_number")
+    id_name = id_spec.name if id_spec else ""
     items = []
     for row_no, raw in chunk:
         # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.

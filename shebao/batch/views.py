@@ -5,9 +5,12 @@ Thin: parse, authorise (every query starts from request.employer), call one serv
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,11 +32,14 @@ from shebao.workflow.rules import issues_from
 from shebao.workflow.rules import messages as rule_messages
 from shebao.workflow.status import counts, status_payload
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 ROWS_PER_PAGE = 100
 RESULTS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-FILTERS = {
+FILTERS: dict[str, tuple[StrPromise, dict[str, Any]]] = {
     "all": (gettext_lazy("全部"), {"status__in": [ItemStatus.IMPORTED, ItemStatus.IMPORT_FAILED]}),
     "imported": (gettext_lazy("导入成功"), {"status": ItemStatus.IMPORTED}),
     "import_failed": (gettext_lazy("导入失败"), {"status": ItemStatus.IMPORT_FAILED}),
@@ -162,7 +168,9 @@ class _KnownCountPaginator(Paginator):
     """Uses the transaction's own counters when they are exact, instead of COUNT(*) over
     up to 100,000 rows (slow right after a big audit, before the table is vacuumed)."""
 
-    def __init__(self, object_list, per_page, known: int | None) -> None:
+    object_list: QuerySet[Item, int]  # the ids of a transaction's rows
+
+    def __init__(self, object_list: QuerySet[Item, int], per_page: int, known: int | None) -> None:
         super().__init__(object_list, per_page)
         self._known = known
 
@@ -182,7 +190,8 @@ class _KnownCountPaginator(Paginator):
         if self.orphans or bottom <= self.count // 2 or not self.object_list.ordered:
             return super().page(number)
         ids = list(self.object_list.reverse()[self.count - top : self.count - bottom])
-        return self._get_page(ids[::-1], number, self)
+        # Paginator._get_page, Django's hook for the page class, is missing from django-stubs.
+        return self._get_page(ids[::-1], number, self)  # type: ignore[attr-defined]
 
 
 def _known_count(tx: Transaction, key: str) -> int | None:

@@ -608,6 +608,8 @@ class Enrol(BusinessType):
             data, person_id = item.data, person_ids[item.id_key]
             start = as_month(data["start_month"])
             wage = as_money(data["wage"])
+            # Only rows that passed their checks are applied: both are required fields.
+            assert start is not None and wage is not None, "an applied row has its start month and wage"
             types = insurance_list(data)
             for itype in types:
                 relations.append(
@@ -639,11 +641,14 @@ class Enrol(BusinessType):
             lines += _line_rows(regular, person_id, employer, tx, LineKind.REGULAR)
             months = backpay_months(data)
             if months:
+                backpay_base = as_money(data["backpay_base"])
+                # Back-payment months without a base fail their check (BACKPAY_INCOMPLETE).
+                assert backpay_base is not None, "an applied back payment has its base"
                 back = compute_lines(
                     ctx.params,
                     months=months,
                     insurance_types=backpay_types(types, ctx.params, now),
-                    wage=as_money(data["backpay_base"]),
+                    wage=backpay_base,
                     risk_class=employer.risk_class,
                     float_percent=employer.injury_float_percent,
                 )

@@ -170,6 +170,8 @@ def render_part(part_id: int) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
+        if form is None:  # its type no longer prints a form: the part fails, like any unrenderable one
+            raise LookupError(f"business type {tx.business_type!r} prints no form")
         with translation.override(DOC_LANGUAGE):
             pdf.form_pdf(
                 form,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -21,6 +22,7 @@ from shebao.accounts.scoping import employer_required
 from shebao.exports import documents, services
 from shebao.exports.models import ExportPart, PartStatus
 from shebao.workflow.models import State, Transaction
+from shebao.workflow.printing import PrintForm
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -45,16 +47,18 @@ def export_access(view):
     return wrapper
 
 
-def _transaction(request, pk: int) -> Transaction:
+def _transaction(request, pk: int) -> tuple[Transaction, PrintForm]:
+    """The transaction and the form it prints; 404 unless the user may see it and it prints one."""
     qs = Transaction.objects.select_related("employer")
     if request.employer is not None:
         qs = qs.filter(employer=request.employer)
     else:
         qs = qs.filter(employer__office_id=request.user.office_id)
     tx = qs.filter(pk=pk).first()
-    if tx is None or documents.form_for(tx) is None:
+    form = documents.form_for(tx) if tx is not None else None
+    if tx is None or form is None:
         raise Http404
-    return tx
+    return tx, form
 
 
 def _refuse(request, message: str, tx: Transaction, status: int = 409) -> HttpResponse:
@@ -72,13 +76,12 @@ def _attachment(response, name: str):
 def form_download(request, pk: int, fmt: str):
     if fmt not in CONTENT_TYPES:
         raise Http404
-    tx = _transaction(request, pk)
-    form = documents.form_for(tx)
+    tx, form = _transaction(request, pk)
     if tx.state == State.IMPORTING:
         return _refuse(request, _("文件仍在导入中，导入完成后才能打印。"), tx)
     if fmt == "xlsx":
         tmp = services.form_xlsx(form, tx)
-        response = FileResponse(tmp, content_type=CONTENT_TYPES["xlsx"])
+        response: HttpResponseBase = FileResponse(tmp, content_type=CONTENT_TYPES["xlsx"])
         return _attachment(response, services.filename(form, tx, "xlsx"))
     if services.needs_parts(tx):
         return redirect("exports:parts", pk=tx.pk)
@@ -89,8 +92,7 @@ def form_download(request, pk: int, fmt: str):
 @require_http_methods(["GET", "POST"])
 @export_access
 def parts(request, pk: int):
-    tx = _transaction(request, pk)
-    form = documents.form_for(tx)
+    tx, form = _transaction(request, pk)
     if tx.state == State.IMPORTING:
         return _refuse(request, _("文件仍在导入中，导入完成后才能打印。"), tx)
     if request.method == "POST":
@@ -131,7 +133,7 @@ def parts(request, pk: int):
 @require_GET
 @export_access
 def parts_status(request, pk: int):
-    tx = _transaction(request, pk)
+    tx = _transaction(request, pk)[0]
     job = services.current_job(tx)
     if job is None:
         return JsonResponse({"started": False})
@@ -151,7 +153,7 @@ def parts_status(request, pk: int):
 @require_GET
 @export_access
 def part_download(request, pk: int, job: int, number: int):
-    tx = _transaction(request, pk)
+    tx, form = _transaction(request, pk)
     part = (
         ExportPart.objects.filter(job_id=job, job__transaction=tx, number=number, status=PartStatus.DONE)
         .select_related("job")
@@ -162,6 +164,5 @@ def part_download(request, pk: int, job: int, number: int):
     path = services.part_path(part, tx.pk)
     if not path.is_file():
         raise Http404
-    form = documents.form_for(tx)
     response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES["pdf"])
     return _attachment(response, services.filename(form, tx, "pdf", part=part.number))

@@ -11,9 +11,11 @@ from shebao.workflow.rules import Issue
 def _field_for(spec: FieldSpec) -> forms.Field:
     attrs = {"data-kind": spec.kind, "autocomplete": "off"}
     if spec.kind in ("choice", "id_type", "bool"):
+        assert spec.choices is not None, f"{spec.name}: a {spec.kind} field declares its choices"
         choices = [("", "—"), *spec.choices.choices]
         return forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs))
     if spec.kind == "insurance":
+        assert spec.choices is not None, f"{spec.name}: an insurance field declares its choices"
         return forms.MultipleChoiceField(
             choices=spec.choices.choices, required=False, widget=forms.CheckboxSelectMultiple(attrs=attrs)
         )
@@ -28,15 +30,29 @@ def _field_for(spec: FieldSpec) -> forms.Field:
     return forms.CharField(required=False, max_length=max(spec.max_length, 40) * 2, widget=forms.TextInput(attrs=attrs))
 
 
-def spec_form(specs: list[FieldSpec], data: dict | None = None, initial: dict | None = None) -> forms.Form:
+def _set_spec_required(field: forms.Field, required: bool) -> None:
+    """Whether the spec requires the field, as `spec_required` on the form field (which is
+    itself never required: the row checks say what is missing). Django's Field declares no
+    such attribute, hence setattr."""
+    setattr(field, "spec_required", required)  # noqa: B010
+
+
+class SpecForm(forms.Form):
+    """A form of a business type's fields (the subclass spec_form makes holds them).
+    attach_issues() sets `warnings`: the warning texts per field name."""
+
+    warnings: dict[str, list[str]]
+
+
+def spec_form(specs: list[FieldSpec], data: dict | None = None, initial: dict | None = None) -> SpecForm:
     fields = {}
     for spec in specs:
         field = _field_for(spec)
         field.label = spec.label
         field.help_text = spec.help_for("form")
-        field.spec_required = spec.required
+        _set_spec_required(field, spec.required)
         fields[spec.name] = field
-    form_class = type("SpecForm", (forms.Form,), fields)
+    form_class = type("SpecForm", (SpecForm,), fields)
     if initial:
         initial = dict(initial)
         for spec in specs:
@@ -55,7 +71,7 @@ def raw_from_form(specs: list[FieldSpec], post) -> dict:
     return raw
 
 
-def attach_issues(form: forms.Form, issues: list[Issue]) -> list[str]:
+def attach_issues(form: SpecForm, issues: list[Issue]) -> list[str]:
     """Errors and warnings go under their field; the rest is returned for the page top."""
     general = []
     form.is_bound and form.is_valid()

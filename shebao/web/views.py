@@ -295,7 +295,7 @@ def single_new(request, code: str):
         result = services.transaction_save_single(
             employer=request.employer, actor=request.user, business_type=code, raw=raw, header=header
         )
-        if result.ok:
+        if result.transaction is not None:  # result.ok, in terms the type of result.transaction follows
             messages.success(
                 request, _("已保存，流水号 %(serial)s。请核对后提交审批。") % {"serial": result.transaction.serial}
             )

@@ -211,7 +211,11 @@ def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
                 result.data[spec.name] = date.isoformat()
         elif kind == "money":
             amount = parse_money(value)
-            if amount is None or amount.as_tuple().exponent < -2 and fen(amount) != amount:
+            # parse_money's amounts are finite: the exponent is a number, never the letter
+            # of NaN or infinity.
+            exponent = amount.as_tuple().exponent if amount is not None else 0
+            assert isinstance(exponent, int)
+            if amount is None or exponent < -2 and fen(amount) != amount:
                 result.add("MONEY_FORMAT", spec)
                 result.data[spec.name] = str(value)
             elif amount <= 0:

@@ -224,6 +224,10 @@ def transaction_save_single(
             )
             log_event(tx, actor=actor, action="create", to_state=State.SAVED)
         else:
+            if version is None:
+                # An update names the version its form was read at; without one the form
+                # cannot be shown to be current (no row's version is NULL).
+                raise stale_conflict(tx)
             before = tx.state
             updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
                 version=F("version") + 1, saved_at=now, touched_at=now, operator=actor, header=header_data
@@ -644,9 +648,9 @@ def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry
         if not passed_count:
             if tx.mode == Mode.SINGLE:
                 item = failed.first()
-                reasons = item.audit_issues if item else []
+                return_reasons = item.audit_issues if item else []
             else:
-                reasons = [Issue("ALL_ROWS_FAILED").as_dict()]
+                return_reasons = [Issue("ALL_ROWS_FAILED").as_dict()]
             transition(
                 tx,
                 from_states=(State.AUDITING,),
@@ -654,9 +658,9 @@ def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry
                 version=tx.version,
                 actor=None,
                 action="audit_returned",
-                detail={"reasons": reasons},
+                detail={"reasons": return_reasons},
                 returned=True,
-                return_reasons=reasons,
+                return_reasons=return_reasons,
                 **counts,
             )
             return "returned"
