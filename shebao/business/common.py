@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 from django.utils.translation import gettext_noop, pgettext_lazy
 
-from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex, SuspendReason
+from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex
+from shebao.register.choices import SuspendReason
 from shebao.workflow.fields import FieldSpec
 from shebao.workflow.rules import E, Rule, W, add_rules, text, texts
 

@@ -12,17 +12,7 @@ from django.utils.translation import gettext_noop
 from shebao.business.common import id_fields, insurance_text, reason_text, sex_text
 from shebao.business.contributions import Line, base_for, compute_lines
 from shebao.core import bulk, clock
-from shebao.core.choices import (
-    ALL_INSURANCE,
-    TERMINATING_REASONS,
-    EmploymentForm,
-    Hukou,
-    IdType,
-    InsuranceType,
-    PersonIdentity,
-    Sex,
-    YesNo,
-)
+from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex, YesNo
 from shebao.core.months import (
     add_months,
     anniversary,
@@ -33,6 +23,7 @@ from shebao.core.months import (
     months_between,
 )
 from shebao.params.services import ParamSnapshot
+from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
 from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, money, seq_name_id

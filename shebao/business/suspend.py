@@ -22,9 +22,10 @@ from django.utils.translation import gettext_noop
 
 from shebao.business.common import id_fields, insurance_text
 from shebao.core import clock
-from shebao.core.choices import ALL_INSURANCE, TERMINATING_REASONS, InsuranceType, SuspendReason
+from shebao.core.choices import ALL_INSURANCE, InsuranceType
 from shebao.core.months import format_month
 from shebao.params.services import ParamSnapshot
+from shebao.register.choices import TERMINATING_REASONS, SuspendReason
 from shebao.register.models import ContributionLine, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_month, normalise_row
 from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, seq_name_id

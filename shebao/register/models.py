@@ -4,18 +4,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from shebao.core.choices import (
-    EmploymentForm,
-    Hukou,
-    IdType,
-    InsuranceType,
-    PersonIdentity,
-    Sex,
-    SuspendReason,
-)
+from shebao.core.choices import IdType, InsuranceType, Sex
 from shebao.core.models import TimeStampedModel
 from shebao.core.months import format_month
 from shebao.employers.models import Employer
+from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
 
 
 class Person(TimeStampedModel):

@@ -21,13 +21,14 @@ from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
 from shebao.business.contributions import base_for, compute_lines
 from shebao.core import clock
-from shebao.core.choices import ALL_INSURANCE, EmploymentForm, Hukou, PersonIdentity, SuspendReason
+from shebao.core.choices import ALL_INSURANCE
 from shebao.core.identity import id_key
 from shebao.core.months import add_months, month_range
 from shebao.demo import data
 from shebao.employers.models import Employer, Office
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
+from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 
 ILLUSTRATIVE_LIMIT_NOTE = "示例数据：{year}年度基数尚未公布"
