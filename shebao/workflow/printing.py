@@ -41,7 +41,7 @@ class Column:
 
 
 # An item as the form reads it: row number, name, ID number and the row's data.
-RowFunction = Callable[[Any, int], dict]
+RowFunction = Callable[[Any, int], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def insurance_labels(codes: str, *, blank_means_all: bool = False) -> str:
     return "、".join(choice_label(InsuranceType, c.strip()) for c in values)
 
 
-def seq_name_id(item: Any, seq: int) -> dict:
+def seq_name_id(item: Any, seq: int) -> dict[str, Any]:
     """The columns every person form starts with: 序号, 姓名, 证件号码."""
     data = item.data or {}
     return {

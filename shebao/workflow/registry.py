@@ -34,7 +34,7 @@ class AuditContext:
 
     params: ParamSnapshot
     today: object
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Locking(StrEnum):
@@ -118,7 +118,7 @@ class Preview:
     key: str
     title: str
     columns: tuple[PreviewColumn, ...]
-    compute: Callable[[Any, dict, Any], PreviewTable]
+    compute: Callable[[Any, dict[str, Any], Any], PreviewTable]
     needs: tuple[str, ...] = ()
     notes: tuple[PreviewNote, ...] = ()
     total_title: str = gettext_noop("合计")
@@ -197,11 +197,11 @@ class BusinessType:
     def preview(self, key: str) -> Preview | None:
         return next((p for p in self.previews if p.key == key), None)
 
-    def check_header(self, raw: dict, params: ParamSnapshot) -> RowResult:
+    def check_header(self, raw: dict[str, Any], params: ParamSnapshot) -> RowResult:
         """Header rules (e.g. the 申报年度 is open): runs at 保存 and at the upload."""
         return normalise_row(self.header_fields, raw)
 
-    def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
+    def check_row(self, raw: dict[str, Any], params: ParamSnapshot, employer: object = None) -> RowResult:
         """Row-level rules: formats, checksums, ages. Runs while typing, at save and import."""
         return normalise_row(self.fields, raw)
 
@@ -217,11 +217,11 @@ class BusinessType:
         """Change the register. Runs inside the finishing database transaction."""
         raise NotImplementedError
 
-    def declaration_key(self, header: dict, data: dict) -> str | None:
+    def declaration_key(self, header: dict[str, Any], data: dict[str, Any]) -> str | None:
         """Locking.DECLARATION: the key one open declaration holds (None: the row holds none)."""
         return None
 
-    def summary(self, data: dict) -> str:
+    def summary(self, data: dict[str, Any]) -> str:
         return ""
 
 
@@ -230,11 +230,11 @@ log = logging.getLogger(__name__)
 
 def check_row_safely(
     business: BusinessType,
-    raw: dict,
+    raw: dict[str, Any],
     params: ParamSnapshot,
     employer: object = None,
     *,
-    prepare: Callable[[dict], dict] | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     where: str = "",
 ) -> RowResult:
     """`business.check_row`, total: a rule that raises on a row makes that row fail with
@@ -248,7 +248,7 @@ def check_row_safely(
         return internal_error_row(raw, ref)
 
 
-def internal_error_row(raw: dict, ref: str) -> RowResult:
+def internal_error_row(raw: dict[str, Any], ref: str) -> RowResult:
     """A row whose check raised: its cells as text (for the lists that show it) and one issue."""
     result = RowResult(data={str(name): _text(value) for name, value in raw.items()})
     result.issues.append(Issue("ROW_INTERNAL_ERROR", "", {"ref": ref}))
