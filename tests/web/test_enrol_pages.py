@@ -205,3 +205,23 @@ def test_task_lists_filtered_by_dates_at_the_ends_of_the_range(client, vip):
     assert shown.status_code == 200 and tx.serial in shown.content.decode()
     hidden = client.get("/home/", {"from": "2200-12-31"})
     assert hidden.status_code == 200 and tx.serial not in hidden.content.decode()
+
+
+def test_the_back_payment_preview_answers_the_live_check_and_shows_on_the_saved_transaction(client, vip):
+    """The preview the enrolment type declares: its rows while typing and on the saved page."""
+    pid = make_resident_id(dt.date(1990, 1, 1))
+    raw = _form({**enrol_raw(pid), "start_month": "2026-06", "backpay_from": "2026-03", "backpay_base": "5000"})
+    payload = client.post("/business/enrol/check/", raw).json()
+    table = payload["previews"]["backpay"]
+    # March to May, four types each: work injury is not paid back.
+    assert [(row["month"], row["base"]) for row in table["rows"][::4]] == [
+        ("2026-03", "5000.00"),
+        ("2026-04", "5000.00"),
+        ("2026-05", "5000.00"),
+    ]
+    assert len(table["rows"]) == 12 and "工伤" not in {row["insurance"] for row in table["rows"]}
+    assert float(table["totals"]["employer"]) > 0 and "surcharge" in table["notes"]
+    assert client.post("/business/enrol/single/", raw).status_code == 302
+    page = client.get(f"/tx/{Transaction.objects.get().pk}/").content.decode()
+    assert 'id="backpay-preview"' in page and page.count("<td>2026-04</td>") == 4
+    assert f'data-total="employer">{table["totals"]["employer"]}<' in page
