@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shebao.accounts.scoping import employer_required
 from shebao.core import clock
-from shebao.core.errors import ApplicationError, Conflict
+from shebao.core.errors import ApplicationError, Conflict, log_reference
 from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
 from shebao.core.months import parse_date
@@ -38,6 +39,7 @@ from shebao.workflow.rules import messages as rule_messages
 from shebao.workflow.status import status_payload
 
 PAGE_SIZE = 20
+log = logging.getLogger(__name__)
 
 
 def _business_or_404(code: str) -> registry.BusinessType:
@@ -264,11 +266,16 @@ def _sections(business, form, tables: dict | None = None) -> list[dict]:
 
 
 def _preview_tables(business, params, data: dict, employer, issues=()) -> dict:
-    """The previews of a row whose fields they need have no error."""
+    """The previews of a row whose fields they need have no error. A preview that raises on
+    a row is left out (and logged): it never takes the form or the transaction page down."""
     tables = {}
     for preview in business.previews:
-        if not has_errors([i for i in issues if i.field in preview.needs]):
+        if has_errors([i for i in issues if i.field in preview.needs]):
+            continue
+        try:
             tables[preview.key] = preview.compute(params, data, employer)
+        except Exception:
+            log_reference(log, "preview %s of %s raised", preview.key, business.code)
     return tables
 
 

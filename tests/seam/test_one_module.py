@@ -263,3 +263,18 @@ def test_template_batch_upload_failure_list_result_query_and_export(contact_chec
     content = b"".join(pdf.streaming_content) if pdf.streaming else pdf.content
     assert content.startswith(b"%PDF")
     assert Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED).count() == 4
+
+
+def test_a_preview_that_raises_leaves_the_form_and_its_live_check_working(contact_check, ordinary, monkeypatch):
+    from shebao.workflow.registry import Preview, PreviewColumn, Section
+
+    def broken(params, data, employer):
+        raise RuntimeError("a preview's own bug")
+
+    preview = Preview("broken", "试算", (PreviewColumn("a", "甲"),), compute=broken)
+    monkeypatch.setattr(ContactCheck, "previews", [preview])
+    monkeypatch.setattr(ContactCheck, "sections", [Section("个人信息录入", ("id_number",), preview="broken")])
+    page = ordinary.get(reverse("web:single_new", kwargs={"code": CODE}))
+    assert page.status_code == 200 and 'data-preview="broken"' in page.content.decode()
+    check = ordinary.post(reverse("web:check_fields", kwargs={"code": CODE}), {"year": "2026", "phone": "1"})
+    assert check.status_code == 200 and check.json()["previews"] == {}
