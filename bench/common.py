@@ -116,9 +116,9 @@ def seed_base(*, vip: bool = True, employer_number: str = "10000001"):
     from django.utils import timezone
 
     from shebao.accounts.models import Membership, Role, User
+    from shebao.demo.data import credit_code
     from shebao.demo.management.commands.seed_demo import seed_illustrative_limits, seed_published_parameters
     from shebao.employers.models import Employer, Office
-    from shebao.demo.data import credit_code
 
     seed_published_parameters()
     seed_illustrative_limits(list(range(2023, timezone.localdate().year + 2)))
@@ -131,7 +131,11 @@ def seed_base(*, vip: bool = True, employer_number: str = "10000001"):
         },
     )
     employer = Employer.objects.create(
-        number=employer_number, name="武汉市压测科技有限公司", credit_code=credit_code("420102", 1), office=office, is_vip=vip
+        number=employer_number,
+        name="武汉市压测科技有限公司",
+        credit_code=credit_code("420102", 1),
+        office=office,
+        is_vip=vip,
     )
     user = User.objects.create_user(username="bench", password=PASSWORD, role=Role.OPERATOR, must_change_password=False)
     Membership.objects.create(user=user, employer=employer, is_admin=True)
