@@ -106,7 +106,8 @@ def id_fields(*, name_help: str = "") -> list[FieldSpec]:
             "id_number",
             True,
             text_format=True,
-            help=gettext_noop("18 位居民身份证号码，末位 X 大写；请将该列设为文本格式"),
+            help=gettext_noop("18 位居民身份证号码，末位 X 大写"),
+            template_help=gettext_noop("18 位居民身份证号码，末位 X 大写；请将该列设为文本格式"),
         ),
         FieldSpec("name", gettext_noop("姓名"), "name", True, max_length=50, help=name_help),
     ]

@@ -40,7 +40,8 @@ FIELDS = [
         "month",
         True,
         text_format=True,
-        help=gettext_noop("第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月"),
+        help=gettext_noop("第一个不缴费的月份；最后一个缴费月份为其上一个月，最晚为下月"),
+        template_help=gettext_noop("第一个不缴费的月份，格式 2025-03；最后一个缴费月份为其上一个月，最晚为下月"),
     ),
     FieldSpec(
         "reason",
@@ -48,7 +49,8 @@ FIELDS = [
         "choice",
         True,
         SuspendReason,
-        help=gettext_noop("填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系"),
+        help=gettext_noop("03 退休、04 死亡将终止参保关系，不能再续保"),
+        template_help=gettext_noop("填写代码或名称，如 01 或 解除/终止劳动合同；03 退休、04 死亡将终止参保关系"),
     ),
     FieldSpec(
         "stop_types",
@@ -56,7 +58,8 @@ FIELDS = [
         "insurance",
         False,
         InsuranceType,
-        help=gettext_noop("养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种"),
+        help=gettext_noop("不勾选表示该人员在本单位参加的全部险种"),
+        template_help=gettext_noop("养老、医疗、失业、工伤、生育，用顿号分隔；留空表示该人员在本单位参加的全部险种"),
     ),
 ]
 F = {spec.name: spec for spec in FIELDS}

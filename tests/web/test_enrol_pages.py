@@ -225,3 +225,17 @@ def test_the_back_payment_preview_answers_the_live_check_and_shows_on_the_saved_
     page = client.get(f"/tx/{Transaction.objects.get().pk}/").content.decode()
     assert 'id="backpay-preview"' in page and page.count("<td>2026-04</td>") == 4
     assert f'data-total="employer">{table["totals"]["employer"]}<' in page
+
+
+@pytest.mark.parametrize("code", ["enrol", "suspend"])
+def test_the_form_gives_form_help_and_the_template_spreadsheet_help(client, vip, code):
+    import openpyxl
+
+    form = client.get(f"/business/{code}/single/").content.decode()
+    for spreadsheet_advice in ("设为文本格式", "用顿号分隔", "填写代码或名称", "格式 2025-03"):
+        assert spreadsheet_advice not in form
+    assert "18 位居民身份证号码，末位 X 大写" in form
+    template = client.get(f"/batch/template/{code}/")
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    guide = " ".join(str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c)
+    assert "请将该列设为文本格式" in guide and "用顿号分隔" in guide
