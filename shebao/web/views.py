@@ -338,8 +338,13 @@ def check_fields(request, code: str):
             {"code": issue.code, "severity": issue.severity.value, "message": issue.message()}
         )
     tables = _preview_tables(business, params, result.data, request.employer, result.issues)
+    # What a valid ID number says (a resident card's sex and birth date): the form fills the
+    # fields of the same name that the person has not filled in.
+    specs = {spec.name for spec in business.fields}
+    fill = {name: value for name, value in result.derived.items() if name in specs and value}
     payload = {
         "fields": fields,
+        "fill": fill,
         "previews": {
             key: {"rows": table.rows, "totals": table.totals, "notes": table.notes} for key, table in tables.items()
         },
@@ -473,7 +478,7 @@ def tx_photo(request, pk: int):
             )
         jpeg = reencode_photo(upload.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
         services.item_set_photo(tx=tx, actor=request.user, version=posted_version(request), jpeg=jpeg)
-        messages.success(request, _("照片已上传（已转换为 358×441 像素 JPEG）。点击「刷新」查看。"))
+        messages.success(request, _("照片已上传，已转换为 358×441 像素 JPEG，见下方“照片”。"))
     except Conflict as error:
         messages.error(request, error.message)
         return _render_tx(request, tx, status=409)

@@ -6,6 +6,8 @@ to test-artifacts/browser/<test>/."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
@@ -67,6 +69,13 @@ def test_pages_drawn_from_a_business_types_declarations(
         shot(page, f"{language}-{viewport}-batch-upload")
 
         page.goto(f"{site.url}/business/enrol/single/")
+        # The ID number fills in what it says: sex and birth date.
+        page.locator("input[name=id_number]").fill(
+            PersonFactory.build(birth_date=dt.date(1991, 8, 9), sex="2").id_number
+        )
+        page.locator("input[name=id_number]").press("Tab")
+        expect(page.locator("input[name=birth_date]")).to_have_value("1991-08-09")
+        expect(page.locator("select[name=sex]")).to_have_value("2")
         legends = page.locator("fieldset legend")
         expect(legends).to_have_count(2)
         expect(legends.nth(1)).to_have_text(text["backpay"])

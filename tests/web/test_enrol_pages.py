@@ -239,3 +239,11 @@ def test_the_form_gives_form_help_and_the_template_spreadsheet_help(client, vip,
     book = openpyxl.load_workbook(io.BytesIO(template.content))
     guide = " ".join(str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c)
     assert "请将该列设为文本格式" in guide and "用顿号分隔" in guide
+
+
+def test_the_live_check_fills_sex_and_birth_date_from_a_resident_id(client, vip):
+    pid = make_resident_id(dt.date(1990, 3, 7), "2")
+    payload = client.post("/business/enrol/check/", {"id_type": "01", "id_number": pid, "_touched": "id_number"}).json()
+    assert payload["fill"] == {"sex": "2", "birth_date": "1990-03-07"}
+    wrong = client.post("/business/enrol/check/", {"id_type": "01", "id_number": pid[:-1] + "0"}).json()
+    assert wrong["fill"] == {}

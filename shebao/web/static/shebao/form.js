@@ -24,6 +24,14 @@
           var e = box.querySelector(".field-error"); if (e) e.textContent = errs.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
           var w = box.querySelector(".field-warning"); if (w) w.textContent = warns.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
         });
+        // Values the ID number implies (sex, birth date) fill fields the person left empty.
+        Object.keys(res.fill || {}).forEach(function (name) {
+          var input = form.elements[name];
+          if (input && !input.value && !input.disabled) {
+            input.value = res.fill[name];
+            input.dispatchEvent(new Event("change", { bubbles: true }));
+          }
+        });
         Object.keys(res.previews || {}).forEach(function (key) { renderPreview(key, res.previews[key]); });
       });
   }
