@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from shebao.register.models import ContributionBase, Person, RelationStatus
-from shebao.workflow.models import DONE_STATES, TODO_STATES, Transaction
+from shebao.workflow.models import DONE_STATES, TODO_STATES, Item, ItemStatus, Transaction
 
 
 def task_list(
@@ -17,6 +17,7 @@ def task_list(
     done: bool,
     business_type: str = "",
     serial: str = "",
+    person: str = "",
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> QuerySet[Transaction]:
@@ -25,6 +26,10 @@ def task_list(
         query = query.filter(business_type=business_type)
     if serial:
         query = query.filter(serial__startswith=serial.strip())
+    if person:
+        # 姓名 or 证件号码 of a row of the transaction (a row deleted from a batch is not its own).
+        rows = Item.objects.filter(transaction=OuterRef("pk")).exclude(status=ItemStatus.DELETED)
+        query = query.filter(Exists(rows.filter(Q(name=person) | Q(id_number=person.upper()))))
     tz = timezone.get_current_timezone()
     # Midnight in Asia/Shanghai of the first and last days of the calendar is not a UTC
     # datetime (0001-01-01 08:00 is the first): such a bound excludes nothing, so it is left out.

@@ -27,6 +27,7 @@ from shebao.core.errors import ApplicationError, Conflict, log_reference
 from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
 from shebao.core.months import parse_date
+from shebao.core.text import one_line
 from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
 from shebao.web import selectors
@@ -125,9 +126,15 @@ def _list_filters(request) -> tuple[dict, list[str]]:
             )
             value = None
         dates[key] = value
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        errors.append(
+            _("「起始日期」%(first)s 晚于「截止日期」%(last)s，请调整后重新查询。")
+            % {"first": dates["from"].isoformat(), "last": dates["to"].isoformat()}
+        )
     filters = {
         "business_type": request.GET.get("type", ""),
         "serial": request.GET.get("serial", "")[:24],
+        "person": one_line(request.GET.get("person", "")).strip()[:50],
         "date_from": dates["from"],
         "date_to": dates["to"],
     }

@@ -247,3 +247,25 @@ def test_the_live_check_fills_sex_and_birth_date_from_a_resident_id(client, vip)
     assert payload["fill"] == {"sex": "2", "birth_date": "1990-03-07"}
     wrong = client.post("/business/enrol/check/", {"id_type": "01", "id_number": pid[:-1] + "0"}).json()
     assert wrong["fill"] == {}
+
+
+def test_a_reversed_date_range_is_refused_with_a_message(client, vip):
+    response = client.get("/home/", {"from": "2026-06-10", "to": "2026-06-01"})
+    assert response.status_code == 400
+    assert "「起始日期」2026-06-10 晚于「截止日期」2026-06-01" in response.content.decode()
+
+
+def test_task_lists_found_by_a_persons_name_or_id_number(client, vip):
+    employer, user = vip
+    first, second = make_resident_id(dt.date(1991, 2, 5)), make_resident_id(dt.date(1992, 3, 6))
+    txs = [
+        services.transaction_save_single(
+            employer=employer, actor=user, business_type="enrol", raw={**enrol_raw(pid), "name": name}
+        ).transaction
+        for pid, name in ((first, "周一"), (second, "吴二"))
+    ]
+    by_name = client.get("/home/", {"person": "周一"}).content.decode()
+    assert txs[0].serial in by_name and txs[1].serial not in by_name
+    by_id = client.get("/home/", {"person": second.lower()}).content.decode()
+    assert txs[1].serial in by_id and txs[0].serial not in by_id
+    assert 'value="周一"' in client.get("/home/", {"person": "周一"}).content.decode()
