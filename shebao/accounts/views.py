@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -60,5 +61,6 @@ def password_change_view(request):
         user.save(update_fields=["password", "must_change_password"])
         # User.save() records the new password in the history (password_changed).
         update_session_auth_hash(request, user)
+        messages.success(request, _("密码已修改，下次登录请使用新密码。"))
         return redirect(home_for(user))
     return render(request, "accounts/password_change.html", {"form": form, "forced": request.user.must_change_password})

@@ -566,3 +566,21 @@ def test_while_another_writer_holds_sqlite_the_idle_clock_waits_for_a_later_requ
         writer.close()
     assert client.get("/home/").status_code == 200
     assert client.session["last_seen"] >= int(time.time()) - 5  # refreshed once the lock is free
+
+
+def test_every_user_finds_change_password_on_every_page_and_is_told_it_worked(client, employer):
+    from tests.factories import ClerkFactory, OfficeFactory
+
+    operator = OperatorFactory(username="everyday", employer=employer, must_change_password=False)
+    post_login(client, "everyday", number="20260001")
+    home = client.get("/home/").content.decode()
+    assert 'href="/accounts/password/"' in home and "修改密码" in home
+    response = change(client, DEFAULT_PASSWORD, "Brand#New2026pw")
+    assert response.status_code == 302
+    assert "密码已修改，下次登录请使用新密码。" in client.get(response["Location"]).content.decode()
+    operator.refresh_from_db()
+    assert operator.check_password("Brand#New2026pw")
+    clerk = ClerkFactory(office=OfficeFactory(), must_change_password=False)
+    desk = Client()
+    desk.force_login(clerk)
+    assert 'href="/accounts/password/"' in desk.get("/backoffice/").content.decode()

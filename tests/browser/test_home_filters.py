@@ -39,6 +39,13 @@ def test_home_filters(site, browser, browser_context_args, live_server, shot, la
     try:
         sign_in(page, site.url, site.vip_user.username, site.vip.number)
         page.goto(f"{site.url}/home/")
+        expect(page.get_by_test_id("password-change")).to_be_visible()  # 修改密码, for every user
+        shot(page, f"{language}-{viewport}-top-bar")
+        if viewport == "desktop":  # the top bar keeps one line at 1366 px, in both languages
+            tops = page.locator(".topbar .mainnav a, .topbar .who a").evaluate_all(
+                "links => links.map(a => Math.round(a.getBoundingClientRect().top))"
+            )
+            assert max(tops) - min(tops) <= 4, tops
         page.get_by_label(text["person"]).fill("周一")
         page.get_by_role("button", name=text["search"], exact=True).click()
         page.wait_for_load_state("load")
