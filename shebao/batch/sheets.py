@@ -18,7 +18,7 @@ from shebao.batch.reader import INSTRUCTIONS_SHEET, required_specs, template_spe
 from shebao.core import clock
 from shebao.core.identity import id_check_char
 from shebao.core.months import format_month
-from shebao.workflow.fields import FieldSpec
+from shebao.workflow.fields import FieldSpec, zh_label
 from shebao.workflow.rules import Issue, issues_from
 
 ERROR_CODE_HEADER = "错误代码"
@@ -37,13 +37,7 @@ def zh_choice_labels(spec: FieldSpec) -> list[str]:
 
 
 def _zh_label_of(spec: FieldSpec, code: str) -> str:
-    if not spec.choices:
-        return code
-    with translation.override("zh-hans"):
-        for value, label in spec.choices.choices:
-            if value == code:
-                return str(label)
-    return code
+    return zh_label(spec.choices, code) if spec.choices else code
 
 
 def _example_id() -> str:

@@ -3,16 +3,14 @@ words their messages use. Not a business type itself."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import models
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex
 from shebao.register.choices import SuspendReason
-from shebao.workflow.fields import FieldSpec
+from shebao.workflow.fields import FieldSpec, zh_label
 from shebao.workflow.rules import E, Rule, W, add_rules, text, texts
 
 # pgettext contexts: the same Chinese word reads differently inside an English sentence.
@@ -74,26 +72,17 @@ _WORDS = (
 
 def insurance_text(codes: Iterable[str]) -> dict[str, Any]:
     """Insurance types as a message parameter: "养老、医疗" / "pension, medical"."""
-    return texts((_zh_label(InsuranceType, c) for c in codes if c in ALL_INSURANCE), INSURANCE_IN_SENTENCE)
+    return texts((zh_label(InsuranceType, c) for c in codes if c in ALL_INSURANCE), INSURANCE_IN_SENTENCE)
 
 
 def sex_text(code: str) -> dict[str, Any]:
     """A sex as a message parameter ("男" / "male")."""
-    return text(_zh_label(Sex, code), SEX_IN_SENTENCE)
+    return text(zh_label(Sex, code), SEX_IN_SENTENCE)
 
 
 def reason_text(code: str) -> dict[str, Any]:
     """A 减员原因 as a message parameter."""
-    return text(_zh_label(SuspendReason, code))
-
-
-@functools.cache
-def _zh_label(choices: type[models.TextChoices], code: str) -> str:
-    """The Chinese label of a code: its msgid (the choices' labels are gettext_lazy)."""
-    from django.utils import translation
-
-    with translation.override("zh-hans"):
-        return str(choices(code).label)
+    return text(zh_label(SuspendReason, code))
 
 
 def id_fields(*, name_help: str = "") -> list[FieldSpec]:

@@ -176,10 +176,6 @@ RULES = [
 ]
 
 
-def _itype(code: str) -> dict:
-    return insurance_text([code])
-
-
 def insurance_list(data: dict) -> list[str]:
     """The insurance codes of a row. A value that failed its check (INSURANCE_TYPES) is kept as
     typed, "养老、工商", and names no code: later rules see no type rather than a typo."""
@@ -391,7 +387,9 @@ class Enrol(BusinessType):
         float_percent = getattr(employer, "injury_float_percent", None) or 100
         for itype in types:
             if params.rate(itype, first, risk_class, float_percent) is None:
-                result.add("NO_RATE", F["insurance_types"], month=format_month(first), insurance=_itype(itype))
+                result.add(
+                    "NO_RATE", F["insurance_types"], month=format_month(first), insurance=insurance_text([itype])
+                )
         # Provisional limits, one issue per year whose limits are borrowed from the same year.
         borrowed: dict[int, tuple] = {}
         for year in range(first.year, last.year + 1):
@@ -531,7 +529,7 @@ class Enrol(BusinessType):
             return issues
         start = as_month(data.get("start_month", ""))
         for itype in insurance_list(data):
-            label = _itype(itype)
+            label = insurance_text([itype])
             for rel in rels:
                 if rel.insurance_type != itype:
                     continue

@@ -107,10 +107,6 @@ PRINT_FORM = PrintForm(
 )
 
 
-def _itypes(codes: list[str]) -> dict:
-    return insurance_text(codes)
-
-
 def stop_types(data: dict) -> list[str]:
     """The insurance codes of a row; a value that failed its check names none."""
     return [v for v in (data.get("stop_types") or "").split(",") if v in ALL_INSURANCE]
@@ -189,7 +185,7 @@ class Suspend(BusinessType):
             else:
                 missing = [t for t in wanted if t not in rels]
             if missing:
-                issues.append(Issue("NOT_CONTRIBUTING_HERE", "stop_types", {"insurance": _itypes(missing)}))
+                issues.append(Issue("NOT_CONTRIBUTING_HERE", "stop_types", {"insurance": insurance_text(missing)}))
             stop = as_month(data.get("stop_month", ""))
             if stop:
                 seen = set()

@@ -27,6 +27,14 @@ def hidden_character(text: str, *, multiline: bool = False) -> str | None:
     return f"U+{ord(found.group()):04X}" if found else None
 
 
+def list_separator() -> str:
+    """The separator of a list of words in the reader's language ("养老、医疗"; English ", ")."""
+    from django.utils.translation import gettext
+
+    # Translators: the separator of a list of words ("养老、医疗"); English ", ".
+    return gettext("、")
+
+
 def one_line(text: str) -> str:
     """Tabs and line breaks (an Excel cell typed with Alt+Enter) read as one space."""
     return _LINE_BREAKS.sub(" ", text)

@@ -13,13 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from shebao.core import clock
 from shebao.core.choices import InsuranceType
 from shebao.core.months import format_month
+from shebao.core.text import list_separator
 from shebao.params.models import BaseLimit, InjuryRate, Rate, RetirementRule, Setting
 from shebao.params.services import ParamSnapshot, parameter_gaps
 
 
 def _join(items) -> str:
-    # Translators: the separator of a list of words ("养老、医疗"); English ", ".
-    return gettext("、").join(str(i) for i in items)
+    return list_separator().join(str(i) for i in items)
 
 
 def gap_messages(snapshot: ParamSnapshot) -> list[tuple[int, str]]:

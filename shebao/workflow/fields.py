@@ -103,6 +103,12 @@ def _choice_labels(choices: type[TextChoices]) -> tuple[tuple[str, str, str], ..
     return tuple(table)
 
 
+def zh_label(choices: type[TextChoices], code: str) -> str:
+    """The Chinese label of a code (its gettext msgid), from the cached table; the code itself
+    when it is not one of the choices."""
+    return next((zh for value, zh, _en in _choice_labels(choices) if value == code), code)
+
+
 def choice_value(spec: FieldSpec, raw: object) -> str | None:
     """Accept the stored code, the Chinese label or the English label."""
     assert spec.choices is not None

@@ -21,6 +21,8 @@ from enum import StrEnum
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, pgettext
 
+from shebao.core.text import list_separator
+
 CATALOGUE_VERSION = "2026.2"
 
 
@@ -88,11 +90,6 @@ def texts(msgids: Iterable[str], context: str = "") -> dict:
 def plain_list(values: Iterable[object]) -> dict:
     """Values shown as they are, joined with the reader's list separator (years, row numbers)."""
     return {"l": [str(v) for v in values]}
-
-
-def list_separator() -> str:
-    # Translators: the separator of a list of words ("养老、医疗"); English ", ".
-    return gettext("、")
 
 
 def _localise(value: object) -> str:

@@ -3,6 +3,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 
 from shebao.core.choices import InsuranceType
+from shebao.core.text import list_separator
 
 register = template.Library()
 
@@ -23,12 +24,6 @@ def insurance_label(code):
         return InsuranceType(code).label
     except ValueError:
         return code
-
-
-def list_separator() -> str:
-    """ "、" in Chinese, ", " in English (a translated string)."""
-    # Translators: the separator of a list of words ("养老、医疗"); English ", ".
-    return gettext("、")
 
 
 @register.filter
