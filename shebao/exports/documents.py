@@ -12,9 +12,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext_noop
+
 from shebao.core import clock
 from shebao.workflow import registry
-from shebao.workflow.models import Item, ItemStatus, Transaction
+from shebao.workflow.models import AuditStatus, Item, ItemStatus, State, Transaction
 from shebao.workflow.printing import PrintForm
 
 ROWS_PER_PAGE = 25  # persons per printed page (A4 landscape); each page has a subtotal row
@@ -34,13 +36,47 @@ def form_for(tx: Transaction) -> PrintForm | None:
     return business.print_form if business else None
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Which persons a printed form lists: it follows the transaction (gettext msgids)."""
+
+    key: str
+    name: str  # printed under the title
+    persons: str  # the count's label
+    all_persons: str  # the same, over every part of a form printed in parts
+
+
+# Before submitting (and while the audit runs): the application, every imported row.
+APPLICATION = Listing(
+    "a", gettext_noop("申报名单（全部导入成功的人员）"), gettext_noop("申报人数"), gettext_noop("全部申报人数")
+)
+# Awaiting a clerk: what the employer brings to the office, the rows the audit passed.
+SUBMITTED = Listing(
+    "s", gettext_noop("报送名单（自动审核通过的人员）"), gettext_noop("报送人数"), gettext_noop("全部报送人数")
+)
+# Finished: the persons who took effect.
+FINISHED = Listing(
+    "f", gettext_noop("办结名单（已生效的人员）"), gettext_noop("生效人数"), gettext_noop("全部生效人数")
+)
+
+
+def listing_of(tx: Transaction) -> Listing:
+    if tx.state == State.FINISHED:
+        return FINISHED
+    if tx.state == State.REVIEW:
+        return SUBMITTED
+    return APPLICATION
+
+
 def printable_items(tx: Transaction):
-    """The persons of a transaction that a form lists: imported rows, in file order."""
-    return (
-        Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
-        .order_by("row_no", "id")
-        .only("id", "row_no", "name", "id_number", "data")
-    )
+    """The persons the transaction's form lists now (listing_of), in file order."""
+    items = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED)
+    listing = listing_of(tx)
+    if listing is FINISHED:
+        items = items.filter(applied=True)
+    elif listing is SUBMITTED:
+        items = items.filter(audit_status=AuditStatus.PASSED)
+    return items.order_by("row_no", "id").only("id", "row_no", "name", "id_number", "data")
 
 
 def iter_rows(form: PrintForm, items: Iterable[Item], *, first_seq: int = 1) -> Iterator[dict]:

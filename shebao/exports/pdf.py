@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from shebao.exports.barcodes import code128_svg
-from shebao.exports.documents import Totals, iter_rows, paginate, print_date
+from shebao.exports.documents import Totals, iter_rows, listing_of, paginate, print_date
 from shebao.workflow.models import Item, Transaction
 from shebao.workflow.printing import PrintForm
 
@@ -87,6 +87,7 @@ def form_html(
         "exports/form_pdf.html",
         {
             "form": form,
+            "listing": listing_of(tx),
             "employer": tx.employer,
             "serial": serial,
             "barcode_svg": code128_svg(serial),

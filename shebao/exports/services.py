@@ -67,7 +67,7 @@ def filename(form: PrintForm, tx: Transaction, ext: str, part: int | None = None
 def fingerprint(tx: Transaction) -> str:
     items = documents.printable_items(tx)
     agg = items.aggregate(last=Max("id"))
-    return f"v{tx.version}-n{items.count()}-m{agg['last'] or 0}"
+    return f"{documents.listing_of(tx).key}-v{tx.version}-n{items.count()}-m{agg['last'] or 0}"
 
 
 def current_job(tx: Transaction) -> ExportJob | None:

@@ -124,6 +124,7 @@ def parts(request, pk: int):
             "progress": progress,
             "parts": part_rows,
             "persons": services.person_count(tx),
+            "listing": documents.listing_of(tx),
             "part_size": services.PART_SIZE,
             "xlsx_url": reverse("exports:form", args=[tx.pk, "xlsx"]),
         },

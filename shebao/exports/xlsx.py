@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from shebao.core.cells import safe_cell
 from shebao.exports.barcodes import code128_png
-from shebao.exports.documents import Totals, iter_rows, paginate, print_date
+from shebao.exports.documents import Totals, iter_rows, listing_of, paginate, print_date
 from shebao.workflow.models import Item, Transaction
 from shebao.workflow.printing import PrintForm
 
@@ -29,6 +29,7 @@ def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out
     last_col = ncols - 1
     f_title = wb.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"})
     f_info = wb.add_format({"font_size": 10, "valign": "vcenter"})
+    f_listing = wb.add_format({"font_size": 11, "bold": True, "valign": "vcenter"})
     f_head = wb.add_format(
         {"bold": True, "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True, "bg_color": "#EEEEEE"}
     )
@@ -63,7 +64,9 @@ def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out
         "barcode.png",
         {"image_data": io.BytesIO(png), "x_scale": 0.6, "y_scale": 0.6, "object_position": 3, "description": serial},
     )
-    header_row = 5
+    listing = listing_of(tx)
+    ws.write_string(5, 0, _(listing.name), f_listing)
+    header_row = 6
     for c, col in enumerate(form.columns):
         ws.write_string(header_row, c, str(col.label), f_head)
     ws.set_row(header_row, 30)
@@ -102,7 +105,7 @@ def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out
     if breaks:
         breaks.pop()  # no break after the last page
     _subtotal_row(ws, form, row, _("合计：%(n)s人") % {"n": totals.persons}, totals.wage, f_total, f_total_money)
-    ws.write_string(row + 1, 0, _("人数：%(n)s") % {"n": totals.persons}, f_info)
+    ws.write_string(row + 1, 0, f"{_(listing.persons)}：{totals.persons}", f_info)
     if form.has_wage:
         ws.write_string(row + 1, 2, _("申报工资合计：%(wage)s") % {"wage": f"{totals.wage:,.2f}"}, f_info)
     sign = row + 3

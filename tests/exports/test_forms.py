@@ -274,3 +274,40 @@ def test_business_type_without_a_form_is_404_and_importing_is_refused(op_client,
     busy = TransactionFactory(employer=employer, operator=operator, rows=[enrol_data(2)], state=State.IMPORTING)
     response = op_client.get(f"/exports/tx/{busy.pk}/form.pdf")
     assert response.status_code == 409 and "导入中" in response.content.decode()
+
+
+def test_the_printed_form_follows_the_transaction(op_client, employer, operator):
+    """申报 lists every imported row; awaiting a clerk, the rows the audit passed; finished,
+    the persons who took effect. The title line and the count say which list it is."""
+    from shebao.workflow.models import AuditStatus, Item
+
+    rows = [enrol_data(n) for n in range(1, 5)]
+    tx = TransactionFactory(employer=employer, operator=operator, rows=rows)
+
+    def listed():
+        _, content = _download(op_client, tx, "xlsx")
+        sheet, _ws = _sheet(content)
+        names = [r[1] for r in sheet if isinstance(r[0], str) and r[0].isdigit()]
+        return sheet, names
+
+    sheet, names = listed()
+    assert names == [r["name"] for r in rows]
+    assert _find(sheet, "申报名单（全部导入成功的人员）") and _find(sheet, "申报人数：4")
+
+    items = list(Item.objects.filter(transaction=tx).order_by("row_no"))
+    for item, status in zip(items, ["passed", "failed", "passed", "failed"], strict=True):
+        item.audit_status = AuditStatus.PASSED if status == "passed" else AuditStatus.FAILED
+        item.save(update_fields=["audit_status"])
+    tx.state = State.REVIEW
+    tx.save(update_fields=["state"])
+    sheet, names = listed()
+    assert names == [rows[0]["name"], rows[2]["name"]]
+    assert _find(sheet, "报送名单（自动审核通过的人员）") and _find(sheet, "报送人数：2")
+
+    Item.objects.filter(pk=items[0].pk).update(applied=True)
+    tx.state = State.FINISHED
+    tx.save(update_fields=["state"])
+    sheet, names = listed()
+    assert names == [rows[0]["name"]]  # the clerk failed row 3: it never took effect
+    assert _find(sheet, "办结名单（已生效的人员）") and _find(sheet, "生效人数：1")
+    assert not _find(sheet, rows[1]["name"]) and not _find(sheet, rows[3]["name"])

@@ -76,7 +76,7 @@ def test_big_batch_pdf_in_parts(op_client, employer, operator, small_parts, medi
         texts.append(pdf_text(path))
     assert "第 1 部分，共 3 部分" in texts[0] and "第 3 部分，共 3 部分" in texts[2]
     assert rows[0]["name"] in texts[0] and rows[19]["name"] in texts[0] and rows[20]["name"] not in texts[0]
-    assert rows[44]["name"] in texts[2] and "本部分合计：5 人" in texts[2] and "全部人数：45" in texts[2]
+    assert rows[44]["name"] in texts[2] and "本部分合计：5 人" in texts[2] and "全部申报人数：45" in texts[2]
 
     # A worker that runs a part again (retry after a crash) changes nothing.
     part = job.parts.get(number=1)
