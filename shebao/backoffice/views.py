@@ -37,7 +37,7 @@ from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.http import parse_id
 from shebao.workflow import registry, services
 from shebao.workflow.models import EDITABLE_STATES, AuditStatus, Item, ItemStatus, Mode, State, Transaction
-from shebao.workflow.rules import RULES, Issue, Severity, list_separator
+from shebao.workflow.rules import list_separator, split
 
 PAGE_SIZE = 50
 ROW_PAGE_SIZE = 50
@@ -95,18 +95,6 @@ def _display(spec, value: str) -> str:
     return str(value)
 
 
-def _issues(stored: list[dict]) -> list[Issue]:
-    out = []
-    for data in stored or []:
-        if isinstance(data, dict) and data.get("code") in RULES:
-            out.append(Issue.from_dict(data))
-    return out
-
-
-def _rendered(issues: list[Issue]) -> list[dict]:
-    return [{"code": i.code, "message": i.message(), "warning": i.severity == Severity.WARNING} for i in issues]
-
-
 def _row(item: Item, fields: list) -> dict:
     values = [
         {"name": spec.name, "label": spec.label, "value": _display(spec, item.data.get(spec.name, ""))}
@@ -116,18 +104,8 @@ def _row(item: Item, fields: list) -> dict:
     # that, the warnings found at save or import.
     audited = item.audit_status in (AuditStatus.PASSED, AuditStatus.FAILED)
     stored = item.audit_issues if audited else item.import_issues
-    rendered, seen = [], set()
-    for entry in _rendered(_issues(stored)):
-        key = (entry["code"], entry["message"])
-        if key not in seen:
-            seen.add(key)
-            rendered.append(entry)
-    return {
-        "item": item,
-        "values": values,
-        "errors": [r for r in rendered if not r["warning"]],
-        "warnings": [r for r in rendered if r["warning"]],
-    }
+    errors, warnings = split(stored)
+    return {"item": item, "values": values, "errors": errors, "warnings": warnings}
 
 
 def _items(tx: Transaction):
@@ -142,12 +120,13 @@ def _history(tx: Transaction) -> list[dict]:
     out = []
     for event in tx.events.select_related("actor").order_by("at", "id"):
         actor = event.actor
-        reasons = [i["message"] for i in _rendered(_issues((event.detail or {}).get("reasons", [])))]
+        reasons = split((event.detail or {}).get("reasons", []))[0]
         out.append(
             {
                 "at": event.at,
                 "actor": (actor.get_full_name() or actor.username) if actor else _("系统"),
-                "action": _(str(services.ACTION_LABELS.get(event.action, event.action))),
+                "action": services.event_label(event.action, event.detail),
+                "counts": services.event_counts(event.detail),
                 "from_state": _state_label(event.from_state),
                 "to_state": _state_label(event.to_state),
                 "reason": event.reason,
@@ -247,7 +226,7 @@ def _render_detail(
         ],
         "is_batch": tx.mode == Mode.BATCH,
         "history": _history(tx),
-        "return_reasons": [i["message"] for i in _rendered(_issues(tx.return_reasons))],
+        "return_reasons": split(tx.return_reasons)[0],
         "error": error,
         "conflict": conflict,
         "in_review": tx.state == State.REVIEW,

@@ -250,9 +250,7 @@ def write_failure_list(business, items: Iterable, *, audit: bool, title: str):
             issues: list[Issue] = issues_from(item.audit_issues if audit else item.import_issues)
             shown = [i for i in issues if i.is_error] or issues
             sheet.write_string(row, len(specs), "、".join(dict.fromkeys(i.code for i in shown)), text)
-            sheet.write_string(
-                row, len(specs) + 1, "\n".join(f"[{i.code}] {i.message('zh-hans')}" for i in shown), text
-            )
+            sheet.write_string(row, len(specs) + 1, "\n".join(dict.fromkeys(i.message("zh-hans") for i in shown)), text)
     book.set_properties({"title": title})
     book.close()
     handle.seek(0)

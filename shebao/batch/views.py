@@ -28,8 +28,7 @@ from shebao.core.http import parse_ids, posted_version, url_or_empty
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
-from shebao.workflow.rules import issues_from
-from shebao.workflow.rules import messages as rule_messages
+from shebao.workflow.rules import issues_from, shown, split
 from shebao.workflow.status import counts, status_payload
 
 if TYPE_CHECKING:
@@ -249,7 +248,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         lines.append(
             {
                 "item": item,
-                "messages": [{"code": i.code, "text": i.message(), "error": i.is_error} for i in issues],
+                "messages": shown(issues),
                 "summary": business.summary(item.data),
                 "holder_url": reverse("web:tx_detail", kwargs={"pk": holder}) if holder else "",
             }
@@ -264,7 +263,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "filters": [(k, label) for k, (label, _q) in FILTERS.items()],
         "current": key,
         "counts": counts(tx),
-        "reasons": rule_messages(tx.return_reasons),
+        "reasons": split(tx.return_reasons)[0],
         "audited": audited,
         "holders": _holder_links(request, tx, upload),
         "poll": tx.state in (State.IMPORTING, State.AUDITING) and tx.job_failed_at is None,
@@ -273,7 +272,6 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "export_pdf": url_or_empty("exports:form", pk=tx.pk, fmt="pdf") if business.print_form else "",
         "export_label": export_label,
         "events": Event.objects.filter(transaction=tx).select_related("actor").order_by("at", "id"),
-        "action_labels": engine.ACTION_LABELS,
         "results_title": results_title(business),
         "any_failed": bool(tx.audit_failed_count or tx.import_failed_count),
     }

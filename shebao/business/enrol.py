@@ -528,31 +528,34 @@ class Enrol(BusinessType):
             issues.append(Issue("TERMINATED", "id_number", {"reason": reason_text(terminated[-1].end_reason)}))
             return issues
         start = as_month(data.get("start_month", ""))
+        # One message per rule and row: the insurance types a problem concerns are named
+        # together ("已在本单位参加养老、医疗…"), never one message per type.
+        found: dict[tuple, list[str]] = defaultdict(list)
         for itype in insurance_list(data):
-            label = insurance_text([itype])
             for rel in rels:
                 if rel.insurance_type != itype:
                     continue
                 if rel.status == RelationStatus.CONTRIBUTING:
                     if rel.employer_id == tx.employer_id:
-                        issues.append(Issue("ALREADY_CONTRIBUTING_HERE", "insurance_types", {"insurance": label}))
+                        found[("ALREADY_CONTRIBUTING_HERE", "insurance_types")].append(itype)
                     elif itype != "injury":
-                        issues.append(Issue("CONTRIBUTING_ELSEWHERE", "insurance_types", {"insurance": label}))
+                        found[("CONTRIBUTING_ELSEWHERE", "insurance_types")].append(itype)
                 elif start and rel.end_month and rel.end_month > start:
                     # A suspended period that runs past the start month: no month paid twice.
-                    issues.append(
-                        Issue(
-                            "START_OVERLAP",
-                            "start_month",
-                            {"insurance": label, "month": format_month(start), "end": format_month(rel.end_month)},
-                        )
+                    key = (
+                        "START_OVERLAP",
+                        "start_month",
+                        ("month", format_month(start)),
+                        ("end", format_month(rel.end_month)),
                     )
+                    found[key].append(itype)
             for month in backpay_months(data):
                 if (itype, month) in paid:
-                    issues.append(
-                        Issue("BACKPAY_OVERLAP", "backpay_from", {"insurance": label, "month": format_month(month)})
-                    )
+                    found[("BACKPAY_OVERLAP", "backpay_from", ("month", format_month(month)))].append(itype)
                     break
+        for (code, field, *extra), types in found.items():
+            params = {"insurance": insurance_text(dict.fromkeys(types)), **dict(extra)}
+            issues.append(Issue(code, field, params))
         return issues
 
     def review_reasons(self, tx, items, ctx: AuditContext) -> list[str]:

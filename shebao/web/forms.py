@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.safestring import SafeString
 
 from shebao.workflow.fields import FieldSpec
 from shebao.workflow.rules import Issue
+from shebao.workflow.templatetags.workflow_tags import issue_html
 
 
 def _field_for(spec: FieldSpec) -> forms.Field:
@@ -71,13 +73,13 @@ def raw_from_form(specs: list[FieldSpec], post) -> dict:
     return raw
 
 
-def attach_issues(form: SpecForm, issues: list[Issue]) -> list[str]:
+def attach_issues(form: SpecForm, issues: list[Issue]) -> list[SafeString]:
     """Errors and warnings go under their field; the rest is returned for the page top."""
     general = []
     form.is_bound and form.is_valid()
     form.warnings = {}
     for issue in issues:
-        text = f"[{issue.code}] {issue.message()}"
+        text = issue_html(issue)
         if issue.field in form.fields:
             if issue.is_error:
                 form.errors.setdefault(issue.field, form.error_class()).append(text)

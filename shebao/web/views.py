@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,9 +35,9 @@ from shebao.web.forms import attach_issues, raw_from_form, spec_form
 from shebao.workflow import registry, services, tasklists
 from shebao.workflow.models import Event, Mode, State, Transaction
 from shebao.workflow.registry import Section
-from shebao.workflow.rules import has_errors, issues_from
-from shebao.workflow.rules import messages as rule_messages
+from shebao.workflow.rules import has_errors, split
 from shebao.workflow.status import status_payload
+from shebao.workflow.templatetags.workflow_tags import issues_html
 
 PAGE_SIZE = 20
 log = logging.getLogger(__name__)
@@ -181,12 +181,7 @@ class _RowLabels:
         when = tx.submitted_at if done else (tx.saved_at or tx.created_at)
         url = f"{url_prefix}{tx.pk}/"
         flag = format_html('<span class="badge bad">{}</span>', returned_flag) if tx.returned else returned_flag
-        reasons = ""
-        if tx.return_reasons:
-            reasons = format_html(
-                '<ul class="reasons">{}</ul>',
-                format_html_join("", "<li>{}</li>", ((m,) for m in rule_messages(tx.return_reasons))),
-            )
+        reasons = issues_html(split(tx.return_reasons)[0]) if tx.return_reasons else ""
         result = ""
         if tx.state == State.FINISHED:
             result = format_html('<span class="badge ok">{}</span>', approval)
@@ -379,7 +374,6 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
         if item and tx.state == State.RETURNED:
             general = (general or []) + attach_issues(form, [])
     stored = (item.audit_issues or item.import_issues) if item else []
-    warnings = [i for i in issues_from(stored) if not i.is_error]
     checklist = None
     if tx.state == State.REVIEW and not tx.employer.is_vip:
         checklist = _checklist(tx, business)
@@ -388,10 +382,9 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
     context.update(
         {
             "item": item,
-            "reasons": rule_messages(tx.return_reasons),
-            "warnings": [f"[{w.code}] {w.message()}" for w in warnings],
+            "reasons": split(tx.return_reasons)[0],
+            "warnings": split(stored)[1],
             "events": Event.objects.filter(transaction=tx).select_related("actor"),
-            "action_labels": services.ACTION_LABELS,
             "checklist": checklist,
             "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx") if business.print_form else "",
             "export_label": _(business.names.single_export),

@@ -330,6 +330,46 @@ def issues_from(data: list[dict]) -> list[Issue]:
     return [Issue.from_dict(d) for d in data or []]
 
 
-def messages(data: list[dict], language: str | None = None) -> list[str]:
-    """Rendered '[CODE] message' lines for stored issues."""
-    return [f"[{i.code}] {i.message(language)}" for i in issues_from(data)]
+@dataclass(frozen=True)
+class Shown:
+    """An issue as a reader sees it: the message first; the code kept for a support call."""
+
+    code: str
+    message: str
+    warning: bool
+
+
+def shown(data: Iterable[dict | Issue] | None, language: str | None = None) -> list[Shown]:
+    """Stored (or fresh) issues rendered in the reader's language, errors before warnings,
+    each message once. A stored entry that is not an issue at all is skipped, not raised on."""
+    out: list[Shown] = []
+    seen: set[tuple[str, str]] = set()
+    for entry in data or []:
+        if isinstance(entry, Issue):
+            issue = entry
+        elif isinstance(entry, dict) and isinstance(entry.get("code"), str):
+            issue = Issue.from_dict(entry)
+        else:
+            continue
+        message = issue.message(language)
+        if (issue.code, message) in seen:
+            continue
+        seen.add((issue.code, message))
+        out.append(Shown(issue.code, message, not issue.is_error))
+    return sorted(out, key=lambda s: s.warning)
+
+
+def split(data: Iterable[dict | Issue] | None, language: str | None = None) -> tuple[list[Shown], list[Shown]]:
+    """(errors, warnings): 回退原因 lists errors; warnings (e.g. 按下限核定) are shown apart."""
+    every = shown(data, language)
+    return [s for s in every if not s.warning], [s for s in every if s.warning]
+
+
+def errors_only(data: list[dict]) -> list[dict]:
+    """The stored issues that are errors: what a return reason keeps of an audit result."""
+    return [d for d in data or [] if isinstance(d, dict) and rule_of(str(d.get("code", ""))).severity == E]
+
+
+def messages(data: Iterable[dict | Issue] | None, language: str | None = None) -> list[str]:
+    """The plain messages of stored issues (no codes), errors first."""
+    return [s.message for s in shown(data, language)]

@@ -40,7 +40,7 @@ from shebao.workflow.models import (
     State,
     Transaction,
 )
-from shebao.workflow.rules import Issue, has_errors
+from shebao.workflow.rules import Issue, errors_only, has_errors
 
 ACTION_LABELS = {
     "create": gettext_lazy("保存"),
@@ -65,6 +65,34 @@ ACTION_LABELS = {
     "import_failed": gettext_lazy("导入失败（系统错误）"),
     "audit_failed": gettext_lazy("自动审核失败（系统错误）"),
 }
+
+
+def event_label(action: str, detail: dict | None = None) -> str:
+    """What a history line calls an event. An audit or approval that finished a batch with
+    failed rows says so: 自动审核通过 would read as "everyone passed"."""
+    detail = detail or {}
+    if _count(detail.get("failed")):
+        if action == "audit_passed":
+            return str(_("自动审核结束（部分人员审核失败）"))
+        if action == "approve":
+            return str(_("审核通过（部分人员审核失败）"))
+    return str(ACTION_LABELS.get(action, action))
+
+
+def event_counts(detail: dict | None) -> str:
+    """The persons an event finished with ("生效 2 人，审核失败 2 人"); '' for other events."""
+    detail = detail or {}
+    if "applied" not in detail:
+        return ""
+    applied, failed = _count(detail.get("applied")), _count(detail.get("failed"))
+    if failed:
+        return str(_("生效 %(a)s 人，审核失败 %(f)s 人") % {"a": applied, "f": failed})
+    return str(_("生效 %(a)s 人") % {"a": applied})
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +373,10 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
                 heartbeat_at=now,
                 progress_done=0,
                 progress_total=0,
+                # 回退原因 is the reason of the current return: a resubmission ends it (the
+                # return and its reasons stay in the history, in the return's event).
+                returned=False,
+                return_reasons=[],
                 job_attempts=0,
                 job_failed_at=None,
                 job_error="",
@@ -540,7 +572,13 @@ def job_fail(tx_id: int, state: str, *, ref: str, error: str, attempts: int) -> 
                 job_failed_at=now, job_error=error, returned=True, return_reasons=reasons, touched_at=now
             ):
                 return False
-            log_event(tx, actor=None, action="import_failed", from_state=State.IMPORTING, detail=detail)
+            log_event(
+                tx,
+                actor=None,
+                action="import_failed",
+                from_state=State.IMPORTING,
+                detail={**detail, "reasons": reasons},
+            )
             return True
         reasons = [Issue("AUDIT_JOB_FAILED", "", {"ref": ref}).as_dict()]
         try:
@@ -551,7 +589,7 @@ def job_fail(tx_id: int, state: str, *, ref: str, error: str, attempts: int) -> 
                 version=None,
                 actor=None,
                 action="audit_failed",
-                detail=detail,
+                detail={**detail, "reasons": reasons},
                 returned=True,
                 return_reasons=reasons,
                 job_failed_at=now,
@@ -648,7 +686,8 @@ def finish_audit(tx: Transaction, business: registry.BusinessType, ctx: registry
         if not passed_count:
             if tx.mode == Mode.SINGLE:
                 item = failed.first()
-                return_reasons = item.audit_issues if item else []
+                # Errors only: a warning (按下限核定) is an adjustment, not a reason to return.
+                return_reasons = errors_only(item.audit_issues) if item else []
             else:
                 return_reasons = [Issue("ALL_ROWS_FAILED").as_dict()]
             transition(
@@ -716,6 +755,9 @@ def apply_and_finish(
         applied += len(chunk)
     passed.update(applied=True)
     release_locks(tx)
+    failed = Item.objects.filter(
+        transaction_id=tx.pk, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED
+    ).count()
     return transition(
         tx,
         from_states=from_states,
@@ -724,6 +766,8 @@ def apply_and_finish(
         actor=actor,
         action=action,
         reason=reason,
+        # The history says how it ended: how many took effect, how many failed.
+        detail={"applied": applied, "failed": failed},
         finished_at=timezone.now(),
         returned=False,
         applied_count=applied,
@@ -802,6 +846,7 @@ def clerk_return(*, tx: Transaction, clerk, version: int, reason: str) -> Transa
             actor=clerk,
             action="return",
             reason=reason,
+            detail={"reasons": reasons},
             returned=True,
             return_reasons=reasons,
             needs_review=False,

@@ -117,7 +117,9 @@ def test_detail_shows_data_warnings_photo_and_history(params, employer_a, operat
     assert "城镇" in body and "劳动合同" in body and "养老、医疗、失业、工伤、生育" in body
     assert "普通单位" in body
     # The wage below the floor is a warning the clerk may accept.
-    assert body.count("[WAGE_BELOW_FLOOR]") == 1 and "4498" in body
+    # Shown once, by its message; the code is beside it, small, for a support call.
+    assert body.count('rule-code" title="错误代码（咨询时可提供）">WAGE_BELOW_FLOOR<') == 1 and "4498" in body
+    assert "[WAGE_BELOW_FLOOR]" not in body
     assert reverse("backoffice:photo", args=[tx.pk]) in body
     # History: saved, submitted, sent to review, with their labels and states.
     assert "保存" in body and "提交审批" in body and "转经办机构审核" in body

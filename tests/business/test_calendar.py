@@ -324,6 +324,10 @@ def test_a_returned_enrolment_says_its_limits_are_provisional_in_the_return_reas
     services.transaction_submit(tx=tx, actor=user, version=tx.version)
     assert services.run_audit(tx.pk) == "returned"
     tx.refresh_from_db()
-    assert [r["code"] for r in tx.return_reasons] == ["LIMITS_PROVISIONAL", "PHOTO_REQUIRED"]
+    # 回退原因 holds the error; the provisional limits are a warning, shown apart under 提示.
+    assert [r["code"] for r in tx.return_reasons] == ["PHOTO_REQUIRED"]
     page = login(client, user, employer).get(f"/tx/{tx.pk}/").content.decode()
-    assert "2027 年度缴费基数上下限尚未公布，暂按 2026 年度标准" in page
+    reasons = page.split('data-testid="reasons"')[1].split("</ul>")[0]
+    warnings = page.split('data-testid="warnings"')[1].split("</ul>")[0]
+    assert "照片" in reasons and "尚未公布" not in reasons
+    assert "2027 年度缴费基数上下限尚未公布，暂按 2026 年度标准" in warnings

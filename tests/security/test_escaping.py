@@ -30,7 +30,7 @@ def test_script_in_a_name_is_refused_and_shown_back_escaped(world):
     body = response.content.decode()
     assert SCRIPT not in body
     assert ESCAPED in body  # the user sees what they typed
-    assert "[NAME_CHARS]" in body and "「姓名」只能包含汉字、英文字母" in body
+    assert ">NAME_CHARS</small>" in body and "「姓名」只能包含汉字、英文字母" in body
     assert Transaction.objects.count() == before
 
 

@@ -3,18 +3,52 @@
 A builtin library (config/settings.py TEMPLATES), like shebao.core's shebao_tags.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from shebao.workflow.models import State
-from shebao.workflow.rules import messages
+from shebao.workflow.rules import Issue, Shown, shown
 
 register = template.Library()
 
 
+def issue_html(issue: Shown | Issue) -> SafeString:
+    """One problem as pages show it: the message, then its rule code small and grey (what a
+    support call asks for), never the code first."""
+    if isinstance(issue, Issue):
+        issue = shown([issue])[0]
+    return format_html(
+        '{} <small class="rule-code" title="{}">{}</small>',
+        issue.message,
+        gettext("错误代码（咨询时可提供）"),
+        issue.code,
+    )
+
+
+def issues_html(issues: Iterable[Shown], css: str = "reasons", testid: str = "") -> SafeString:
+    """A list of problems (already split into errors or warnings) as a <ul>; '' when empty."""
+    items = list(issues)
+    if not items:
+        return SafeString("")
+    rows = format_html_join(
+        "", '<li class="{}">{}</li>', (("warning" if i.warning else "error", issue_html(i)) for i in items)
+    )
+    if testid:
+        return format_html('<ul class="{}" data-testid="{}">{}</ul>', css, testid, rows)
+    return format_html('<ul class="{}">{}</ul>', css, rows)
+
+
 @register.filter
-def rule_messages(issues):
-    """Stored issues rendered in the reader's language: '[CODE] message'."""
-    return messages(issues or [])
+def issue_list(issues, css: str = "reasons"):
+    """`{{ shown_issues|issue_list }}`: stored issues or Shown entries as a list of messages."""
+    items = [i for i in issues or [] if isinstance(i, Shown)] or shown(issues or [])
+    return issues_html(items, css)
 
 
 @register.filter
@@ -23,3 +57,19 @@ def state_label(code):
         return State(code).label
     except ValueError:
         return code or ""
+
+
+@register.filter
+def event_label(event) -> str:
+    """A history line's 操作 (see services.event_label)."""
+    from shebao.workflow.services import event_label as label
+
+    return label(event.action, event.detail)
+
+
+@register.filter
+def event_counts(event) -> str:
+    """The persons a finishing event took effect with, for the history's 说明."""
+    from shebao.workflow.services import event_counts as counts
+
+    return counts(event.detail)

@@ -21,8 +21,8 @@
           var errs = issues.filter(function (i) { return i.severity === "error"; });
           var warns = issues.filter(function (i) { return i.severity !== "error"; });
           box.classList.toggle("has-error", errs.length > 0);
-          var e = box.querySelector(".field-error"); if (e) e.textContent = errs.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
-          var w = box.querySelector(".field-warning"); if (w) w.textContent = warns.map(function (i) { return "[" + i.code + "] " + i.message; }).join(" ");
+          show(box.querySelector(".field-error"), errs);
+          show(box.querySelector(".field-warning"), warns);
         });
         // Values the ID number implies (sex, birth date) fill fields the person left empty.
         Object.keys(res.fill || {}).forEach(function (name) {
@@ -34,6 +34,20 @@
         });
         Object.keys(res.previews || {}).forEach(function (key) { renderPreview(key, res.previews[key]); });
       });
+  }
+  // Messages first; the rule code small beside each (what a support call asks for).
+  function show(el, issues) {
+    if (!el) return;
+    el.textContent = "";
+    issues.forEach(function (i, n) {
+      if (n) el.appendChild(document.createTextNode(" "));
+      el.appendChild(document.createTextNode(i.message + " "));
+      var code = document.createElement("small");
+      code.className = "rule-code";
+      code.title = form.dataset.codeTitle || "";
+      code.textContent = i.code;
+      el.appendChild(code);
+    });
   }
   // A preview the business type declares (the page drew its table): rows, totals, notes.
   function renderPreview(key, table) {
