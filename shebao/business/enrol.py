@@ -22,6 +22,7 @@ from shebao.core.months import (
     month_start,
     months_between,
 )
+from shebao.core.pinyin import name_sort_key
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
@@ -668,6 +669,7 @@ PERSON_FIELDS = [
     "id_type",
     "id_number",
     "name",
+    "name_key",
     "sex",
     "birth_date",
     "ethnicity",
@@ -687,6 +689,7 @@ def _person_fields(item) -> dict:
         "id_type": data["id_type"],
         "id_number": data["id_number"],
         "name": data["name"],
+        "name_key": name_sort_key(data["name"]),
         "sex": data["sex"],
         "birth_date": as_date(data["birth_date"]),
         "ethnicity": data.get("ethnicity", ""),
