@@ -339,6 +339,41 @@ class Enrol(BusinessType):
     review_for_ordinary = True
     locking = Locking.PERSON
     windowed = True
+    resumes = True
+
+    def prefill(self, person: Person, employer) -> dict[str, str]:
+        """续保: the person's registered details, the insurance types suspended here, this
+        month as 参保起始年月 and the wage last declared here (all editable on the form)."""
+        suspended = set(
+            Relation.objects.filter(person=person, employer=employer, status=RelationStatus.SUSPENDED).values_list(
+                "insurance_type", flat=True
+            )
+        )
+        wage = (
+            ContributionBase.objects.filter(person=person, employer=employer)
+            .order_by("-year")
+            .values_list("declared_wage", flat=True)
+            .first()
+        )
+        iso = lambda day: day.isoformat() if day else ""  # noqa: E731
+        return {
+            "id_type": person.id_type,
+            "id_number": person.id_number,
+            "name": person.name,
+            "sex": person.sex,
+            "birth_date": iso(person.birth_date),
+            "ethnicity": person.ethnicity,
+            "hukou": person.hukou,
+            "identity": person.identity,
+            "employment_form": person.employment_form,
+            "first_work_date": iso(person.first_work_date),
+            "start_month": format_month(clock.current_month()),
+            "wage": f"{wage:.2f}" if wage is not None else "",
+            "insurance_types": ",".join(t for t in ALL_INSURANCE if t in suspended),
+            "phone": person.phone,
+            "address": person.address,
+            "make_card": YesNo.NO.value,
+        }
 
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
         result = normalise_row(self.fields, raw)
