@@ -77,6 +77,7 @@ def register_other_names(ids: list[str]) -> None:
     import datetime as dt
 
     from shebao.core.identity import id_key
+    from shebao.core.pinyin import name_sort_key
     from shebao.register.models import Person
 
     Person.objects.bulk_create(
@@ -86,6 +87,7 @@ def register_other_names(ids: list[str]) -> None:
                 id_number=n,
                 id_key=id_key("01", n),
                 name="冒名顶替",
+                name_key=name_sort_key("冒名顶替"),
                 sex="1" if int(n[16]) % 2 else "2",
                 birth_date=dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14])),
             )

@@ -22,6 +22,7 @@ from shebao.core.months import (
     month_start,
     months_between,
 )
+from shebao.core.pinyin import name_sort_key
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
@@ -338,6 +339,41 @@ class Enrol(BusinessType):
     review_for_ordinary = True
     locking = Locking.PERSON
     windowed = True
+    resumes = True
+
+    def prefill(self, person: Person, employer) -> dict[str, str]:
+        """续保: the person's registered details, the insurance types suspended here, this
+        month as 参保起始年月 and the wage last declared here (all editable on the form)."""
+        suspended = set(
+            Relation.objects.filter(person=person, employer=employer, status=RelationStatus.SUSPENDED).values_list(
+                "insurance_type", flat=True
+            )
+        )
+        wage = (
+            ContributionBase.objects.filter(person=person, employer=employer)
+            .order_by("-year")
+            .values_list("declared_wage", flat=True)
+            .first()
+        )
+        iso = lambda day: day.isoformat() if day else ""  # noqa: E731
+        return {
+            "id_type": person.id_type,
+            "id_number": person.id_number,
+            "name": person.name,
+            "sex": person.sex,
+            "birth_date": iso(person.birth_date),
+            "ethnicity": person.ethnicity,
+            "hukou": person.hukou,
+            "identity": person.identity,
+            "employment_form": person.employment_form,
+            "first_work_date": iso(person.first_work_date),
+            "start_month": format_month(clock.current_month()),
+            "wage": f"{wage:.2f}" if wage is not None else "",
+            "insurance_types": ",".join(t for t in ALL_INSURANCE if t in suspended),
+            "phone": person.phone,
+            "address": person.address,
+            "make_card": YesNo.NO.value,
+        }
 
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
         result = normalise_row(self.fields, raw)
@@ -671,6 +707,7 @@ PERSON_FIELDS = [
     "id_type",
     "id_number",
     "name",
+    "name_key",
     "sex",
     "birth_date",
     "ethnicity",
@@ -690,6 +727,7 @@ def _person_fields(item) -> dict:
         "id_type": data["id_type"],
         "id_number": data["id_number"],
         "name": data["name"],
+        "name_key": name_sort_key(data["name"]),
         "sex": data["sex"],
         "birth_date": as_date(data["birth_date"]),
         "ethnicity": data.get("ethnicity", ""),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from shebao.core.choices import IdType, InsuranceType, Sex
 from shebao.core.models import TimeStampedModel
 from shebao.core.months import format_month
+from shebao.core.pinyin import MAX_LENGTH, name_sort_key
 from shebao.employers.models import Employer
 from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
 
@@ -16,6 +17,8 @@ class Person(TimeStampedModel):
     id_number = models.CharField(_("证件号码"), max_length=20)
     id_key = models.CharField(max_length=24, unique=True, editable=False)
     name = models.CharField(_("姓名"), max_length=50)
+    # The name in pinyin order (shebao.core.pinyin), filled on save and by every bulk write.
+    name_key = models.CharField(max_length=MAX_LENGTH, db_index=True, editable=False, default="")
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     ethnicity = models.CharField(_("民族"), max_length=20, blank=True)
@@ -33,6 +36,13 @@ class Person(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} {self.id_number}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = name_sort_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class RelationStatus(models.TextChoices):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import tempfile
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,15 +24,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shebao.accounts.scoping import employer_required
 from shebao.core import clock
+from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict, log_reference
 from shebao.core.http import posted_version, url_or_empty
 from shebao.core.images import reencode_photo
 from shebao.core.months import parse_date
-from shebao.core.text import one_line
+from shebao.core.text import list_separator, one_line
 from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
+from shebao.register.choices import SuspendReason
+from shebao.register.models import Person, RelationStatus
 from shebao.web import selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
+from shebao.web.sheets import write_persons_xlsx
 from shebao.workflow import registry, services, tasklists
 from shebao.workflow.models import Event, Mode, State, Transaction
 from shebao.workflow.registry import Section
@@ -317,8 +322,24 @@ def single_new(request, code: str):
             _form_context(request, business, form, general=general, lock=result.lock),
             status=422,
         )
-    form = spec_form(_specs(business))
+    initial = None
+    if "person" in request.GET:
+        initial = _resume_initial(request, business)
+    form = spec_form(_specs(business), initial=initial)
     return render(request, "web/single_form.html", _form_context(request, business, form))
+
+
+def _resume_initial(request, business) -> dict[str, str]:
+    """续保 from 参保人员: the form filled from the register for a person of this employer
+    (another employer's person, or a type that does not resume: 404)."""
+    if not business.resumes:
+        raise Http404
+    try:
+        pk = int(request.GET["person"])
+    except ValueError:
+        raise Http404 from None
+    person = get_object_or_404(Person.objects.filter(relations__employer=request.employer).distinct(), pk=pk)
+    return business.prefill(person, request.employer)
 
 
 @employer_required
@@ -488,15 +509,132 @@ def tx_photo(request, pk: int):
     return redirect(f"{reverse('web:tx_detail', kwargs={'pk': tx.pk})}#photo")
 
 
+PERSONS_PAGE_SIZE = 50
+
+
+def _persons_filters(request) -> tuple[str, str, list[str]]:
+    """The 参保人员 filters (姓名或证件号码, 参保状态) and what is wrong with them."""
+    q = request.GET.get("q", "")[:50]
+    status = request.GET.get("status", "")
+    errors = []
+    if status and status not in RelationStatus.values:
+        errors.append(_("「参保状态」只能选择 参保缴费、暂停缴费 或 终止。"))
+        status = ""
+    return q, status, errors
+
+
+def _label_persons(persons) -> None:
+    """Display texts of the list's rows, in the reader's language."""
+    separator = list_separator()
+    for person in persons:
+        person.status_label = RelationStatus(person.here_status).label
+        person.insurance_label = separator.join(str(InsuranceType(c).label) for c in person.insurance_types)
+        person.end_reason_label = SuspendReason(person.end_reason).label if person.end_reason else ""
+
+
 @employer_required
 @require_GET
 def persons(request):
-    """参保人员: the employer's contributing persons with base and start month."""
-    query = selectors.contributing_persons(request.employer, request.GET.get("q", "")[:50])
-    page = Paginator(query, 50).get_page(request.GET.get("page", "1"))
+    """参保人员: every person of the employer with their status here, in pinyin order;
+    a suspended person offers 续保 (the resuming type's single form, filled from the register)."""
+    q, status, errors = _persons_filters(request)
+    if errors:
+        page = Paginator(Person.objects.none(), PERSONS_PAGE_SIZE).get_page(1)
+    else:
+        query = selectors.employer_persons(request.employer, q, status)
+        page = Paginator(query, PERSONS_PAGE_SIZE).get_page(request.GET.get("page", "1"))
+        selectors.attach_relations(page.object_list, request.employer)
+        _label_persons(page.object_list)
+    resuming = registry.resuming()
+    export_query = urlencode({k: v for k, v in (("q", q), ("status", status)) if v})
     return render(
-        request, "web/persons.html", {"page": page, "q": request.GET.get("q", ""), "year": clock.today().year}
+        request,
+        "web/persons.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "statuses": RelationStatus.choices,
+            "filter_errors": errors,
+            "resume_url": reverse("web:single_new", kwargs={"code": resuming.code}) if resuming else "",
+            "export_url": reverse("web:persons_export") + (f"?{export_query}" if export_query else ""),
+        },
+        status=400 if errors else 200,
     )
+
+
+@employer_required
+@require_GET
+def persons_export(request):
+    """The 参保人员 list as filtered, as an .xlsx file."""
+    q, status, errors = _persons_filters(request)
+    if errors:
+        messages.error(request, errors[0])
+        return redirect("web:persons")
+    query = selectors.employer_persons(request.employer, q, status)
+    out = tempfile.TemporaryFile()
+    write_persons_xlsx(_labelled_chunks(query, request.employer), out)
+    out.seek(0)
+    name = _("参保人员") + f"-{request.employer.number}-{clock.today():%Y%m%d}.xlsx"
+    return FileResponse(
+        out,
+        as_attachment=True,
+        filename=name,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _labelled_chunks(query, employer, size: int = 2000):
+    """The persons of the export, their relations attached a chunk at a time."""
+    chunk = []
+    for person in query.iterator(chunk_size=size):
+        chunk.append(person)
+        if len(chunk) == size:
+            selectors.attach_relations(chunk, employer)
+            _label_persons(chunk)
+            yield from chunk
+            chunk = []
+    selectors.attach_relations(chunk, employer)
+    _label_persons(chunk)
+    yield from chunk
+
+
+@employer_required
+@require_GET
+def person_detail(request, pk: int):
+    """A person's history at this employer: status, relations (enrolments and suspensions),
+    bases by year and the transactions that took effect. Another employer's person: 404."""
+    query = selectors.employer_persons(request.employer).filter(pk=pk)
+    person = get_object_or_404(query)
+    selectors.attach_relations([person], request.employer)
+    _label_persons([person])
+    history = selectors.person_history(person, request.employer)
+    resuming = registry.resuming()
+    return render(
+        request,
+        "web/person_detail.html",
+        {
+            "person": person,
+            "relations": history["relations"],
+            "bases": history["bases"],
+            "transactions": [
+                {"tx": tx, "label": registry.label_of(tx.business_type), "summary": _summary(tx, item)}
+                for tx, item in history["transactions"]
+            ],
+            "resume_url": reverse("web:single_new", kwargs={"code": resuming.code}) + f"?person={person.pk}"
+            if resuming and getattr(person, "here_status", "") == RelationStatus.SUSPENDED
+            else "",
+        },
+    )
+
+
+def _summary(tx: Transaction, item) -> str:
+    business = registry.find(tx.business_type)
+    try:
+        return business.summary(item.data or {}) if business else ""
+    except Exception:
+        log_reference(log, "summary of %s raised", tx.business_type)
+        return ""
 
 
 def _checklist(tx: Transaction, business) -> list[str]:

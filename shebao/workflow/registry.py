@@ -174,6 +174,9 @@ class BusinessType:
     locking: ClassVar[Locking] = Locking.NONE
     # Acceptance window applies at the first submit.
     windowed: ClassVar[bool] = False
+    # The type resumes (续保) a person suspended at the employer: 参保人员 offers it on such a
+    # person, opening the single form filled by `prefill`.
+    resumes: ClassVar[bool] = False
 
     @property
     def label(self) -> str:
@@ -223,6 +226,11 @@ class BusinessType:
 
     def summary(self, data: dict[str, Any]) -> str:
         return ""
+
+    def prefill(self, person: Any, employer: Any) -> dict[str, str]:
+        """`resumes`: the single form's values for a person the register knows (field name
+        to the form's text)."""
+        return {}
 
 
 log = logging.getLogger(__name__)
@@ -295,6 +303,11 @@ def find(code: str) -> BusinessType | None:
 
 def all_types() -> list[BusinessType]:
     return list(_REGISTRY.values())
+
+
+def resuming() -> BusinessType | None:
+    """The type that resumes a suspended person (续保), if one is registered."""
+    return next((b for b in _REGISTRY.values() if b.resumes and b.single), None)
 
 
 def choices() -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE
 from shebao.core.identity import id_key
 from shebao.core.months import add_months, month_range
+from shebao.core.pinyin import name_sort_key
 from shebao.demo import data
 from shebao.employers.models import Employer, Office
 from shebao.params.models import BaseLimit
@@ -215,7 +216,9 @@ class Command(BaseCommand):
         todo = [p for p in people if p[0]["id_key"] not in existing]
         if not todo:
             return 0
-        Person.objects.bulk_create([Person(**kwargs) for kwargs, *_ in todo], batch_size=500)
+        Person.objects.bulk_create(
+            [Person(**kwargs, name_key=name_sort_key(kwargs["name"])) for kwargs, *_ in todo], batch_size=500
+        )
         ids = dict(Person.objects.filter(id_key__in=[p[0]["id_key"] for p in todo]).values_list("id_key", "pk"))
 
         relations, bases, lines = [], [], []
