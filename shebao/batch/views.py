@@ -273,7 +273,6 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "export_label": export_label,
         "events": Event.objects.filter(transaction=tx).select_related("actor").order_by("at", "id"),
         "results_title": results_title(business),
-        "any_failed": bool(tx.audit_failed_count or tx.import_failed_count),
     }
     return render(request, "batch/detail.html", context, status=status)
 
@@ -376,7 +375,6 @@ def results(request, code: str):
         {
             "tx": t,
             "upload": uploads.get(t.pk),
-            "any_failed": bool(t.audit_failed_count or t.import_failed_count),
             "audited": t.state in (State.REVIEW, State.FINISHED) or bool(t.audit_failed_count),
         }
         for t in page

@@ -42,7 +42,7 @@ from shebao.workflow.models import Event, Mode, State, Transaction
 from shebao.workflow.registry import Section
 from shebao.workflow.rules import has_errors, split
 from shebao.workflow.status import status_payload
-from shebao.workflow.templatetags.workflow_tags import issues_html
+from shebao.workflow.templatetags.workflow_tags import counts_html, issues_html
 
 PAGE_SIZE = 20
 log = logging.getLogger(__name__)
@@ -191,19 +191,18 @@ class _RowLabels:
         if tx.state == State.FINISHED:
             result = format_html('<span class="badge ok">{}</span>', approval)
             if tx.mode == Mode.BATCH:
-                failed = tx.audit_failed_count or tx.import_failed_count
-                counts = _("成功 %(a)s · 审核失败 %(f)s · 导入失败 %(i)s") % {
-                    "a": tx.applied_count,
-                    "f": tx.audit_failed_count,
-                    "i": tx.import_failed_count,
-                }
-                result = format_html('{} <span class="{}">{}</span>', result, "count-failed" if failed else "", counts)
+                result = format_html(
+                    "{} {}", result, counts_html(tx.applied_count, tx.audit_failed_count, tx.import_failed_count)
+                )
         elif approval:
             result = format_html('<span class="badge run">{}</span>', approval)
+        outcome_text, tone = tx.outcome
+        outcome = format_html('<span class="badge {}">{}</span>', tone, outcome_text) if outcome_text else "—"
         return format_html(
             '<tr data-serial="{serial}"><td><a href="{url}">{serial}</a></td><td>{type}</td><td>{mode}</td>'
             '<td class="num">{count}</td><td>{time}</td><td>{status}</td><td>{flag}</td><td>{reasons}</td>'
-            '<td>{result}</td><td><a class="button" href="{url}">{action}</a></td></tr>',
+            '<td>{result}</td><td data-testid="outcome">{outcome}</td>'
+            '<td><a class="button" href="{url}">{action}</a></td></tr>',
             serial=tx.serial or "",
             url=url,
             type=type_labels.get(tx.business_type, tx.business_type),
@@ -214,6 +213,7 @@ class _RowLabels:
             flag=flag,
             reasons=reasons,
             result=result,
+            outcome=outcome,
             action=self._open if tx.is_editable else self._view,
         )
 

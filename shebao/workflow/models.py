@@ -126,6 +126,30 @@ class Transaction(models.Model):
         return ""
 
     @property
+    def outcome(self) -> tuple[str, str]:
+        """办理结果: what happened, unambiguously, and its tone (ok / bad / run / "").
+
+        The guide's columns keep their values (业务状态 stays 已提交 after 结束); this one says
+        whether everyone took effect, how many did not, or that it was returned or cancelled.
+        """
+        if self.state == State.FINISHED:
+            failed = (self.audit_failed_count or 0) + (self.import_failed_count or 0)
+            if failed:
+                return str(_("办结，%(n)s 人未生效") % {"n": failed}), "bad"
+            if self.mode == Mode.BATCH:
+                return str(_("办结，全部 %(n)s 人已生效") % {"n": self.applied_count}), "ok"
+            return str(_("办结，已生效")), "ok"
+        if self.state == State.RETURNED:
+            return str(_("已回退，请修改后重新提交")), "bad"
+        if self.state == State.CANCELLED:
+            return str(_("已退单")), ""
+        if self.state == State.REVIEW:
+            return str(_("待经办机构审核")), "run"
+        if self.state == State.AUDITING:
+            return str(_("自动审核中")), "run"
+        return "", ""
+
+    @property
     def returned_flag_label(self) -> str:
         if self.state in TODO_STATES:
             return str(_("是") if self.returned else _("否"))

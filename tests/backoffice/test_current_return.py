@@ -43,6 +43,7 @@ def test_a_resubmitted_return_shows_no_old_reason_and_keeps_it_in_the_history(
     tx.refresh_from_db()
     employer = login(client_for(operator_a), operator_a, employer_a)
     assert REASON in _task_row(employer, tx.serial) and REASON in _tx_page(employer, tx)
+    assert "已回退，请修改后重新提交" in _task_row(employer, tx.serial)  # 办理结果
 
     services.transaction_submit(tx=tx, actor=operator_a, version=tx.version)
     tx.refresh_from_db()
@@ -63,6 +64,7 @@ def test_a_resubmitted_return_shows_no_old_reason_and_keeps_it_in_the_history(
     assert tx.state == State.FINISHED
     row = _task_row(employer, tx.serial)
     assert "结束" in row and REASON not in row
+    assert "办结，已生效" in row  # 办理结果: 业务状态 stays 已提交, this column says how it ended
     clerk_page = client_for(clerk_a).get(reverse("backoffice:detail", args=[tx.pk])).content.decode()
     head = clerk_page.split('data-testid="history"', 1)[0]
     assert REASON not in head  # no 回退原因 on a finished transaction

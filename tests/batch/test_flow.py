@@ -114,7 +114,13 @@ def test_vip_batch_finishes_with_counts_red_when_a_row_failed(vip_client):
     assert second.state == State.FINISHED
     assert (second.audit_passed_count, second.audit_failed_count, second.applied_count) == (1, 1, 1)
     html = vip_client.get(reverse("batch:detail", kwargs={"pk": second.pk})).content.decode()
-    assert "结束" in html and 'class="count-failed">成功 1 · 审核失败 1 · 导入失败 1<' in html
+    # The failures are red, the success is not.
+    assert (
+        "结束" in html
+        and '<span class="count-ok">成功 1</span> · <span class="count-failed">审核失败 1</span> · <span class="count-failed">导入失败 1</span>'
+        in html
+    )
+    assert "办结，2 人未生效" in html
     assert "下载审核失败列表" in html
     failed = vip_client.get(reverse("batch:detail", kwargs={"pk": second.pk}) + "?result=failed").content.decode()
     assert "ALREADY_CONTRIBUTING_HERE" in failed
@@ -127,8 +133,14 @@ def test_vip_batch_finishes_with_counts_red_when_a_row_failed(vip_client):
     results = vip_client.get(reverse("batch:results", kwargs={"code": "enrol"})).content.decode()
     assert "批量增员审核结果查询" in results
     assert results.index(second.serial) < results.index(first.serial)
-    assert 'class="count-failed">成功 1 · 审核失败 1 · 导入失败 1<' in results
-    assert 'class="">成功 2 · 审核失败 0 · 导入失败 0<' in results
+    assert (
+        '<span class="count-ok">成功 1</span> · <span class="count-failed">审核失败 1</span> · <span class="count-failed">导入失败 1</span>'
+        in results
+    )
+    assert (
+        '<span class="count-ok">成功 2</span> · <span class="">审核失败 0</span> · <span class="">导入失败 0</span>'
+        in results
+    )
     assert reverse("batch:detail", kwargs={"pk": second.pk}) in results and "详情" in results
 
 

@@ -76,7 +76,7 @@ def cells(row) -> list[str]:
     return [c.strip() for c in row.locator("td").all_inner_texts()]
 
 
-# 待办/已办 columns: 流水号 业务类型 办理方式 人数 时间 业务状态 回退标志 回退原因 审批结果 操作
+# 待办/已办 columns: 流水号 业务类型 办理方式 人数 时间 业务状态 回退标志 回退原因 审批结果 办理结果 操作
 COL = {
     "serial": 0,
     "type": 1,
@@ -87,7 +87,8 @@ COL = {
     "returned": 6,
     "reasons": 7,
     "approval": 8,
-    "action": 9,
+    "outcome": 9,
+    "action": 10,
 }
 
 

@@ -137,8 +137,11 @@ def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_p
     wait_approval(page, "结束", timeout=AUDIT_TIMEOUT_MS)
     result = page.get_by_test_id("result-counts")
     expect(result).to_have_text("成功 2 · 审核失败 1 · 导入失败 1")
-    expect(result).to_have_class("count-failed")
+    # The failures are red, the successes never.
+    expect(result.locator(".count-failed")).to_have_text(["审核失败 1", "导入失败 1"])
+    expect(result.locator(".count-ok")).to_have_text("成功 2")
     expect(table.locator('tr[data-row="3"]')).to_contain_text("PERSON_MISMATCH")
+    expect(page.get_by_test_id("outcome")).to_have_text("办结，2 人未生效")
     shot(page, "finished with counts")
 
     with page.expect_download() as info:

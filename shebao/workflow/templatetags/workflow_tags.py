@@ -73,3 +73,24 @@ def event_counts(event) -> str:
     from shebao.workflow.services import event_counts as counts
 
     return counts(event.detail)
+
+
+def counts_html(applied: int | None, failed: int | None, import_failed: int | None) -> SafeString:
+    """A finished batch's counts beside 结束: 成功 in green, a failure count red only when > 0."""
+
+    def part(template: str, n: int | None, bad: bool) -> SafeString:
+        css = ("count-failed" if n else "") if bad else "count-ok"
+        return format_html('<span class="{}">{}</span>', css, template % {"n": n or 0})
+
+    return format_html(
+        '<span class="counts" data-testid="result-counts">{} · {} · {}</span>',
+        part(gettext("成功 %(n)s"), applied, False),
+        part(gettext("审核失败 %(n)s"), failed, True),
+        part(gettext("导入失败 %(n)s"), import_failed, True),
+    )
+
+
+@register.filter
+def finish_counts(tx) -> SafeString:
+    """`{{ tx|finish_counts }}`: counts_html of a transaction."""
+    return counts_html(tx.applied_count, tx.audit_failed_count, tx.import_failed_count)
