@@ -14,6 +14,12 @@ from shebao.workflow.models import AuditStatus, Item, ItemStatus, PersonLock, St
 from tests.batch.conftest import BIRTH, ENROL_HEADERS, enrol_row, upload_and_import, xlsx_bytes
 from tests.factories import make_resident_id
 
+# 成功 1 · 审核失败 1 · 导入失败 1: the failures red, the success never.
+RED_COUNTS = (
+    '<span class="count-ok">成功 1</span> · '
+    '<span class="count-failed">审核失败 1</span> · <span class="count-failed">导入失败 1</span>'
+)
+
 
 def _submit(client, tx):
     response = client.post(reverse("batch:action", kwargs={"pk": tx.pk}), {"action": "submit", "version": tx.version})
@@ -115,11 +121,7 @@ def test_vip_batch_finishes_with_counts_red_when_a_row_failed(vip_client):
     assert (second.audit_passed_count, second.audit_failed_count, second.applied_count) == (1, 1, 1)
     html = vip_client.get(reverse("batch:detail", kwargs={"pk": second.pk})).content.decode()
     # The failures are red, the success is not.
-    assert (
-        "结束" in html
-        and '<span class="count-ok">成功 1</span> · <span class="count-failed">审核失败 1</span> · <span class="count-failed">导入失败 1</span>'
-        in html
-    )
+    assert "结束" in html and RED_COUNTS in html
     assert "办结，2 人未生效" in html
     assert "下载审核失败列表" in html
     failed = vip_client.get(reverse("batch:detail", kwargs={"pk": second.pk}) + "?result=failed").content.decode()
@@ -133,10 +135,7 @@ def test_vip_batch_finishes_with_counts_red_when_a_row_failed(vip_client):
     results = vip_client.get(reverse("batch:results", kwargs={"code": "enrol"})).content.decode()
     assert "批量增员审核结果查询" in results
     assert results.index(second.serial) < results.index(first.serial)
-    assert (
-        '<span class="count-ok">成功 1</span> · <span class="count-failed">审核失败 1</span> · <span class="count-failed">导入失败 1</span>'
-        in results
-    )
+    assert RED_COUNTS in results
     assert (
         '<span class="count-ok">成功 2</span> · <span class="">审核失败 0</span> · <span class="">导入失败 0</span>'
         in results
