@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.db.models import Count, F, JSONField, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,7 +36,7 @@ from shebao.core.identity import id_text
 from shebao.core.images import reencode_photo
 from shebao.core.text import without_hidden_characters
 from shebao.params.services import ParamSnapshot
-from shebao.workflow import locks, registry
+from shebao.workflow import locks, registry, rules
 from shebao.workflow.fields import FieldSpec, choice_value
 from shebao.workflow.models import (
     EDITABLE_STATES,
@@ -105,8 +105,7 @@ def batch_upload(
     if photos is not None:
         if business.photo is None:
             raise ApplicationError(_("该业务不需要照片。"), code="NO_PHOTOS")
-        with translation.override("zh-hans"):
-            reader.check_photos(photos)  # FileRefused: nothing written
+        reader.check_photos(photos)  # FileRefused: nothing written
     filename = without_hidden_characters(filename or "")[:255]  # stored and shown as it reads
     with transaction.atomic():
         tx = Transaction.objects.create(
@@ -337,33 +336,22 @@ def run_import(tx_id: int) -> str:
 # --- the photos of a batch ----------------------------------------------------------------
 
 PHOTO_HEARTBEAT = 50
-LANGUAGES = ("zh-hans", "en")
 
 
-def _texts(message: str, **params: object) -> dict[str, str]:
-    """A result line in every language of the UI (it is read in the reader's)."""
-    out = {}
-    for language in LANGUAGES:
-        with translation.override(language):
-            out[language] = _(message) % params if params else _(message)
-    return out
+def _photo_line(file: str, ok: bool, msgid: str, params: dict | None = None, attached: list[int] | None = None) -> dict:
+    """One result line: stored as its msgid and parameters, shown in the reader's language."""
+    return {"file": file, "ok": ok, "rows": attached or [], "msgid": msgid, "params": params or {}}
 
 
-def _photo_line(name: str, ok: bool, texts: dict[str, str], rows: list[int] | None = None) -> dict:
-    return {"file": name, "ok": ok, "rows": rows or [], "text": texts}
-
-
-def _check_photo(content: bytes) -> tuple[bytes | None, dict[str, str]]:
-    """The photo re-encoded as an uploaded one is, or the reasons it is refused (in every
-    language of the UI)."""
-    reasons = {}
-    for language in LANGUAGES:
-        with translation.override(language):
-            try:
-                return reencode_photo(content, settings.SHEBAO_PHOTO_MAX_BYTES), {}
-            except ApplicationError as refusal:
-                reasons[language] = refusal.message
-    return None, reasons
+def _check_photo(content: bytes) -> tuple[bytes | None, ApplicationError | None]:
+    """The photo re-encoded as an uploaded one is, or its refusal."""
+    try:
+        return reencode_photo(content, settings.SHEBAO_PHOTO_MAX_BYTES), None
+    except ApplicationError as refusal:
+        return None, refusal
+    except Exception:  # a photo the checks did not foresee: its line says unreadable, the job goes on
+        log.exception("a photo of a batch could not be checked")
+        return None, None
 
 
 def _attach_photos(tx: Transaction, upload: Upload) -> bool:
@@ -383,66 +371,53 @@ def _attach_photos(tx: Transaction, upload: Upload) -> bool:
     try:
         photos = list(reader.iter_photos(bytes(upload.photos or b"")))
     except reader.FileRefused as refusal:  # the limits changed since the upload: one line says why
-        issue = refusal.issue
         photos = []
-        lines.append(_photo_line(upload.photos_filename, False, {lang: issue.message(lang) for lang in LANGUAGES}))
+        lines.append(
+            _photo_line(upload.photos_filename, False, "", {"code": refusal.issue.code, **refusal.issue.params})
+        )
     for n, (entry, content) in enumerate(photos):
         if n and n % PHOTO_HEARTBEAT == 0:
             if not Transaction.objects.filter(pk=tx.pk, state=State.IMPORTING).update(heartbeat_at=timezone.now()):
                 return False
+        rows = by_number.get(entry.number) if entry.number else None
         if not entry.number:
+            msgid = gettext_noop("文件名须为证件号码加 .jpg 或 .png（如 420102199001011234.jpg），已忽略。")
+            lines.append(_photo_line(entry.name, False, msgid))
+        elif not rows:
+            msgid = gettext_noop("文件中没有证件号码为 %(number)s 的人员，照片未使用。")
+            lines.append(_photo_line(entry.name, False, msgid, {"number": entry.number}))
+        elif content is None:
+            lines.append(_photo_line(entry.name, False, gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。")))
+        else:
+            jpeg, refused = _check_photo(content)
+            if jpeg is None:
+                extra: dict = refused.extra if refused is not None else {}
+                msgid = extra.get("msgid") or gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。")
+                lines.append(_photo_line(entry.name, False, msgid, extra.get("params")))
+                continue
+            Item.objects.filter(pk__in=[pk for pk, _row, _name in rows]).update(photo=jpeg)
+            msgid = gettext_noop("已添加到第 %(rows)s 行（%(name)s），已转换为 358×441 像素 JPEG。")
+            numbers = [row for _pk, row, _name in rows]
             lines.append(
-                _photo_line(
-                    entry.name,
-                    False,
-                    _texts(gettext_noop("文件名须为证件号码加 .jpg 或 .png（如 420102199001011234.jpg），已忽略。")),
-                )
+                _photo_line(entry.name, True, msgid, {"rows": rules.plain_list(numbers), "name": rows[0][2]}, numbers)
             )
-            continue
-        rows = by_number.get(entry.number)
-        if not rows:
-            lines.append(
-                _photo_line(
-                    entry.name,
-                    False,
-                    _texts(gettext_noop("文件中没有证件号码为 %(number)s 的人员，照片未使用。"), number=entry.number),
-                )
-            )
-            continue
-        if content is None:
-            lines.append(
-                _photo_line(entry.name, False, _texts(gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。")))
-            )
-            continue
-        jpeg, reasons = _check_photo(content)
-        if jpeg is None:
-            lines.append(_photo_line(entry.name, False, reasons))
-            continue
-        Item.objects.filter(pk__in=[pk for pk, _row, _name in rows]).update(photo=jpeg)
-        lines.append(
-            _photo_line(
-                entry.name,
-                True,
-                _texts(
-                    gettext_noop("已添加到第 %(rows)s 行（%(name)s），已转换为 358×441 像素 JPEG。"),
-                    rows="、".join(str(row) for _pk, row, _name in rows),
-                    name=rows[0][2],
-                ),
-                [row for _pk, row, _name in rows],
-            )
-        )
     Upload.objects.filter(pk=upload.pk).update(photo_results=lines)
     return True
 
 
-def photo_results(upload: Upload | None, language: str) -> list[dict]:
+def _line_text(line: dict) -> str:
+    params = {key: rules.localise(value) for key, value in (line.get("params") or {}).items()}
+    if not line.get("msgid"):  # a whole-zip refusal: the catalogue's message
+        code = params.pop("code", "PHOTOS_UNREADABLE")
+        return Issue(code, "", params).message()
+    return _(line["msgid"]) % params if params else _(line["msgid"])
+
+
+def photo_results(upload: Upload | None) -> list[dict]:
     """The result lines of the zip of photos, in the reader's language."""
     if upload is None:
         return []
-    return [
-        {"file": line["file"], "ok": line["ok"], "text": line["text"].get(language) or line["text"][LANGUAGES[0]]}
-        for line in upload.photo_results or []
-    ]
+    return [{"file": line["file"], "ok": line["ok"], "text": _line_text(line)} for line in upload.photo_results or []]
 
 
 def batch_set_row_photo(*, tx: Transaction, actor, version: int, item_id: int, jpeg: bytes) -> Item:

@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shebao.accounts.scoping import employer_required
@@ -289,7 +289,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "results_title": results_title(business),
         "any_failed": bool(tx.audit_failed_count or tx.import_failed_count),
         "takes_photo": business.photo is not None,
-        "photo_results": services.photo_results(upload, "en" if get_language().startswith("en") else "zh-hans"),
+        "photo_results": services.photo_results(upload),
         "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
     }
     return render(request, "batch/detail.html", context, status=status)

@@ -92,6 +92,11 @@ def plain_list(values: Iterable[object]) -> dict:
     return {"l": [str(v) for v in values]}
 
 
+def localise(value: object) -> str:
+    """A stored parameter as the reader reads it (see text(), texts(), plain_list())."""
+    return _localise(value)
+
+
 def _localise(value: object) -> str:
     if isinstance(value, dict):
         if "t" in value:
