@@ -30,6 +30,11 @@ class Upload(models.Model):
     delimiter = models.CharField(max_length=2, blank=True)  # CSV only
     # Serial -> id of this employer's transactions that held a person of this file (one-click open).
     lock_holders = models.JSONField(default=dict, blank=True)
+    # The .zip of photos uploaded beside the file (types that take a photo), read by the
+    # import job; and what became of each photo in it, in both languages of the UI.
+    photos_filename = models.CharField(_("照片压缩包"), max_length=255, blank=True)
+    photos = models.BinaryField(null=True, blank=True)
+    photo_results = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:

@@ -450,3 +450,108 @@ def cooked_cell(value: object) -> object:
     if isinstance(value, int):
         return float(value) if abs(value) >= 10**15 and len(str(abs(value))) != 15 else str(value)
     return value
+
+
+# --- the photos of a batch (a .zip of 证件号码.jpg) -------------------------------------------
+
+PHOTOS_MAX_ENTRIES = 2000
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class PhotoEntry:
+    name: str  # the entry's own name (no folders), as shown on the import screen
+    number: str  # the 证件号码 the name stands for, upper-case; "" when the name is not one
+    info: zipfile.ZipInfo
+
+
+def _ignored(info: zipfile.ZipInfo) -> bool:
+    """Folders, macOS resource forks (__MACOSX/…, ._x.jpg) and dotfiles (.DS_Store)."""
+    parts = info.filename.replace("\\", "/").split("/")
+    return info.is_dir() or "__MACOSX" in parts or not parts[-1] or parts[-1].startswith(".")
+
+
+def photo_number(name: str) -> str:
+    """证件号码 from 420102199001011234.jpg; "" for a name that is not a number and a photo type."""
+    stem, dot, extension = name.rpartition(".")
+    if not dot or f".{extension.lower()}" not in PHOTO_EXTENSIONS:
+        return ""
+    number = stem.strip().translate(FULLWIDTH).upper()
+    return number if re.fullmatch(r"[0-9A-Z()（）-]{5,40}", number) else ""
+
+
+def check_photos(data: bytes) -> list[PhotoEntry]:
+    """The zip of photos as a whole, in the request; raises FileRefused. Writes nothing.
+
+    Limits like the spreadsheet's: the size of the upload, the number of entries, each
+    entry at most the size of one uploaded photo, the total unpacked size and the
+    compression ratio (declared, then counted while every entry is decompressed).
+    """
+    if not data:
+        raise FileRefused("PHOTOS_EMPTY")
+    limit = settings.SHEBAO_UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise FileRefused("PHOTOS_TOO_LARGE", size=_mb(len(data)), max=_mb(limit))
+    if not data.startswith(ZIP_MAGIC):
+        raise FileRefused("PHOTOS_NOT_ZIP")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise FileRefused("PHOTOS_NOT_ZIP") from None
+    if len(infos) > PHOTOS_MAX_ENTRIES * 2:  # folders and resource forks count here
+        raise FileRefused("PHOTOS_TOO_MANY", count=len(infos), max=PHOTOS_MAX_ENTRIES)
+    entries = [i for i in infos if not _ignored(i)]
+    if not entries:
+        raise FileRefused("PHOTOS_EMPTY")
+    if len(entries) > PHOTOS_MAX_ENTRIES:
+        raise FileRefused("PHOTOS_TOO_MANY", count=len(entries), max=PHOTOS_MAX_ENTRIES)
+    if any(info.flag_bits & 0x1 for info in entries):
+        raise FileRefused("PHOTOS_ENCRYPTED")
+    entry_max = settings.SHEBAO_PHOTO_MAX_BYTES
+    out: list[PhotoEntry] = []
+    seen: dict[str, str] = {}
+    for info in entries:
+        name = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        if info.file_size > entry_max:
+            raise FileRefused("PHOTOS_ENTRY_TOO_LARGE", name=name, max=_mb(entry_max))
+        number = photo_number(name)
+        if number and number in seen:
+            raise FileRefused("PHOTOS_DUPLICATE", number=number, first=seen[number], second=name)
+        if number:
+            seen[number] = name
+        out.append(PhotoEntry(name=name, number=number, info=info))
+    _check_photo_expansion(sum(i.file_size for i in entries), len(data))
+    total = 0
+    try:
+        for entry in out:
+            with archive.open(entry.info) as member:
+                size = 0
+                while chunk := member.read(1 << 20):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if size > entry_max:
+                        raise FileRefused("PHOTOS_ENTRY_TOO_LARGE", name=entry.name, max=_mb(entry_max))
+                    _check_photo_expansion(total, len(data))
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError):
+        raise FileRefused("PHOTOS_UNREADABLE") from None
+    return out
+
+
+def _check_photo_expansion(unpacked: int, packed: int) -> None:
+    ratio = unpacked / max(packed, 1)
+    if unpacked > ZIP_MAX_UNPACKED or ratio > ZIP_MAX_RATIO:
+        raise FileRefused("PHOTOS_ZIP_BOMB", size=max(unpacked // (1024 * 1024), 1), ratio=int(ratio))
+
+
+def iter_photos(data: bytes) -> Iterator[tuple[PhotoEntry, bytes | None]]:
+    """The entries again, in the worker (checked in the request): each with its bytes, or
+    None when the entry cannot be read after all."""
+    entries = check_photos(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    for entry in entries:
+        try:
+            content = archive.read(entry.info)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError):
+            content = None
+        yield entry, content

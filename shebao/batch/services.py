@@ -24,6 +24,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Count, F, JSONField, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shebao.batch import reader
 from shebao.batch.models import Upload
@@ -32,9 +33,10 @@ from shebao.core.errors import ApplicationError, NotFound
 from shebao.core.http import parse_ids
 from shebao.core.identity import id_key as make_id_key
 from shebao.core.identity import id_text
+from shebao.core.images import reencode_photo
 from shebao.core.text import without_hidden_characters
 from shebao.params.services import ParamSnapshot
-from shebao.workflow import locks, registry
+from shebao.workflow import locks, registry, rules
 from shebao.workflow.fields import FieldSpec, choice_value
 from shebao.workflow.models import (
     EDITABLE_STATES,
@@ -85,12 +87,25 @@ def header_specs(business) -> list[FieldSpec]:
 
 
 def batch_upload(
-    *, employer, actor, business_type: str, filename: str, data: bytes, header: dict | None = None
+    *,
+    employer,
+    actor,
+    business_type: str,
+    filename: str,
+    data: bytes,
+    header: dict | None = None,
+    photos: bytes | None = None,
+    photos_filename: str = "",
 ) -> Transaction:
-    """浏览/上传: refuse the file as a whole in the request, or create the transaction
-    (导入中) with the file and queue the import on the long queue in the same commit."""
+    """浏览/上传: refuse the file (and the zip of photos beside it) as a whole in the
+    request, or create the transaction (导入中) with both and queue the import on the long
+    queue in the same commit. The photos are read by the import job."""
     business = batch_business(business_type)
     layout = reader.inspect(data, business)  # FileRefused: nothing written
+    if photos is not None:
+        if business.photo is None:
+            raise ApplicationError(_("该业务不需要照片。"), code="NO_PHOTOS")
+        reader.check_photos(photos)  # FileRefused: nothing written
     filename = without_hidden_characters(filename or "")[:255]  # stored and shown as it reads
     with transaction.atomic():
         tx = Transaction.objects.create(
@@ -120,6 +135,8 @@ def batch_upload(
             data_rows=layout.data_rows,
             encoding=layout.encoding,
             delimiter=layout.delimiter,
+            photos=photos,
+            photos_filename=without_hidden_characters(photos_filename or "")[:255] if photos is not None else "",
         )
         log_event(
             tx,
@@ -296,6 +313,8 @@ def run_import(tx_id: int) -> str:
         ok = all(_import_chunk(job, chunk, holders) for chunk in chunks)
     if not ok:
         return "skipped"
+    if upload.photos is not None and not _attach_photos(tx, upload):
+        return "skipped"
     outcome = _finish_import(tx, upload, holders, len(rows))
     log.info(
         "import %s: %d rows; file read in %.2f s, duplicates in %.2f s, rows checked and stored in %.2f s "
@@ -312,6 +331,117 @@ def run_import(tx_id: int) -> str:
         # After the commit, so the screen is shown without waiting for it.
         bulk.refresh_statistics(Item, len(rows))
     return outcome
+
+
+# --- the photos of a batch ----------------------------------------------------------------
+
+PHOTO_HEARTBEAT = 50
+
+
+def _photo_line(file: str, ok: bool, msgid: str, params: dict | None = None, attached: list[int] | None = None) -> dict:
+    """One result line: stored as its msgid and parameters, shown in the reader's language."""
+    return {"file": file, "ok": ok, "rows": attached or [], "msgid": msgid, "params": params or {}}
+
+
+def _check_photo(content: bytes) -> tuple[bytes | None, ApplicationError | None]:
+    """The photo re-encoded as an uploaded one is, or its refusal."""
+    try:
+        return reencode_photo(content, settings.SHEBAO_PHOTO_MAX_BYTES), None
+    except ApplicationError as refusal:
+        return None, refusal
+    except Exception:  # a photo the checks did not foresee: its line says unreadable, the job goes on
+        log.exception("a photo of a batch could not be checked")
+        return None, None
+
+
+def _attach_photos(tx: Transaction, upload: Upload) -> bool:
+    """Each photo of the zip checked and re-encoded like an uploaded one and stored on the
+    rows of its 证件号码; every photo gets a result line, none fails the job. False when
+    the transaction left 导入中 meanwhile. Run again by a redelivered job, with the same
+    outcome."""
+    by_number: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for pk, row_no, number, name in (
+        Item.objects.filter(transaction=tx)
+        .exclude(status=ItemStatus.DELETED)
+        .values_list("pk", "row_no", "id_number", "name")
+    ):
+        if number:
+            by_number[number.strip().upper()].append((pk, row_no, name))
+    lines = []
+    try:
+        photos = list(reader.iter_photos(bytes(upload.photos or b"")))
+    except reader.FileRefused as refusal:  # the limits changed since the upload: one line says why
+        photos = []
+        lines.append(
+            _photo_line(upload.photos_filename, False, "", {"code": refusal.issue.code, **refusal.issue.params})
+        )
+    for n, (entry, content) in enumerate(photos):
+        if n and n % PHOTO_HEARTBEAT == 0:
+            if not Transaction.objects.filter(pk=tx.pk, state=State.IMPORTING).update(heartbeat_at=timezone.now()):
+                return False
+        rows = by_number.get(entry.number) if entry.number else None
+        if not entry.number:
+            msgid = gettext_noop("文件名须为证件号码加 .jpg 或 .png（如 420102199001011234.jpg），已忽略。")
+            lines.append(_photo_line(entry.name, False, msgid))
+        elif not rows:
+            msgid = gettext_noop("文件中没有证件号码为 %(number)s 的人员，照片未使用。")
+            lines.append(_photo_line(entry.name, False, msgid, {"number": entry.number}))
+        elif content is None:
+            lines.append(_photo_line(entry.name, False, gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。")))
+        else:
+            jpeg, refused = _check_photo(content)
+            if jpeg is None:
+                extra: dict = refused.extra if refused is not None else {}
+                msgid = extra.get("msgid") or gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。")
+                lines.append(_photo_line(entry.name, False, msgid, extra.get("params")))
+                continue
+            Item.objects.filter(pk__in=[pk for pk, _row, _name in rows]).update(photo=jpeg)
+            msgid = gettext_noop("已添加到第 %(rows)s 行（%(name)s），已转换为 358×441 像素 JPEG。")
+            numbers = [row for _pk, row, _name in rows]
+            lines.append(
+                _photo_line(entry.name, True, msgid, {"rows": rules.plain_list(numbers), "name": rows[0][2]}, numbers)
+            )
+    Upload.objects.filter(pk=upload.pk).update(photo_results=lines)
+    return True
+
+
+def _line_text(line: dict) -> str:
+    params = {key: rules.localise(value) for key, value in (line.get("params") or {}).items()}
+    if not line.get("msgid"):  # a whole-zip refusal: the catalogue's message
+        code = params.pop("code", "PHOTOS_UNREADABLE")
+        return Issue(code, "", params).message()
+    return _(line["msgid"]) % params if params else _(line["msgid"])
+
+
+def photo_results(upload: Upload | None) -> list[dict]:
+    """The result lines of the zip of photos, in the reader's language."""
+    if upload is None:
+        return []
+    return [{"file": line["file"], "ok": line["ok"], "text": _line_text(line)} for line in upload.photo_results or []]
+
+
+def batch_set_row_photo(*, tx: Transaction, actor, version: int, item_id: int, jpeg: bytes) -> Item:
+    """直接上传 on a row of the import screen: adds or replaces that row's photo (before 提交审批)."""
+    with transaction.atomic():
+        item = (
+            Item.objects.filter(transaction=tx, pk=item_id)
+            .exclude(status=ItemStatus.DELETED)
+            .only("id", "row_no", "name")
+            .first()
+        )
+        if item is None:
+            raise NotFound(_("该人员不存在或已删除。"), code="NOT_FOUND")
+        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
+            version=F("version") + 1, touched_at=timezone.now()
+        )
+        if not updated:
+            raise stale_conflict(tx)
+        Item.objects.filter(pk=item.pk).update(photo=jpeg)
+        tx.refresh_from_db()
+        log_event(
+            tx, actor=actor, action="photo", from_state=tx.state, detail={"rows": [item.row_no], "bytes": len(jpeg)}
+        )
+    return item
 
 
 @dataclass

@@ -168,6 +168,11 @@ def write_template(business) -> bytes:
         "4. 每个文件最多 100,000 行，文件不超过 20 MB；支持 .xlsx、.xls、.csv（UTF-8 或 GB18030）。",
         "5. 同一人员在一个文件中只能出现一次；导入失败和审核失败的人员可下载失败列表，改正后直接重新上传。",
     ]
+    if business.photo is not None:
+        notes.append(
+            "6. 需要照片的人员：照片以证件号码命名（如 420102199001011234.jpg，JPEG 或 PNG），打包为一个 .zip，"
+            "在上传页面的「照片压缩包」中与本文件一起上传；也可导入后在导入页面该行点击「直接上传」。"
+        )
     for row, note in enumerate(notes, start=1):
         guide.write_string(row, 0, note)
     top = len(notes) + 2

@@ -10,5 +10,6 @@ urlpatterns = [
     path("<id:pk>/", views.detail, name="detail"),
     path("<id:pk>/status/", views.status, name="status"),
     path("<id:pk>/action/", views.action, name="action"),
+    path("<id:pk>/rows/<id:item>/photo/", views.row_photo, name="row_photo"),
     path("<id:pk>/failures/<str:kind>.xlsx", views.failures, name="failures"),
 ]

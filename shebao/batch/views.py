@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from shebao.batch import reader, services, sheets
 from shebao.batch.models import Upload
 from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.http import parse_ids, posted_version, url_or_empty
+from shebao.core.images import reencode_photo
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
@@ -105,6 +106,8 @@ def upload(request, code: str):
         "header_specs": services.header_specs(business),
         "max_mb": reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES),
         "max_rows": reader.MAX_ROWS,
+        "max_photos": reader.PHOTOS_MAX_ENTRIES,
+        "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
         "values": request.POST if request.method == "POST" else {},
         "results_title": results_title(business),
     }
@@ -121,8 +124,14 @@ def upload(request, code: str):
     header, header_errors = _header_values(business, request.POST)
     if not error and header_errors:
         error = " ".join(header_errors)
+    photos_file = request.FILES.get("photos") if business.photo is not None else None
+    if not error and photos_file is not None and photos_file.size > settings.SHEBAO_UPLOAD_MAX_BYTES:
+        error = reader.FileRefused(
+            "PHOTOS_TOO_LARGE", size=reader._mb(photos_file.size), max=reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES)
+        ).issue.message()
     if not error:
         data = file.read(settings.SHEBAO_UPLOAD_MAX_BYTES + 1)
+        photos = photos_file.read(settings.SHEBAO_UPLOAD_MAX_BYTES + 1) if photos_file is not None else None
         try:
             tx = services.batch_upload(
                 employer=request.employer,
@@ -131,6 +140,8 @@ def upload(request, code: str):
                 filename=file.name,
                 data=data,
                 header=header,
+                photos=photos,
+                photos_filename=photos_file.name if photos_file is not None else "",
             )
         except ApplicationError as refusal:
             # the file checks run under translation.override("zh-hans"): render in the reader's language
@@ -212,7 +223,7 @@ def detail(request, pk: int):
 
 def _render_batch(request, tx: Transaction, *, status: int = 200):
     business = _business(tx.business_type)
-    upload = Upload.objects.filter(transaction=tx).defer("content").first()
+    upload = Upload.objects.filter(transaction=tx).defer("content", "photos").first()
     audited = tx.state in (State.REVIEW, State.FINISHED) or (
         tx.state == State.RETURNED and (tx.audit_failed_count or tx.audit_passed_count)
     )
@@ -234,6 +245,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
             "audit_issues",
             "applied",
         )
+        .annotate(has_photo=ExpressionWrapper(Q(photo__isnull=False), output_field=BooleanField()))
     )
     # Page through ids first (an index-only walk over (transaction, row_no, id)), then load
     # just that page's rows: the last page of 100,000 rows costs no more than the first.
@@ -273,8 +285,53 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "export_label": export_label,
         "events": Event.objects.filter(transaction=tx).select_related("actor").order_by("at", "id"),
         "results_title": results_title(business),
+        "takes_photo": business.photo is not None,
+        "photo_results": services.photo_results(upload),
+        "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
     }
     return render(request, "batch/detail.html", context, status=status)
+
+
+@employer_required
+@require_http_methods(["GET", "POST"])
+def row_photo(request, pk: int, item: int):
+    """A row's photo (GET, served only to the employer) and 直接上传 on its row (POST):
+    checked and re-encoded like the photo of a single form."""
+    tx = _batch_or_404(request, pk)
+    if _business(tx.business_type).photo is None:
+        raise Http404
+    row = Item.objects.filter(transaction=tx, pk=item).exclude(status=ItemStatus.DELETED).only("id", "photo").first()
+    if row is None:
+        raise Http404
+    if request.method == "GET":
+        if not row.photo:
+            raise Http404
+        response = HttpResponse(bytes(row.photo), content_type="image/jpeg")
+        response["Cache-Control"] = "private, no-store"
+        return response
+    file = request.FILES.get("photo")
+    try:
+        if file is None:
+            raise ApplicationError(_("请选择要上传的照片。"), code="PHOTO_EMPTY")
+        if file.size > settings.SHEBAO_PHOTO_MAX_BYTES:
+            raise ApplicationError(
+                _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)},
+                code="PHOTO_TOO_LARGE",
+            )
+        jpeg = reencode_photo(file.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
+        done = services.batch_set_row_photo(
+            tx=tx, actor=request.user, version=posted_version(request), item_id=row.pk, jpeg=jpeg
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        tx.refresh_from_db()
+        return _render_batch(request, tx, status=error.status)
+    messages.success(request, _("第 %(row)d 行的照片已上传，已转换为 358×441 像素 JPEG。") % {"row": done.row_no})
+    query = request.POST.get("return_query", "")
+    back = reverse("batch:detail", kwargs={"pk": tx.pk})
+    if query.startswith("result=") or query.startswith("page="):
+        back = f"{back}?{query}"
+    return redirect(f"{back}#row-{done.row_no}")
 
 
 @employer_required

@@ -545,7 +545,9 @@ class Enrol(BusinessType):
         for item in items:
             issues: list[Issue] = []
             data = item.data
-            if tx.mode == "single" and data.get("make_card") == YesNo.YES and not item.photo:
+            # One rule for single entry and batch rows (a batch row's photo comes from the zip
+            # of photos or from 直接上传 on its row of the import screen).
+            if data.get("make_card") == YesNo.YES and not item.photo:
                 issues.append(Issue("PHOTO_REQUIRED", "photo"))
             person = persons.get(item.id_key)
             if person is not None:

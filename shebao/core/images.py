@@ -24,6 +24,7 @@ import warnings
 import zlib
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shebao.core.errors import ApplicationError
@@ -34,6 +35,13 @@ MAX_PIXELS = 40_000_000  # a decompression bomb is refused before it is decoded 
 MAX_SIDE = 6000
 MIN_SIZE = (100, 120)
 ASPECT_RANGE = (0.5, 1.5)  # width / height, as the photo is shown (EXIF orientation applied)
+
+
+def _refused(msgid: str, code: str, **params: object) -> ApplicationError:
+    """A refusal in the reader's language; its msgid and parameters ride along (extra), so a
+    refusal stored now (a batch's photo result) is shown later in its reader's language."""
+    message = _(msgid) % params if params else _(msgid)
+    return ApplicationError(message, code=code, extra={"msgid": msgid, "params": params})
 
 
 class _Incomplete(Exception):
@@ -55,20 +63,20 @@ class _StrictReader(io.BytesIO):
 def reencode_photo(data: bytes, max_bytes: int) -> bytes:
     """Return a 358×441 JPEG of at most 60 KB, or raise ApplicationError with the reason."""
     if not data:
-        raise ApplicationError(_("照片文件为空，请重新选择。"), code="PHOTO_EMPTY")
+        raise _refused(gettext_noop("照片文件为空，请重新选择。"), "PHOTO_EMPTY")
     if len(data) > max_bytes:
-        raise ApplicationError(
-            _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": max_bytes // (1024 * 1024)}, code="PHOTO_TOO_LARGE"
+        raise _refused(
+            gettext_noop("照片文件超过 %(mb)d MB，请压缩后上传。"), "PHOTO_TOO_LARGE", mb=max_bytes // (1024 * 1024)
         )
     if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
-        raise ApplicationError(_("照片须为 JPEG 或 PNG 格式的图片。"), code="PHOTO_FORMAT")
+        raise _refused(gettext_noop("照片须为 JPEG 或 PNG 格式的图片。"), "PHOTO_FORMAT")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             reader = _StrictReader(data)
             with Image.open(reader) as probe:
                 if probe.format not in ("JPEG", "PNG"):
-                    raise ApplicationError(_("照片须为 JPEG 或 PNG 格式的图片。"), code="PHOTO_FORMAT")
+                    raise _refused(gettext_noop("照片须为 JPEG 或 PNG 格式的图片。"), "PHOTO_FORMAT")
                 _check_declared_size(*probe.size)
                 if probe.format == "PNG" and not _png_data_fills(data):
                     raise _incomplete(*probe.size)
@@ -84,7 +92,7 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error):
-        raise ApplicationError(_("无法读取该照片文件，文件可能已损坏或不是图片。"), code="PHOTO_UNREADABLE") from None
+        raise _refused(gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。"), "PHOTO_UNREADABLE") from None
     _check_aspect(*image.size)
     image = ImageOps.fit(image, PHOTO_SIZE, Image.Resampling.LANCZOS)
     for quality in (85, 75, 65, 55, 45, 35, 25):
@@ -92,21 +100,22 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
         image.save(out, "JPEG", quality=quality, optimize=True)
         if out.tell() <= PHOTO_MAX_OUT:
             return out.getvalue()
-    raise ApplicationError(_("照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。"), code="PHOTO_TOO_COMPLEX")
+    raise _refused(gettext_noop("照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。"), "PHOTO_TOO_COMPLEX")
 
 
 def _too_many_pixels() -> ApplicationError:
-    return ApplicationError(_("照片像素过大（超过 4000 万像素），请缩小后上传普通证件照。"), code="PHOTO_PIXELS")
+    return _refused(gettext_noop("照片像素过大（超过 4000 万像素），请缩小后上传普通证件照。"), "PHOTO_PIXELS")
 
 
 def _incomplete(width: int, height: int) -> ApplicationError:
-    return ApplicationError(
-        _(
+    return _refused(
+        gettext_noop(
             "照片文件不完整：图像数据没有填满文件声明的 %(width)d×%(height)d 像素，文件可能在传输中被截断或已损坏。"
             "请用原图重新导出后上传。"
-        )
-        % {"width": width, "height": height},
-        code="PHOTO_INCOMPLETE",
+        ),
+        "PHOTO_INCOMPLETE",
+        width=width,
+        height=height,
     )
 
 
@@ -115,25 +124,30 @@ def _check_declared_size(width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
         raise _too_many_pixels()
     if width > MAX_SIDE or height > MAX_SIDE:
-        raise ApplicationError(
-            _("照片的宽或高超过 %(max)d 像素（本照片为 %(width)d×%(height)d），请缩小后上传。")
-            % {"max": MAX_SIDE, "width": width, "height": height},
-            code="PHOTO_SIDE",
+        raise _refused(
+            gettext_noop("照片的宽或高超过 %(max)d 像素（本照片为 %(width)d×%(height)d），请缩小后上传。"),
+            "PHOTO_SIDE",
+            max=MAX_SIDE,
+            width=width,
+            height=height,
         )
     if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
-        raise ApplicationError(_("照片太小（至少 100×120 像素），请上传清晰的证件照。"), code="PHOTO_SMALL")
+        raise _refused(gettext_noop("照片太小（至少 100×120 像素），请上传清晰的证件照。"), "PHOTO_SMALL")
 
 
 def _check_aspect(width: int, height: int) -> None:
     low, high = ASPECT_RANGE
     if not low <= width / height <= high:
-        raise ApplicationError(
-            _(
+        raise _refused(
+            gettext_noop(
                 "照片的宽高比例不合适（本照片为 %(width)d×%(height)d）：宽度须为高度的 %(low)s–%(high)s 倍。"
                 "请裁剪为竖版证件照后上传。"
-            )
-            % {"width": width, "height": height, "low": low, "high": high},
-            code="PHOTO_ASPECT",
+            ),
+            "PHOTO_ASPECT",
+            width=width,
+            height=height,
+            low=low,
+            high=high,
         )
 
 

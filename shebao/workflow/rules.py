@@ -92,6 +92,11 @@ def plain_list(values: Iterable[object]) -> dict:
     return {"l": [str(v) for v in values]}
 
 
+def localise(value: object) -> str:
+    """A stored parameter as the reader reads it (see text(), texts(), plain_list())."""
+    return _localise(value)
+
+
 def _localise(value: object) -> str:
     if isinstance(value, dict):
         if "t" in value:
@@ -304,6 +309,44 @@ ENGINE_RULES = [
         E,
         gettext_noop("文件中列名「{columns}」重复出现，系统无法确定使用哪一列，请删除多余的列后重新上传。"),
     ),
+    # Whole-zip refusals of the photos beside a batch file: nothing is created either.
+    Rule(
+        "PHOTOS_EMPTY",
+        E,
+        gettext_noop("照片压缩包是空的，没有照片文件。请把照片（以证件号码命名）压缩为 .zip 后上传。"),
+    ),
+    Rule(
+        "PHOTOS_TOO_LARGE",
+        E,
+        gettext_noop("照片压缩包大小 {size} MB 超过上限 {max} MB，请拆分为多个批次分别上传。"),
+    ),
+    Rule(
+        "PHOTOS_NOT_ZIP",
+        E,
+        gettext_noop("照片须打包为 .zip 压缩文件上传（不接受 .rar、.7z 或单张图片），请重新压缩后上传。"),
+    ),
+    Rule(
+        "PHOTOS_TOO_MANY",
+        E,
+        gettext_noop("照片压缩包中有 {count} 个文件，超过每次最多 {max} 个的限制，请拆分后上传。"),
+    ),
+    Rule(
+        "PHOTOS_ENTRY_TOO_LARGE",
+        E,
+        gettext_noop("照片压缩包中的文件“{name}”超过 {max} MB，请压缩该照片后重新打包上传。"),
+    ),
+    Rule(
+        "PHOTOS_ZIP_BOMB",
+        E,
+        gettext_noop("照片压缩包解压后异常巨大（约 {size} MB，压缩比 {ratio} 倍），不是正常的照片压缩包，已拒绝。"),
+    ),
+    Rule(
+        "PHOTOS_DUPLICATE",
+        E,
+        gettext_noop("照片压缩包中“{first}”和“{second}”是同一证件号码 {number} 的照片，请只保留一张。"),
+    ),
+    Rule("PHOTOS_ENCRYPTED", E, gettext_noop("照片压缩包设置了密码，系统无法读取。请不加密码重新压缩后上传。")),
+    Rule("PHOTOS_UNREADABLE", E, gettext_noop("照片压缩包无法读取，可能已损坏。请重新压缩为 .zip 后上传。")),
 ]
 add_rules(ENGINE_RULES)
 
