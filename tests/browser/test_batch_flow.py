@@ -160,6 +160,15 @@ def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_p
     assert mismatch in cells and any("PERSON_MISMATCH" in c for c in cells)
     assert good1 not in cells and bad_check_char(bad) not in cells
 
+    # 批量增员导出 of a finished batch lists the persons who took effect, and says so.
+    with page.expect_download() as info:
+        page.get_by_role("link", name="批量增员导出 (Excel)").click()
+    printed = tmp_path / "form.xlsx"
+    info.value.save_as(printed)
+    cells = _cells(printed)
+    assert "办结名单（已生效的人员）" in cells and "生效人数：2" in cells
+    assert good1 in cells and good2 in cells and mismatch not in cells and dropped not in cells
+
     tx = Transaction.objects.get(serial=serial)
     assert tx.state == State.FINISHED and tx.applied_count == 2
     page.locator("nav.mainnav").get_by_role("link", name="参保人员").click()

@@ -160,6 +160,15 @@ def test_ordinary_return_fix_resubmit_and_approve(site, new_page, shot):
     expect(employer.get_by_label("申报月工资")).to_have_value("6800.00")
     employer.get_by_role("button", name="提交审批").click()
     expect(employer.get_by_test_id("materials")).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
+    # 回退原因 is the current return's: resubmitted, it is gone from the page (进行中) and
+    # from the list, and stays in the history.
+    expect(employer.locator("#reasons-box")).to_be_hidden()
+    expect(employer.get_by_test_id("history")).to_contain_text(reason)
+    go_home(employer)
+    in_progress = cells(task_row(employer, "done", serial))
+    assert in_progress[COL["approval"]] == "进行中" and reason not in in_progress[COL["reasons"]]
+    assert in_progress[COL["outcome"]] == "待经办机构审核"
+    shot(employer, "resubmitted - no old return reason")
 
     clerk.reload()
     expect(clerk.get_by_test_id("queue")).to_contain_text(serial)
@@ -175,7 +184,9 @@ def test_ordinary_return_fix_resubmit_and_approve(site, new_page, shot):
     employer.reload()
     wait_approval(employer, "结束")
     go_home(employer)
-    assert cells(task_row(employer, "done", serial))[COL["approval"]].startswith("结束")
+    done = cells(task_row(employer, "done", serial))
+    assert done[COL["approval"]].startswith("结束") and reason not in done[COL["reasons"]]
+    assert done[COL["outcome"]] == "办结，已生效"  # 办理结果 says how it ended
     shot(employer, "finished in done list")
 
 
