@@ -194,6 +194,8 @@ AXES_RESET_ON_SUCCESS = True  # a success clears its identity's failures (only i
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a refused attempt never prolongs a lock
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: what the address limit counts
 AXES_VERBOSE = False
+# Locks are seen and lifted on the users (登录锁定, 解除登录锁定), not in axes' own tables.
+AXES_ENABLE_ADMIN = False
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -1,15 +1,22 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from shebao.core.adminlists import harden
+from shebao.params.admin import in_effect_view, link_in_effect
 
 admin.site.site_header = _("社保网上办事大厅 · 系统管理")
 admin.site.site_title = _("社保网上办事大厅")
+admin.site.index_title = _("系统管理")
+# The administrator's top-bar link (Django's "view site") opens what an administrator checks
+# most: the parameters in effect (the service hall itself is for operators and clerks).
+admin.site.site_url = reverse_lazy("params_in_effect")  # type: ignore[assignment]  # a lazy str
 harden(admin.site)  # hostile list parameters and ticked ids: the list's own refusal, never a 500
+link_in_effect(admin.site)
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/params/in-effect/", admin.site.admin_view(in_effect_view), name="params_in_effect"),
     path("admin/", admin.site.urls),
     path("accounts/", include("shebao.accounts.urls")),
     path("backoffice/", include("shebao.backoffice.urls")),

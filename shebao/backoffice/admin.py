@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shebao.core.identity import check_uscc, uscc_issue_params
 from shebao.core.text import hidden_character
+from shebao.employers import models as employers_models
 from shebao.employers.models import Employer, MaterialsChecklist, Office
 from shebao.workflow import registry
 from shebao.workflow.rules import render
@@ -78,12 +80,36 @@ class OfficeAdmin(admin.ModelAdmin):
     inlines = [MaterialsChecklistInline]
 
 
+class ChecklistBusinessTypeFilter(admin.SimpleListFilter):
+    title = _("业务类型")
+    parameter_name = "business_type"
+
+    def lookups(self, request, model_admin):
+        return registry.choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(business_type=self.value()) if self.value() else queryset
+
+
+# A checklist names its business type by the registry's name (in messages, the history and the
+# recent actions), never by its code; the employers app knows no business types.
+employers_models.business_type_label = registry.label_of
+
+
 @admin.register(MaterialsChecklist)
 class MaterialsChecklistAdmin(admin.ModelAdmin):
     form = ChecklistForm
-    list_display = ("business_type", "office", "updated_at")
-    list_filter = ("office",)
+    list_display = ("business_type_name", "office_name", "updated_at")
+    list_filter = (ChecklistBusinessTypeFilter, "office")
     list_select_related = ("office",)
+
+    @admin.display(description=_("业务类型"), ordering="business_type")
+    def business_type_name(self, obj):
+        return registry.label_of(obj.business_type)
+
+    @admin.display(description=_("经办机构"), ordering="office__code")
+    def office_name(self, obj):
+        return str(obj.office) if obj.office else gettext("所有经办机构通用")
 
 
 class EmployerForm(NoHiddenCharacters, forms.ModelForm):

@@ -39,17 +39,19 @@ DATE_PARTS = (("year", 4, dt.MINYEAR + 1, dt.MAXYEAR - 1), ("month", 2, 1, 12), 
 
 
 class BoundedDateHierarchy(_ChangeListBase):
-    """Mixed into a ChangeList: refuses a date-hierarchy part no datetime can hold."""
+    """Mixed into a ChangeList: refuses a year, month or day no datetime can hold, of the date
+    hierarchy or of any date typed into the query string (``?effective_from__year=``)."""
 
     def get_filters(self, request):
-        if self.date_hierarchy:
-            for part, digits, low, high in DATE_PARTS:
-                values = self.filter_params.get(f"{self.date_hierarchy}__{part}")
-                if values is None:
-                    continue
-                text = values[-1] if values else ""
-                if not (text.isascii() and text.isdigit() and len(text) <= digits and low <= int(text) <= high):
-                    raise IncorrectLookupParameters(f"{self.date_hierarchy}__{part}")
+        bounds = {part: (digits, low, high) for part, digits, low, high in DATE_PARTS}
+        for key, values in self.filter_params.items():
+            part = key.rpartition("__")[2]
+            if "__" not in key or part not in bounds:
+                continue
+            digits, low, high = bounds[part]
+            text = values[-1] if values else ""
+            if not (text.isascii() and text.isdigit() and len(text) <= digits and low <= int(text) <= high):
+                raise IncorrectLookupParameters(key)
         return super().get_filters(request)
 
 

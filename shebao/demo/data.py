@@ -88,7 +88,7 @@ LOGINS = [
     LoginSpec("wc_admin", "王建国", "operator", employer_number="10000003", description="武昌区普通单位管理员"),
     LoginSpec("clerk1", "赵敏", "clerk", office_code="420102", description="江岸区社会保险管理处审核人员"),
     LoginSpec("clerk2", "孙磊", "clerk", office_code="420106", description="武昌区社会保险管理处审核人员"),
-    LoginSpec("sysadmin", "系统管理员", "admin", description="系统管理员（/admin/ 与 /backoffice/）"),
+    LoginSpec("sysadmin", "系统管理员", "admin", description="系统管理员（/admin/：单位、用户、业务参数与现行参数）"),
 ]
 
 
@@ -206,5 +206,5 @@ def logins_table() -> str:
         if spec.employer_number:
             detail += f"：{names.get(spec.employer_number, '')}"
         lines.append(_pad(spec.employer_number or "-", 11) + _pad(spec.username, 12) + _pad(spec.role, 10) + detail)
-    lines.append("Clerks and the administrator leave 单位编号 empty; sysadmin also opens /admin/.")
+    lines.append("Clerks and the administrator leave 单位编号 empty; clerks land on /backoffice/, sysadmin on /admin/.")
     return "\n".join(lines)

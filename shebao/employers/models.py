@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,11 @@ class Office(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+
+# The name of a business type code in the reader's language: set by the engine's registry
+# (shebao.backoffice.admin), as this app knows no business types.
+business_type_label: Callable[[str], str] = str
 
 
 class MaterialsChecklist(TimeStampedModel):
@@ -45,7 +52,7 @@ class MaterialsChecklist(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.office or '*'} {self.business_type}"
+        return f"{self.office or _('所有经办机构通用')} {business_type_label(self.business_type)}"
 
     def item_list(self) -> list[str]:
         return [line.strip() for line in self.items.splitlines() if line.strip()]

@@ -7,15 +7,27 @@ from typing import ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shebao.core import clock
+from shebao.core.adminmonths import MonthField, month_column, month_filter
 from shebao.core.choices import InsuranceType
 from shebao.core.months import format_month
 from shebao.core.text import list_separator
-from shebao.params.models import BaseLimit, InjuryRate, Rate, RetirementRule, Setting
-from shebao.params.services import ParamSnapshot, parameter_gaps
+from shebao.params.models import (
+    BaseLimit,
+    InjuryRate,
+    Rate,
+    RetirementCategory,
+    RetirementRule,
+    Setting,
+    SettingKey,
+)
+from shebao.params.services import ParamSnapshot, in_effect, parameter_gaps
 
 
 def _join(items) -> str:
@@ -98,10 +110,25 @@ def gap_messages(snapshot: ParamSnapshot) -> list[tuple[int, str]]:
     return out
 
 
+effective_month = month_column("effective_from", _("生效年月"))
+
+
 class EffectiveRowAdmin(admin.ModelAdmin):
     ordering: ClassVar[tuple[str, ...]] = ("-effective_from",)
-    date_hierarchy = "effective_from"
     save_as = True  # a new row for a new month starts as a copy of the current one
+    # Date columns that hold a month (the first day): typed and shown as 2026-07.
+    month_fields: ClassVar[tuple[str, ...]] = ("effective_from",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.month_fields and isinstance(db_field, models.DateField):
+            return MonthField(
+                label=db_field.verbose_name,
+                required=not db_field.blank,
+                help_text=_("年月，如 2026-07（自该月1日起生效）")
+                if db_field.name == "effective_from"
+                else _("年月，如 2026-07"),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "GET":
@@ -130,8 +157,8 @@ class BaseLimitForm(forms.ModelForm):
 @admin.register(BaseLimit)
 class BaseLimitAdmin(EffectiveRowAdmin):
     form = BaseLimitForm
-    list_display = ("year", "insurance_type", "average_wage", "floor", "ceiling", "effective_from", "note")
-    list_filter = ("year", "insurance_type")
+    list_display = ("year", "insurance_type", "average_wage", "floor", "ceiling", effective_month, "note")
+    list_filter = ("year", "insurance_type", month_filter("effective_from", _("生效年月")))
     ordering = ("-effective_from", "-year", "insurance_type")
 
 
@@ -153,8 +180,8 @@ class RateForm(forms.ModelForm):
 @admin.register(Rate)
 class RateAdmin(EffectiveRowAdmin):
     form = RateForm
-    list_display = ("insurance_type", "employer_rate", "personal_rate", "effective_from", "illustrative", "note")
-    list_filter = ("insurance_type", "illustrative")
+    list_display = ("insurance_type", "employer_rate", "personal_rate", effective_month, "illustrative", "note")
+    list_filter = ("insurance_type", "illustrative", month_filter("effective_from", _("生效年月")))
     ordering = ("-effective_from", "insurance_type")
 
 
@@ -175,20 +202,144 @@ class InjuryRateForm(forms.ModelForm):
 @admin.register(InjuryRate)
 class InjuryRateAdmin(EffectiveRowAdmin):
     form = InjuryRateForm
-    list_display = ("risk_class", "rate", "effective_from", "note")
-    list_filter = ("risk_class",)
+    list_display = ("risk_class", "rate", effective_month, "note")
+    list_filter = ("risk_class", month_filter("effective_from", _("生效年月")))
     ordering = ("-effective_from", "risk_class")
 
 
 @admin.register(RetirementRule)
 class RetirementRuleAdmin(EffectiveRowAdmin):
-    list_display = ("category", "original_age_years", "reform_start", "step_months", "cap_months", "effective_from")
-    list_filter = ("category",)
+    list_display = (
+        "category",
+        "original_age_years",
+        month_column("reform_start", _("延迟退休起始月")),
+        "step_months",
+        "cap_months",
+        effective_month,
+        "note",
+    )
+    list_filter = ("category", month_filter("effective_from", _("生效年月")))
+    month_fields = ("effective_from", "reform_start")
     ordering = ("-effective_from", "category")
 
 
 @admin.register(Setting)
 class SettingAdmin(EffectiveRowAdmin):
-    list_display = ("key", "value", "effective_from", "note")
-    list_filter = ("key",)
+    list_display = ("key", "shown_value", effective_month, "note")
+    list_filter = ("key", month_filter("effective_from", _("生效年月")))
     ordering = ("-effective_from", "key")
+
+    @admin.display(description=_("取值"), ordering="value")
+    def shown_value(self, obj):
+        return plain_number(obj.value)
+
+
+def plain_number(value) -> str:
+    """1.00000 as 1, 0.00050 as 0.0005."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(value) -> str:
+    """0.16000 as 16%, 0.00700 as 0.7%."""
+    return "" if value is None else f"{plain_number(value * 100)}%"
+
+
+# --- 现行参数: the values in effect in a month -------------------------------------------------
+
+
+class InEffectForm(forms.Form):
+    month = MonthField(label=_("查询月份"), required=True)
+
+
+def _change_url(row) -> str:
+    return reverse(f"admin:params_{row._meta.model_name}_change", args=[row.pk]) if row is not None else ""
+
+
+def _source(row) -> dict:
+    """The parameter row a value comes from: its month, its note (the notice) and its page."""
+    if row is None:
+        return {"row": None}
+    return {"row": row, "month": format_month(row.effective_from), "note": row.note, "url": _change_url(row)}
+
+
+def in_effect_view(request):
+    """现行参数: every parameter in force in the chosen month (this month unless one is asked),
+    with the row, and so the notice, each value comes from."""
+    data = request.GET if "month" in request.GET else {"month": format_month(clock.current_month())}
+    form = InEffectForm(data)
+    context = {
+        **admin.site.each_context(request),
+        "title": gettext("现行参数"),
+        "subtitle": None,
+        "form": form,
+        "app_label": "params",
+    }
+    if form.is_valid():
+        month = form.cleaned_data["month"]
+        values = in_effect(ParamSnapshot.load(), month)
+        context["month"] = format_month(month)
+        context["limits"] = [
+            {
+                "type": InsuranceType(itype).label,
+                "limits": limits,
+                "provisional": limits is not None and limits.provisional,
+                **_source(row),
+            }
+            for itype, limits, row in values.limits
+        ]
+        context["rates"] = [
+            {
+                "type": InsuranceType(itype).label,
+                "employer": percent(row.employer_rate) if row else "",
+                "personal": percent(row.personal_rate) if row else "",
+                "illustrative": bool(row and row.illustrative and gettext("示例数据") not in row.note),
+                **_source(row),
+            }
+            for itype, row in values.rates
+        ]
+        context["injury"] = [
+            {"risk_class": risk, "rate": percent(row.rate) if row else "", **_source(row)}
+            for risk, row in values.injury
+        ]
+        context["retirement"] = [
+            {
+                "category": RetirementCategory(category).label,
+                "rule": rule,
+                "reform_start": format_month(rule.reform_start) if rule else "",
+                "retires": format_month(retires),
+                **_source(rule),
+            }
+            for category, rule, retires in values.retirement
+        ]
+        context["settings"] = [
+            {"label": SettingKey(key).label, "value": plain_number(value), **_source(row)}
+            for key, value, row in values.settings
+        ]
+    return TemplateResponse(request, "admin/params/in_effect.html", context)
+
+
+def link_in_effect(site: admin.AdminSite) -> None:
+    """现行参数 heads the 参数管理 section of the index and of the side bar."""
+    build = site.get_app_list
+
+    def get_app_list(request, app_label=None):
+        app_list = build(request, app_label)
+        for app in app_list:
+            if app["app_label"] == "params" and request.user.has_module_perms("params"):
+                app["models"].insert(
+                    0,
+                    {
+                        "name": _("现行参数（按月查看）"),
+                        "object_name": "InEffect",
+                        "admin_url": reverse("params_in_effect"),
+                        "add_url": None,
+                        "view_only": True,
+                        "perms": {"view": True},
+                    },
+                )
+        return app_list
+
+    site.get_app_list = get_app_list  # type: ignore[method-assign]

@@ -204,6 +204,58 @@ class ParamSnapshot:
         return add_months(original, delay)
 
 
+@dataclass(frozen=True)
+class InEffect:
+    """Every parameter in force in one month, with the row it comes from (None: no row, so
+    nothing is in force, or a setting keeps its default)."""
+
+    month: dt.date
+    limits: list[tuple[str, Limits | None, BaseLimit | None]]  # per insurance type
+    rates: list[tuple[str, Rate | None]]  # per insurance type but work injury
+    injury: list[tuple[int, InjuryRate | None]]  # per industry risk class 1-8
+    retirement: list[tuple[str, RetirementRule | None, dt.date | None]]  # and the retirement month
+    # of someone reaching the rule's original age in this month
+    settings: list[tuple[str, Decimal, Setting | None]]
+
+
+def in_effect(snapshot: ParamSnapshot, month: dt.date) -> InEffect:
+    """What an administrator checks after a notice: the values in force in ``month``.
+
+    The limits are the ones of the month's year as published by then (a year without its own
+    limits shows the year used, provisionally); rates, risk classes, retirement rules and
+    settings are the rows in force in the month, as every lookup of the snapshot takes them.
+    """
+    month = month_start(month)
+    limits = []
+    for itype in InsuranceType.values:
+        found = snapshot.base_limits(month.year, itype, as_of=month)
+        row = None
+        if found is not None:
+            row = next(r for r in snapshot.limits[(found.row_year, itype)] if r.pk == found.row_id)
+        limits.append((itype, found, row))
+    rates = [
+        (itype, _latest(snapshot.rates.get(itype, []), month)) for itype in InsuranceType.values if itype != "injury"
+    ]
+    injury = [(risk, _latest(snapshot.injury.get(risk, []), month)) for risk in range(1, 9)]
+    retirement = []
+    for category in RetirementCategory.values:
+        rule = _latest(snapshot.retirement.get(category, []), month)
+        retires = None
+        if rule is not None:
+            born = add_months(month, -rule.original_age_years * 12)
+            sex, identity = ("1", "") if category == RetirementCategory.MALE else ("2", _IDENTITY[category])
+            retires = snapshot.retirement_month(sex=sex, identity=identity, birth_date=born)
+        retirement.append((category, rule, retires))
+    settings = [
+        (key, snapshot.setting(key, month), _latest(snapshot.settings.get(key, []), month)) for key in SETTING_DEFAULTS
+    ]
+    return InEffect(month, limits, rates, injury, retirement, settings)
+
+
+# The person identity (register.choices.PersonIdentity) retirement_month reads for a woman.
+_IDENTITY: dict[str, str] = {RetirementCategory.FEMALE_CADRE: "cadre", RetirementCategory.FEMALE_WORKER: "worker"}
+
+
 # (signature, snapshot) of the last load() in this process.
 _last: tuple | None = None
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from shebao.core.adminmonths import month_column, month_filter
 from shebao.register.models import ContributionBase, ContributionLine, Person, Relation
 
 
@@ -31,8 +33,16 @@ class PersonAdmin(ViewOnlyAdmin):
 
 @admin.register(Relation)
 class RelationAdmin(ViewOnlyAdmin):
-    list_display = ("person", "employer", "insurance_type", "status", "start_month", "end_month", "end_reason")
-    list_filter = ("status", "insurance_type")
+    list_display = (
+        "person",
+        "employer",
+        "insurance_type",
+        "status",
+        month_column("start_month", _("参保起始年月")),
+        month_column("end_month", _("停保年月")),
+        "end_reason",
+    )
+    list_filter = ("status", "insurance_type", month_filter("start_month", _("参保起始年月")))
     list_select_related = ("person", "employer")
     search_fields = ("=person__id_number", "person__name", "=employer__number")
 
@@ -50,13 +60,13 @@ class ContributionLineAdmin(ViewOnlyAdmin):
     list_display = (
         "person",
         "employer",
-        "month",
+        month_column("month", _("费款所属期")),
         "insurance_type",
         "kind",
         "base",
         "employer_amount",
         "personal_amount",
     )
-    list_filter = ("insurance_type", "kind")
+    list_filter = ("insurance_type", "kind", month_filter("month", _("费款所属期")))
     list_select_related = ("person", "employer")
     search_fields = ("=person__id_number", "person__name", "=employer__number")

@@ -54,18 +54,28 @@ class RelationStatus(models.TextChoices):
 class Relation(TimeStampedModel):
     """One period of insurance of a person at an employer for one insurance type."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="relations")
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="relations")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="relations", verbose_name=_("参保人"))
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="relations", verbose_name=_("单位"))
     insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
     status = models.CharField(_("参保状态"), max_length=20, choices=RelationStatus.choices)
     start_month = models.DateField(_("参保起始年月"))
     end_month = models.DateField(_("停保年月"), null=True, blank=True, help_text=_("第一个不缴费的月份"))
     end_reason = models.CharField(_("减员原因"), max_length=2, choices=SuspendReason.choices, blank=True)
     started_by = models.ForeignKey(
-        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "workflow.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("参保业务"),
     )
     ended_by = models.ForeignKey(
-        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "workflow.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("停保业务"),
     )
 
     class Meta:
@@ -106,12 +116,14 @@ def parameter_row(model: str, label) -> models.ForeignKey:
 
 
 class ContributionBase(TimeStampedModel):
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bases")
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="bases")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bases", verbose_name=_("参保人"))
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="bases", verbose_name=_("单位"))
     year = models.PositiveSmallIntegerField(_("年度"))
     declared_wage = models.DecimalField(_("申报工资"), max_digits=12, decimal_places=2)
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
-    transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    transaction = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("业务")
+    )
     # The base limits row the base was clamped to, and whether it is another year's, applied
     # until this year's limits are published (re-based then).
     limits = parameter_row("params.BaseLimit", _("缴费基数上下限"))
@@ -131,15 +143,17 @@ class LineKind(models.TextChoices):
 
 
 class ContributionLine(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="lines")
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="lines")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="lines", verbose_name=_("参保人"))
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="lines", verbose_name=_("单位"))
     month = models.DateField(_("费款所属期"))
     insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
     kind = models.CharField(_("类别"), max_length=10, choices=LineKind.choices, default=LineKind.REGULAR)
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
     employer_amount = models.DecimalField(_("单位应缴"), max_digits=12, decimal_places=2)
     personal_amount = models.DecimalField(_("个人应缴"), max_digits=12, decimal_places=2)
-    transaction = models.ForeignKey("workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True)
+    transaction = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("业务")
+    )
     # The parameter rows the line was computed from (rate: a Rate, or an InjuryRate for work
     # injury), and whether its limits are another year's, applied until the month's year has
     # limits of its own (re-based then).
@@ -149,7 +163,12 @@ class ContributionLine(models.Model):
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(
-        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "workflow.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("作废业务"),
     )
 
     class Meta:

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkflowConfig(AppConfig):
     name = "shebao.workflow"
     label = "workflow"
+    verbose_name = _("业务办理")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

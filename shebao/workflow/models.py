@@ -33,33 +33,37 @@ class Mode(models.TextChoices):
 
 class Transaction(models.Model):
     serial = models.CharField(_("流水号"), max_length=24, unique=True, null=True)
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="transactions")
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, related_name="transactions", verbose_name=_("单位")
+    )
     business_type = models.CharField(_("业务类型"), max_length=30)
     mode = models.CharField(_("办理方式"), max_length=10, choices=Mode.choices, default=Mode.SINGLE)
-    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("经办人")
+    )
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.SAVED)
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1)
     returned = models.BooleanField(_("回退标志"), default=False)
     return_reasons = models.JSONField(_("回退原因"), default=list, blank=True)
-    needs_review = models.BooleanField(default=False)
-    header = models.JSONField(default=dict, blank=True)  # business-level fields (e.g. 申报年度)
+    needs_review = models.BooleanField(_("须经办机构审核"), default=False)
+    header = models.JSONField(_("业务信息"), default=dict, blank=True)  # business-level fields (e.g. 申报年度)
     # Counts: rows of the transaction, import failures, audit passes/failures, applied.
-    total_count = models.PositiveIntegerField(default=0)
-    import_failed_count = models.PositiveIntegerField(default=0)
-    audit_passed_count = models.PositiveIntegerField(default=0)
-    audit_failed_count = models.PositiveIntegerField(default=0)
-    applied_count = models.PositiveIntegerField(default=0)
+    total_count = models.PositiveIntegerField(_("人数"), default=0)
+    import_failed_count = models.PositiveIntegerField(_("导入失败人数"), default=0)
+    audit_passed_count = models.PositiveIntegerField(_("审核通过人数"), default=0)
+    audit_failed_count = models.PositiveIntegerField(_("审核未通过人数"), default=0)
+    applied_count = models.PositiveIntegerField(_("已生效人数"), default=0)
     # Progress of background work; not part of the version (a counter is not a change).
-    progress_done = models.PositiveIntegerField(default=0)
-    progress_total = models.PositiveIntegerField(default=0)
+    progress_done = models.PositiveIntegerField(_("后台进度（已处理）"), default=0)
+    progress_total = models.PositiveIntegerField(_("后台进度（总数）"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     saved_at = models.DateTimeField(_("保存时间"), null=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True)
-    touched_at = models.DateTimeField(auto_now_add=True)  # last change by a person (draft expiry)
+    touched_at = models.DateTimeField(_("最后操作时间"), auto_now_add=True)  # last change by a person (draft expiry)
     # The background job's last sign of life: set when an import or audit is queued and at
     # every chunk it commits; the sweepers re-queue a job silent for too long.
-    heartbeat_at = models.DateTimeField(null=True)
+    heartbeat_at = models.DateTimeField(_("后台任务心跳时间"), null=True)
     # The background job (import or audit) counts its deliveries here, so that a job that
     # fails or dies on every delivery is given up after SHEBAO_JOB_MAX_ATTEMPTS instead of
     # being re-queued for ever; reset when the transaction is submitted again. A job given
@@ -205,17 +209,23 @@ class Item(models.Model):
 class Event(models.Model):
     """Append-only history of every transition and data change."""
 
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="events")
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    action = models.CharField(max_length=30)
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20, blank=True)
-    reason = models.TextField(blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="events", verbose_name=_("业务")
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("操作人")
+    )
+    action = models.CharField(_("操作"), max_length=30)
+    from_state = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, blank=True)
+    reason = models.TextField(_("原因"), blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = _("业务日志")
+        verbose_name_plural = _("业务日志")
 
     def __str__(self) -> str:
         return f"#{self.transaction_id} {self.action} {self.from_state}→{self.to_state}"

@@ -1,5 +1,9 @@
 """`manage.py rundemo`: the web server and both background worker clusters, in the foreground.
 
+The demo runs as a user sees the product: DEBUG is off (the product's own 404, 403 and 500
+pages, never Django's technical ones; whitenoise serves the static files) unless DEBUG is
+set in the environment, and the address served is an allowed host.
+
 Starts three processes: `runserver` on 127.0.0.1:8000, `qcluster` with Q_CLUSTER_NAME=short
 (single audits, the stuck-audit sweeper) and `qcluster` with Q_CLUSTER_NAME=long (batches,
 draft expiry). Ctrl-C (SIGINT) or SIGTERM stops all three; if any of them dies, the others
@@ -23,6 +27,23 @@ from shebao.demo import data
 GRACE_SECONDS = 15
 
 
+def demo_environment(addrport: str, environ) -> dict[str, str]:
+    """DEBUG off and the served host allowed, unless the environment says otherwise."""
+    out = {}
+    if "DEBUG" not in environ:
+        out["DEBUG"] = "0"
+    host = addrport.rpartition(":")[0] if ":" in addrport else ""
+    host = host.strip("[]")
+    if host and "ALLOWED_HOSTS" not in environ:
+        allowed = list(settings.ALLOWED_HOSTS)
+        # Served on every interface: reached by whatever name or address the machine has.
+        extra = "*" if host in ("0.0.0.0", "::") else host
+        if extra not in allowed:
+            allowed.append(extra)
+        out["ALLOWED_HOSTS"] = ",".join(allowed)
+    return out
+
+
 class Command(BaseCommand):
     help = "Run the demo: web server and the short/long django-q2 clusters; Ctrl-C stops all."
 
@@ -41,6 +62,9 @@ class Command(BaseCommand):
         worker_log_level = os.environ.get("LOG_LEVEL", "INFO")
         for name in ("worker-short", "worker-long"):
             commands[name][1]["LOG_LEVEL"] = worker_log_level
+        demo_env = demo_environment(addrport, os.environ)
+        for _argv, extra_env in commands.values():
+            extra_env.update(demo_env)
         self.stdout.write(data.logins_table().replace(data.DEMO_URL, f"http://{addrport}"))
         self.stdout.write("Starting web server and workers; press Ctrl-C to stop all of them.")
         self.stdout.flush()
