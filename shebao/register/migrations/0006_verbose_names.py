@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("employers", "0003_verbose_names"),
-        ("register", "0003_contributions_record_parameter_rows"),
+        ("register", "0005_fill_person_name_key"),
         ("workflow", "0007_verbose_names"),
     ]
 
