@@ -126,7 +126,8 @@ class Suspend(BusinessType):
     names = Names(
         title=gettext_noop("减员(暂停缴费)"),
         result_query=gettext_noop("批量减员审核结果查询"),
-        batch_export=gettext_noop("导出减员申报表"),
+        single_export=gettext_noop("单个减员导出"),
+        batch_export=gettext_noop("批量减员导出"),
     )
     fields = FIELDS
     rules = RULES

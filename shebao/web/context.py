@@ -14,4 +14,6 @@ def current_actor(request) -> dict:
         "current_employer": employer,
         "current_role": user.get_role_display(),
         "business_types": registry.all_types() if employer else [],
+        # 单位篇 is the employer site's name: the agency's pages (a clerk, an administrator) do not carry it.
+        "agency_side": not user.is_operator,
     }
