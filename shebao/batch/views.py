@@ -45,6 +45,8 @@ FILTERS: dict[str, tuple[StrPromise, dict[str, Any]]] = {
     "import_failed": (gettext_lazy("导入失败"), {"status": ItemStatus.IMPORT_FAILED}),
     "passed": (gettext_lazy("审核通过"), {"status": ItemStatus.IMPORTED, "audit_status": AuditStatus.PASSED}),
     "failed": (gettext_lazy("审核失败"), {"status": ItemStatus.IMPORTED, "audit_status": AuditStatus.FAILED}),
+    # Rows the employer deleted before submitting: not in the totals, kept and shown here.
+    "deleted": (gettext_lazy("已删除"), {"status": ItemStatus.DELETED}),
 }
 
 
@@ -275,6 +277,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "filters": [(k, label) for k, (label, _q) in FILTERS.items()],
         "current": key,
         "counts": counts(tx),
+        "deleted_count": Item.objects.filter(transaction=tx, status=ItemStatus.DELETED).count(),
         "reasons": split(tx.return_reasons)[0],
         "audited": audited,
         "holders": _holder_links(request, tx, upload),
@@ -356,6 +359,15 @@ def action(request, pk: int):
             query = request.POST.get("return_query", "")
             if query.startswith("result=") or query.startswith("page="):
                 back = f"{back}?{query}"
+        elif verb == "delete_import_failed":
+            # Every row that failed import, on every page: one click, after a confirmation.
+            ids = list(
+                Item.objects.filter(transaction=tx, status=ItemStatus.IMPORT_FAILED).values_list("id", flat=True)
+            )
+            if not ids:
+                raise ApplicationError(_("该批次没有导入失败的人员。"), code="NO_SELECTION")
+            tx = services.batch_delete_rows(tx=tx, actor=request.user, version=posted_version(request), item_ids=ids)
+            messages.success(request, _("已删除 %(n)d 人。") % {"n": len(ids)})
         elif verb == "save":
             services.batch_save(tx=tx, actor=request.user)
             messages.success(request, _("已保存，可在首页「待办任务列表」中继续办理。"))

@@ -372,7 +372,8 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
                 touched_at=now,
                 heartbeat_at=now,
                 progress_done=0,
-                progress_total=0,
+                # The persons the audit will see, from the first poll on (never "0 / 0").
+                progress_total=max((tx.total_count or 0) - (tx.import_failed_count or 0), 0),
                 # 回退原因 is the reason of the current return: a resubmission ends it (the
                 # return and its reasons stay in the history, in the return's event).
                 returned=False,

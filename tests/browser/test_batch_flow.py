@@ -125,10 +125,22 @@ def test_batch_template_upload_delete_submit_and_failure_lists(batch_site, new_p
     expect(table.locator('tr[data-row="4"]')).to_contain_text("ID_CHECKSUM")
     shot(page, "import screen")
 
-    # Tick a row and 删除 (after a confirmation).
+    # 删除 with nothing ticked says so, and asks no confirmation first.
+    said: list[str] = []
+    accept_next_dialog(page, said)
+    page.get_by_role("button", name="删除", exact=True).click()
+    for _ in range(50):
+        if said:
+            break
+        page.wait_for_timeout(100)
+    assert said == ["请先勾选要删除的人员。"]
+    # 全选 ticks every row; unticked again, then one row ticked and 删除 (after a confirmation).
+    page.get_by_label("全选").check()
+    assert all(box.is_checked() for box in table.locator("input[name=items]").all())
+    page.get_by_label("全选").uncheck()
     page.get_by_label("选择第5行").check()
     accept_next_dialog(page)
-    page.get_by_role("button", name="删除").click()
+    page.get_by_role("button", name="删除", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("已删除 1 人")
     expect(table.locator('tr[data-row="5"]')).to_have_count(0)
     shot(page, "row deleted")
