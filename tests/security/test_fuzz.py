@@ -561,7 +561,7 @@ def test_every_query_parameter_is_found(db):
         "days",
         "expired",
     } <= set(QUERY_PARAMETERS)
-    assert {"effective_from__year", "created_at__day", "office__id__exact", "q", "o", "p"} <= admin_query_parameters()
+    assert {"effective_from_month", "created_at__day", "office__id__exact", "q", "o", "p"} <= admin_query_parameters()
 
 
 def test_every_id_route_is_fuzzed():
