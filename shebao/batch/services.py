@@ -464,11 +464,16 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     id_spec = _spec_of_kind(business, "id_number")
     id_name = id_spec.name if id_spec else ""
     items = []
-    for row_no, raw in chunk:
-        # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
-        result = registry.check_row_safely(
+    # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
+    results = [
+        registry.check_row_safely(
             business, raw, job.params, tx.employer, prepare=job.cook, where=f"import {tx.serial} row {row_no}"
         )
+        for row_no, raw in chunk
+    ]
+    # Then the rules on this employer's own register, for the chunk at once (one query).
+    registry.check_known_rows_safely(business, results, tx.employer, where=f"import {tx.serial}")
+    for (row_no, raw), result in zip(chunk, results, strict=True):
         key = _row_key(business, result)
         issues = list(result.issues)
         if key in job.duplicates:

@@ -352,6 +352,7 @@ def check_fields(request, code: str):
     head = business.check_header(header, params) if business.header_fields else None
     header_data = head.data if head else {}
     result = registry.check_row_safely(business, {**header_data, **raw}, params, request.employer, where="live check")
+    registry.check_known_rows_safely(business, [result], request.employer, where="live check")
     touched = set(request.POST.getlist("_touched"))
     fields: dict[str, list[dict]] = {}
     for issue in [*(head.issues if head else []), *result.issues]:

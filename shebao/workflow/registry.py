@@ -208,6 +208,12 @@ class BusinessType:
         """Row-level rules: formats, checksums, ages. Runs while typing, at save and import."""
         return normalise_row(self.fields, raw)
 
+    def check_known_rows(self, results: list[RowResult], employer: object) -> None:
+        """Rules that need only what this employer's own register holds (e.g. the name of a
+        person it employs), added to already checked rows: run while typing, at save and at
+        import a chunk at a time, so a mistake shows before the audit. Never reveals data of
+        a person the employer has no relation with."""
+
     def audit(self, tx: Transaction, items: list[Item], ctx: AuditContext) -> dict[int, list[Issue]]:
         """Register rules for many rows at once. Returns issues per item id."""
         return {item.pk: [] for item in items}
@@ -254,6 +260,19 @@ def check_row_safely(
     except Exception:
         ref = log_reference(log, "%s: the row check of %s raised", where or "row check", business.code)
         return internal_error_row(raw, ref)
+
+
+def check_known_rows_safely(
+    business: BusinessType, results: list[RowResult], employer: object, *, where: str = ""
+) -> None:
+    """`business.check_known_rows`, total: if it raises, the rows keep their own results (the
+    audit runs the same register rules later) and the traceback is logged."""
+    if not results or employer is None:
+        return
+    try:
+        business.check_known_rows(results, employer)
+    except Exception:
+        log_reference(log, "%s: the register row check of %s raised", where or "row check", business.code)
 
 
 def internal_error_row(raw: dict[str, Any], ref: str) -> RowResult:

@@ -219,6 +219,7 @@ def transaction_save_single(
     header_data = head.data if head else {}
     # The row's rules see the header's values, as in a batch import (e.g. the declared year).
     result = registry.check_row_safely(business, {**header_data, **raw}, params, employer, where="save")
+    registry.check_known_rows_safely(business, [result], employer, where="save")
     issues = [*(head.issues if head else []), *result.issues]
     if has_errors(issues):
         return SaveResult(None, issues)

@@ -7,6 +7,7 @@ hand-over between the two business types (续保, transfers, terminated persons)
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 
 import pytest
@@ -263,10 +264,47 @@ def test_person_at_another_employer_is_not_contributing_here(enrolled, office):
     assert Relation.objects.filter(status=RelationStatus.CONTRIBUTING).count() == 5
 
 
-def test_name_must_match_the_register(enrolled):
+def test_name_must_match_the_register_and_says_so_at_once(enrolled, client):
     employer, user, pid = enrolled
-    outcome, tx = suspend(employer, user, pid, stop=month(0), name="王五")
-    assert outcome == "returned" and codes(tx.return_reasons) == {"PERSON_MISMATCH"}
+    raw = suspend_raw(pid, stop=month(0), name="王五")
+    # At 保存: refused before any audit, naming the name typed, never the registered one.
+    result = services.transaction_save_single(employer=employer, actor=user, business_type="suspend", raw=raw)
+    assert not result.ok and [i.code for i in result.issues] == ["PERSON_MISMATCH"]
+    assert "王五" in result.issues[0].message() and "李四" not in result.issues[0].message()
+    # While typing: the live check of the single form says the same under 姓名.
+    from tests.workflow.helpers import login
+
+    client = login(client, user, employer)
+    form = {"id_type": "01", "id_number": pid, "name": "王五", "_touched": ["id_number", "name"]}
+    answer = client.post("/business/suspend/check/", form).json()
+    assert [i["code"] for i in answer["fields"]["name"]] == ["PERSON_MISMATCH"]
+    assert "李四" not in json.dumps(answer, ensure_ascii=False)
+
+
+def test_another_employers_person_is_not_checked_before_the_audit(enrolled, office, client):
+    employer, user, pid = enrolled
+    other = EmployerFactory(office=office, is_vip=True)
+    other_user = OperatorFactory(employer=other)
+    # No relation here: the form says nothing about the number (it is not this employer's to know).
+    result = services.transaction_save_single(
+        employer=other, actor=other_user, business_type="suspend", raw=suspend_raw(pid, stop=month(0), name="王五")
+    )
+    assert result.ok
+    outcome, tx = submit_and_audit(result.transaction, other_user)
+    assert outcome == "returned" and "李四" not in json.dumps(messages(tx.return_reasons), ensure_ascii=False)
+
+
+def test_a_batch_row_with_the_wrong_name_fails_at_import(enrolled):
+    from shebao.workflow.models import Item, ItemStatus
+    from tests.batch.conftest import create_batch, xlsx_bytes
+
+    employer, user, pid = enrolled
+    headers = ["证件类型", "证件号码", "姓名", "停保年月", "减员原因"]
+    rows = [{"证件类型": "居民身份证", "证件号码": pid, "姓名": "王五", "停保年月": month(0), "减员原因": "01"}]
+    tx = create_batch(employer, user, xlsx_bytes(rows, headers), code="suspend")
+    item = Item.objects.get(transaction=tx)
+    assert item.status == ItemStatus.IMPORT_FAILED
+    assert [i["code"] for i in item.import_issues] == ["PERSON_MISMATCH"]
 
 
 def test_stop_month_must_lie_after_the_start_month(enrolled):
