@@ -167,13 +167,16 @@ class Suspend(BusinessType):
             if result.field_has_issue("id_number") or result.field_has_issue("name") or not data.get("id_number"):
                 continue
             wanted[id_key(data.get("id_type", ""), data["id_number"])].append(result)
-        if not wanted:
+        employer_id = getattr(employer, "pk", None)
+        if not wanted or not isinstance(employer_id, int):
             return
         names: dict[str, str] = {}
         keys = list(wanted)
         for start in range(0, len(keys), 1000):
             names.update(
-                Person.objects.filter(id_key__in=keys[start : start + 1000], relations__employer=employer)
+                Person.objects.filter(
+                    id_key__in=keys[start : start + 1000], relations__employer_id=getattr(employer, "pk", None)
+                )
                 .values_list("id_key", "name")
                 .distinct()
             )
