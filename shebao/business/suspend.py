@@ -174,9 +174,7 @@ class Suspend(BusinessType):
         keys = list(wanted)
         for start in range(0, len(keys), 1000):
             names.update(
-                Person.objects.filter(
-                    id_key__in=keys[start : start + 1000], relations__employer_id=getattr(employer, "pk", None)
-                )
+                Person.objects.filter(id_key__in=keys[start : start + 1000], relations__employer_id=employer_id)
                 .values_list("id_key", "name")
                 .distinct()
             )
