@@ -1,0 +1,60 @@
+"""The employer's pages fit: no page wider than the viewport, no badge, button or name cut or
+wrapped inside itself, at 1366 px and 390 px, in Chinese and English. Screenshots of each go
+to test-artifacts/browser/<test>/."""
+
+from __future__ import annotations
+
+import pytest
+
+from shebao.workflow import services
+from tests.browser.test_robustness_pages import page_in, sign_in
+from tests.factories import make_resident_id
+from tests.workflow.helpers import enrol_raw
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# An element overflows when its content is wider than its box; a badge or button wraps when
+# it is taller than one line of its text.
+CHECK = """() => {
+  const out = [];
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("page wider than the viewport");
+  for (const el of document.querySelectorAll(".badge, button, a.button, .counts")) {
+    const style = getComputedStyle(el);
+    if (el.offsetParent === null) continue;
+    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.6;
+    const pad = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom)
+      + parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
+    if (el.getBoundingClientRect().height - pad > line * 1.5) out.push("wraps: " + el.textContent.trim());
+    if (el.scrollWidth > el.clientWidth + 1 && style.overflow !== "visible") out.push("cut: " + el.textContent.trim());
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_employer_pages_fit(site, browser, browser_context_args, live_server, shot, language, viewport):
+    tx = services.transaction_save_single(
+        employer=site.vip,
+        actor=site.vip_user,
+        business_type="enrol",
+        raw={**enrol_raw(make_resident_id(serial=71)), "name": "欧阳万佳"},
+    ).transaction
+    context, page = page_in(browser, browser_context_args, live_server, language, viewport)
+    try:
+        sign_in(page, site.url, site.vip_user.username, site.vip.number)
+        for name, path in (
+            ("home", "/home/"),
+            ("business", "/business/enrol/"),
+            ("single-form", "/business/enrol/single/"),
+            ("transaction", f"/tx/{tx.pk}/"),
+            ("persons", "/persons/"),
+            ("batch-upload", "/batch/upload/enrol/"),
+            ("batch-results", "/batch/results/enrol/"),
+        ):
+            page.goto(f"{site.url}{path}")
+            page.wait_for_load_state("load")
+            shot(page, f"{language}-{viewport}-{name}")
+            assert page.evaluate(CHECK) == [], (name, path)
+    finally:
+        context.close()
