@@ -8,7 +8,7 @@ import pytest
 
 from shebao.workflow import services
 from tests.browser.test_robustness_pages import page_in, sign_in
-from tests.factories import make_resident_id
+from tests.factories import TransactionFactory, make_resident_id
 from tests.workflow.helpers import enrol_raw
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHECK = """() => {
   const out = [];
   if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("page wider than the viewport");
-  for (const el of document.querySelectorAll(".badge, button, a.button, .counts")) {
+  for (const el of document.querySelectorAll(".badge, button, a.button, span.counts")) {
     const style = getComputedStyle(el);
     if (el.offsetParent === null) continue;
     const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.6;
@@ -40,6 +40,8 @@ def test_the_employer_pages_fit(site, browser, browser_context_args, live_server
         business_type="enrol",
         raw={**enrol_raw(make_resident_id(serial=71)), "name": "欧阳万佳"},
     ).transaction
+    rows = [{**enrol_raw(make_resident_id(serial=80 + n)), "name": name} for n, name in enumerate(["欧阳万佳", "李四"])]
+    batch = TransactionFactory(employer=site.vip, operator=site.vip_user, business_type="enrol", rows=rows)
     context, page = page_in(browser, browser_context_args, live_server, language, viewport)
     try:
         sign_in(page, site.url, site.vip_user.username, site.vip.number)
@@ -51,7 +53,31 @@ def test_the_employer_pages_fit(site, browser, browser_context_args, live_server
             ("persons", "/persons/"),
             ("batch-upload", "/batch/upload/enrol/"),
             ("batch-results", "/batch/results/enrol/"),
+            ("batch-import-screen", f"/batch/{batch.pk}/"),
         ):
+            page.goto(f"{site.url}{path}")
+            page.wait_for_load_state("load")
+            shot(page, f"{language}-{viewport}-{name}")
+            assert page.evaluate(CHECK) == [], (name, path)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_back_office_pages_fit(site, browser, browser_context_args, live_server, shot, language, viewport):
+    tx = services.transaction_save_single(
+        employer=site.ordinary,
+        actor=site.ordinary_user,
+        business_type="enrol",
+        raw={**enrol_raw(make_resident_id(serial=91)), "wage": "3000"},
+    ).transaction
+    services.transaction_submit(tx=tx, actor=site.ordinary_user, version=tx.version)
+    assert services.run_audit(tx.pk) == "review"
+    context, page = page_in(browser, browser_context_args, live_server, language, viewport)
+    try:
+        sign_in(page, site.url, site.clerk.username)
+        for name, path in (("queue", "/backoffice/"), ("detail", f"/backoffice/tx/{tx.pk}/")):
             page.goto(f"{site.url}{path}")
             page.wait_for_load_state("load")
             shot(page, f"{language}-{viewport}-{name}")
