@@ -40,7 +40,11 @@ def test_a_warning_is_not_a_return_reason(site, browser, browser_context_args, l
         first = reasons.locator("li").first
         assert not first.inner_text().startswith("[")
         expect(first.locator(".rule-code")).to_have_text("PHOTO_REQUIRED")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        wide = page.evaluate(
+            """() => [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right
+                > window.innerWidth + 1 && !e.closest(".scroll-x")).map(e => e.tagName + "." + e.className)"""
+        )
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), wide
         shot(page, f"{language}-{viewport}-returned-with-a-warning")
         page.goto(f"{site.url}/home/")
         row = page.locator(f'tr[data-serial="{tx.serial}"]')

@@ -169,6 +169,8 @@ def test_ordinary_return_fix_resubmit_and_approve(site, new_page, shot):
     assert in_progress[COL["approval"]] == "进行中" and reason not in in_progress[COL["reasons"]]
     assert in_progress[COL["outcome"]] == "待经办机构审核"
     shot(employer, "resubmitted - no old return reason")
+    employer.go_back()
+    employer.wait_for_load_state("load")
 
     clerk.reload()
     expect(clerk.get_by_test_id("queue")).to_contain_text(serial)
