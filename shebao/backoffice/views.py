@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.forms import ChoiceField
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ from shebao.backoffice.forms import (
 )
 from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict, NotFound
-from shebao.core.http import parse_id
+from shebao.core.http import parse_id, private_jpeg
 from shebao.workflow import registry, services
 from shebao.workflow.models import EDITABLE_STATES, AuditStatus, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import list_separator, split
@@ -277,9 +277,7 @@ def photo(request, pk: int):
     item = items.order_by("row_no", "id").only("photo").first()
     if item is None or not item.photo:
         raise Http404
-    response = HttpResponse(bytes(item.photo), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_jpeg(item.photo)
 
 
 def _act(request, tx: Transaction, action, *, success: str, next_url: str, forms: dict | None = None):

@@ -24,8 +24,8 @@ from shebao.accounts.scoping import employer_required
 from shebao.batch import reader, services, sheets
 from shebao.batch.models import Upload
 from shebao.core.errors import ApplicationError, Conflict, NotFound
-from shebao.core.http import parse_ids, posted_version, url_or_empty
-from shebao.core.images import reencode_photo
+from shebao.core.http import parse_ids, posted_version, private_jpeg, url_or_empty
+from shebao.core.images import reencode_uploaded_photo
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
@@ -309,19 +309,9 @@ def row_photo(request, pk: int, item: int):
     if request.method == "GET":
         if not row.photo:
             raise Http404
-        response = HttpResponse(bytes(row.photo), content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
-    file = request.FILES.get("photo")
+        return private_jpeg(row.photo)
     try:
-        if file is None:
-            raise ApplicationError(_("请选择要上传的照片。"), code="PHOTO_EMPTY")
-        if file.size > settings.SHEBAO_PHOTO_MAX_BYTES:
-            raise ApplicationError(
-                _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)},
-                code="PHOTO_TOO_LARGE",
-            )
-        jpeg = reencode_photo(file.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
+        jpeg = reencode_uploaded_photo(request.FILES.get("photo"), settings.SHEBAO_PHOTO_MAX_BYTES)
         done = services.batch_set_row_photo(
             tx=tx, actor=request.user, version=posted_version(request), item_id=row.pk, jpeg=jpeg
         )

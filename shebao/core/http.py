@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
@@ -45,3 +46,10 @@ def url_or_empty(name: str, **kwargs) -> str:
         return reverse(name, kwargs=kwargs)
     except NoReverseMatch:
         return ""
+
+
+def private_jpeg(data: bytes | memoryview) -> HttpResponse:
+    """A stored photo, served to the one user allowed to see it and never cached."""
+    response = HttpResponse(bytes(data), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -275,3 +275,15 @@ def _png_data_fills(data: bytes) -> bool:
             break
         offset += 12 + length
     return got >= expected
+
+
+def reencode_uploaded_photo(file, max_bytes: int) -> bytes:
+    """An uploaded photo file (a form's 直接上传) checked and re-encoded: refused with a reason
+    when none was chosen or it is larger than max_bytes, otherwise as reencode_photo."""
+    if file is None:
+        raise ApplicationError(_("请选择要上传的照片。"), code="PHOTO_EMPTY")
+    if file.size > max_bytes:
+        raise ApplicationError(
+            _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": max_bytes // (1024 * 1024)}, code="PHOTO_TOO_LARGE"
+        )
+    return reencode_photo(file.read(max_bytes + 1), max_bytes)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,8 +26,8 @@ from shebao.accounts.scoping import employer_required
 from shebao.core import clock
 from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict, log_reference
-from shebao.core.http import posted_version, url_or_empty
-from shebao.core.images import reencode_photo
+from shebao.core.http import posted_version, private_jpeg, url_or_empty
+from shebao.core.images import reencode_uploaded_photo
 from shebao.core.months import parse_date
 from shebao.core.text import list_separator, one_line
 from shebao.employers.models import MaterialsChecklist
@@ -486,19 +486,9 @@ def tx_photo(request, pk: int):
     if request.method == "GET":
         if not item.photo:
             raise Http404
-        response = HttpResponse(bytes(item.photo), content_type="image/jpeg")
-        response["Cache-Control"] = "private, no-store"
-        return response
-    upload = request.FILES.get("photo")
+        return private_jpeg(item.photo)
     try:
-        if upload is None:
-            raise ApplicationError(_("请选择要上传的照片。"), code="PHOTO_EMPTY")
-        if upload.size > settings.SHEBAO_PHOTO_MAX_BYTES:
-            raise ApplicationError(
-                _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024)},
-                code="PHOTO_TOO_LARGE",
-            )
-        jpeg = reencode_photo(upload.read(settings.SHEBAO_PHOTO_MAX_BYTES + 1), settings.SHEBAO_PHOTO_MAX_BYTES)
+        jpeg = reencode_uploaded_photo(request.FILES.get("photo"), settings.SHEBAO_PHOTO_MAX_BYTES)
         services.item_set_photo(tx=tx, actor=request.user, version=posted_version(request), jpeg=jpeg)
         messages.success(request, _("照片已上传，已转换为 358×441 像素 JPEG，见下方“照片”。"))
     except Conflict as error:
