@@ -757,9 +757,12 @@ def apply_and_finish(
         applied += len(chunk)
     passed.update(applied=True)
     release_locks(tx)
-    failed = Item.objects.filter(
-        transaction_id=tx.pk, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED
-    ).count()
+    # Both callers counted the failed rows already (the audit's tally, the clerk's count).
+    failed = (counts or {}).get("audit_failed_count")
+    if not isinstance(failed, int):
+        failed = Item.objects.filter(
+            transaction_id=tx.pk, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED
+        ).count()
     return transition(
         tx,
         from_states=from_states,
