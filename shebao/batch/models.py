@@ -35,6 +35,17 @@ class Upload(models.Model):
     photos_filename = models.CharField(_("照片压缩包"), max_length=255, blank=True)
     photos = models.BinaryField(null=True, blank=True)
     photo_results = models.JSONField(default=list, blank=True)
+    # 用新文件替换未提交的批次: the saved or returned batch this file replaces. Its rows' person
+    # locks pass to this batch, and it is cancelled, in the commit that ends this import; a
+    # file refused as a whole leaves it as it was.
+    replaces = models.ForeignKey(
+        Transaction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replacing_uploads",
+        verbose_name=_("替换的批次"),
+    )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:

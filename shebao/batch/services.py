@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Count, F, JSONField, Q
+from django.db.models import Count, F, JSONField, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -49,6 +49,7 @@ from shebao.workflow.models import (
 )
 from shebao.workflow.rules import Issue, has_errors
 from shebao.workflow.services import log_event, make_serial, requeue_silent, run_job, stale_conflict, transition
+from shebao.workflow.services import transaction_cancel as cancel
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +97,18 @@ def batch_upload(
     header: dict | None = None,
     photos: bytes | None = None,
     photos_filename: str = "",
+    replaces: int | None = None,
 ) -> Transaction:
     """浏览/上传: refuse the file (and the zip of photos beside it) as a whole in the
     request, or create the transaction (导入中) with both and queue the import on the long
-    queue in the same commit. The photos are read by the import job."""
+    queue in the same commit. The photos are read by the import job.
+
+    `replaces`: 用新文件替换未提交的批次. The saved or returned batch of this employer and
+    type named there is cancelled, and its person locks pass to the new batch, in the commit
+    that ends the import; until then it stays as it was, and a file refused as a whole (here
+    or by the import job) leaves it so."""
     business = batch_business(business_type)
+    replaced = _replaceable(employer, business, replaces) if replaces is not None else None
     layout = reader.inspect(data, business)  # FileRefused: nothing written
     if photos is not None:
         if business.photo is None:
@@ -137,16 +145,76 @@ def batch_upload(
             delimiter=layout.delimiter,
             photos=photos,
             photos_filename=without_hidden_characters(photos_filename or "")[:255] if photos is not None else "",
+            replaces=replaced,
         )
-        log_event(
-            tx,
-            actor=actor,
-            action="create",
-            to_state=State.IMPORTING,
-            detail={"filename": filename, "row_count": layout.data_rows, "format": layout.kind},
-        )
+        detail = {"filename": filename, "row_count": layout.data_rows, "format": layout.kind}
+        if replaced is not None:
+            detail["replaces"] = replaced.serial
+        log_event(tx, actor=actor, action="create", to_state=State.IMPORTING, detail=detail)
         enqueue_import(tx)
     return tx
+
+
+def batch_reupload_replacing(*, tx: Transaction, actor, version: int, replaces: int) -> Transaction:
+    """On a file whose rows another unsubmitted batch held (LOCKED_HERE): the same file is
+    uploaded again as a new batch that replaces that one, and this batch is cancelled, in one
+    commit (nothing changes when either is refused)."""
+    upload = Upload.objects.filter(transaction=tx).first()
+    if upload is None or replaces == tx.pk:
+        raise ApplicationError(_("该批次不能替换。"), code="NOT_REPLACEABLE")
+    with transaction.atomic():
+        new = batch_upload(
+            employer=tx.employer,
+            actor=actor,
+            business_type=tx.business_type,
+            filename=upload.filename,
+            data=bytes(upload.content),
+            header=tx.header,
+            photos=bytes(upload.photos) if upload.photos is not None else None,
+            photos_filename=upload.photos_filename,
+            replaces=replaces,
+        )
+        cancel(tx=tx, actor=actor, version=version, reason=gettext_noop("改为用本文件替换未提交的批次，已重新导入"))
+    return new
+
+
+def replaceable_batches(employer, business) -> QuerySet[Transaction]:
+    """The batches a new file may replace: this employer's saved or returned batches of the
+    type (never one submitted: its rows are being audited or reviewed), newest first."""
+    return (
+        Transaction.objects.filter(
+            employer=employer, business_type=business.code, mode=Mode.BATCH, state__in=EDITABLE_STATES
+        )
+        .select_related("upload")
+        .defer("header", "upload__content", "upload__photos")
+        .order_by("-created_at", "-id")
+    )
+
+
+def replacing_upload(tx: Transaction) -> Upload | None:
+    """The new file still importing that will replace this batch when its import ends."""
+    return (
+        Upload.objects.filter(replaces=tx, transaction__state=State.IMPORTING, transaction__job_failed_at__isnull=True)
+        .select_related("transaction")
+        .defer("content", "photos")
+        .first()
+    )
+
+
+def _replaceable(employer, business, pk: int) -> Transaction:
+    old = replaceable_batches(employer, business).filter(pk=pk).first()
+    if old is None:
+        raise ApplicationError(
+            _("要替换的批次不存在，或已提交、已退单，不能替换。请刷新页面后重新选择。"), code="NOT_REPLACEABLE"
+        )
+    pending = replacing_upload(old)
+    if pending is not None:
+        raise ApplicationError(
+            _("流水号 %(serial)s 的新文件正在导入，导入完成后将替换该批次，请等待其完成。")
+            % {"serial": pending.transaction.serial},
+            code="NOT_REPLACEABLE",
+        )
+    return old
 
 
 def enqueue_import(tx: Transaction) -> None:
@@ -304,7 +372,9 @@ def run_import(tx_id: int) -> str:
     chunks = [chunk for chunk in chunks if chunk]
     if committed:
         Transaction.objects.filter(pk=tx.pk).update(progress_done=len(committed))
-    job = _ImportJob(tx=tx, business=business, params=params, cook=cook, duplicates=duplicates)
+    job = _ImportJob(
+        tx=tx, business=business, params=params, cook=cook, duplicates=duplicates, replaces=upload.replaces_id
+    )
     holders = dict(upload.lock_holders or {})
     processes = min(processes, len(chunks)) or 1
     if processes > 1:
@@ -315,7 +385,7 @@ def run_import(tx_id: int) -> str:
         return "skipped"
     if upload.photos is not None and not _attach_photos(tx, upload):
         return "skipped"
-    outcome = _finish_import(tx, upload, holders, len(rows))
+    outcome = _finish_import(tx, business, upload, holders, len(rows))
     log.info(
         "import %s: %d rows; file read in %.2f s, duplicates in %.2f s, rows checked and stored in %.2f s "
         "by %d process(es)",
@@ -453,6 +523,7 @@ class _ImportJob:
     params: ParamSnapshot
     cook: Callable[[dict], dict]
     duplicates: dict[str, list[int]]
+    replaces: int | None = None  # the batch whose locks pass to this one at the end
 
 
 def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[str, int]) -> bool:
@@ -511,7 +582,7 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
             if not items:
                 return True
         _insert_items(tx, items)
-        _take_locks(tx, business, items, holders)
+        _take_locks(tx, business, items, holders, passing_from=job.replaces)
         # Conditional, and last: a 退单 of the import (allowed once its job was given up)
         # committed meanwhile makes this chunk store nothing; one that comes later waits for
         # this row lock and then releases the locks this chunk took. No lock is held from the
@@ -655,15 +726,21 @@ def _insert_items(tx: Transaction, items: list[Item]) -> None:
         item._state.adding = False
 
 
-def _take_locks(tx: Transaction, business, items: list[Item], holders: dict[str, int]) -> None:
+LOCK_CODES = frozenset({"LOCKED_HERE", "LOCKED_ELSEWHERE", "DECLARATION_OPEN"})
+
+
+def _take_locks(
+    tx: Transaction, business, items: list[Item], holders: dict[str, int], *, passing_from: int | None = None
+) -> None:
     """Insert this chunk's locks (shebao.workflow.locks); rows whose person or declaration
-    another transaction holds fail the import."""
-    taken = locks.take(business, tx, items)
+    another transaction holds fail the import (not when the holder is the batch this one
+    replaces: those locks pass at the end). A row refused already is not refused twice."""
+    taken = locks.take(business, tx, items, passing_from=passing_from)
     holders.update(taken.holders)
     changed = []
     for item in items:
         refusal = taken.refused.get(item.pk)
-        if refusal is None:
+        if refusal is None or any(i.get("code") in LOCK_CODES for i in item.import_issues):
             continue
         item.import_issues = item.import_issues + [refusal.issue.as_dict()]
         item.status = ItemStatus.IMPORT_FAILED
@@ -672,7 +749,7 @@ def _take_locks(tx: Transaction, business, items: list[Item], holders: dict[str,
         Item.objects.bulk_update(changed, ["import_issues", "status"], batch_size=1000)
 
 
-def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], rows: int) -> str:
+def _finish_import(tx: Transaction, business, upload: Upload, holders: dict[str, int], rows: int) -> str:
     counts = _counts(tx)
     if counts["total"] != rows:
         # Never 未提交 with a row of the file missing: the job fails, the next delivery
@@ -680,6 +757,11 @@ def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], row
         raise RuntimeError(f"import of transaction {tx.pk}: {counts['total']} of {rows} rows stored")
     now = timezone.now()
     with transaction.atomic():
+        if upload.replaces_id is not None:
+            if not Transaction.objects.select_for_update().filter(pk=tx.pk, state=State.IMPORTING).exists():
+                return "skipped"
+            _replace_batch(tx, business, upload.replaces_id, holders)
+            counts = _counts(tx)
         if holders != (upload.lock_holders or {}):
             Upload.objects.filter(pk=upload.pk).update(lock_holders=holders)
         try:
@@ -705,6 +787,38 @@ def _finish_import(tx: Transaction, upload: Upload, holders: dict[str, int], row
         except ApplicationError:
             return "skipped"
     return "saved"
+
+
+def _replace_batch(tx: Transaction, business, old_id: int, holders: dict[str, int]) -> None:
+    """用新文件替换, in the commit that ends the import: the replaced batch is cancelled and
+    its person locks pass to the rows of this file that name them. When it was submitted or
+    cancelled meanwhile, it is left alone and this file's rows it held fail with LOCKED_HERE,
+    as they would have without the replacement. Either way each row ends holding its lock or
+    refused: no row takes effect unlocked."""
+    old = Transaction.objects.select_for_update().filter(pk=old_id, employer_id=tx.employer_id, mode=Mode.BATCH).first()
+    wanted = ["id", "row_no", "id_key", "status", "import_issues"]
+    if business.locking == registry.Locking.DECLARATION:
+        wanted.append("data")  # the declaration key is read from the row
+    items = list(
+        Item.objects.filter(transaction=tx).exclude(status=ItemStatus.DELETED).order_by("row_no").only(*wanted)
+    )
+    detail: dict = {"serial": old.serial if old is not None else "", "tx_id": old_id, "replaced": False}
+    if old is not None and old.state in EDITABLE_STATES:
+        old_state = old.state
+        transition(
+            old,
+            from_states=EDITABLE_STATES,
+            to_state=State.CANCELLED,
+            version=None,
+            actor=tx.operator,
+            action="replaced",
+            detail={"by": tx.serial, "by_id": tx.pk, "state": old_state},
+        )
+        detail.update(replaced=True, locks=locks.transfer(business, old, tx, items))
+    # Rows whose lock did not pass (the old batch submitted or cancelled meanwhile) take it
+    # now or are refused, like any row of an import.
+    _take_locks(tx, business, items, holders)
+    log_event(tx, actor=None, action="replace" if detail["replaced"] else "replace_skipped", detail=detail)
 
 
 def _refuse_in_worker(tx: Transaction, issue: Issue) -> str:

@@ -24,7 +24,7 @@ from shebao.accounts.scoping import employer_required
 from shebao.batch import reader, services, sheets
 from shebao.batch.models import Upload
 from shebao.core.errors import ApplicationError, Conflict, NotFound
-from shebao.core.http import parse_ids, posted_version, private_jpeg, url_or_empty
+from shebao.core.http import parse_id, parse_ids, posted_version, private_jpeg, url_or_empty
 from shebao.core.images import reencode_uploaded_photo
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import services as engine
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
 ROWS_PER_PAGE = 100
+REPLACEABLE_SHOWN = 20  # the newest saved or returned batches offered for 用新文件替换
 RESULTS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -112,8 +113,14 @@ def upload(request, code: str):
         "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
         "values": request.POST if request.method == "POST" else {},
         "results_title": results_title(business),
+        "replaceable": list(services.replaceable_batches(request.employer, business)[:REPLACEABLE_SHOWN]),
     }
+    # 用新文件替换未提交的批次: the radio posted, or ?replace= from a batch page or a refusal.
+    chosen = request.POST.get("replaces") if request.method == "POST" else request.GET.get("replace")
+    context["replace_id"] = parse_id(chosen or "")
     if request.method == "GET":
+        if context["replace_id"] is not None and context["replace_id"] not in {b.pk for b in context["replaceable"]}:
+            context.update(replace_id=None, replace_gone=True)
         return render(request, "batch/upload.html", context)
     file = request.FILES.get("file")
     error = ""
@@ -144,6 +151,7 @@ def upload(request, code: str):
                 header=header,
                 photos=photos,
                 photos_filename=photos_file.name if photos_file is not None else "",
+                replaces=context["replace_id"],
             )
         except ApplicationError as refusal:
             # the file checks run under translation.override("zh-hans"): render in the reader's language
@@ -159,6 +167,8 @@ def upload(request, code: str):
 
 
 def _holder_links(request, tx: Transaction, upload: Upload | None) -> list[dict]:
+    """This employer's open transactions that held persons of this file, each with a link;
+    a saved or returned batch of the type may also be replaced by this file (一键替换)."""
     holders = (upload.lock_holders if upload else None) or {}
     if not holders:
         return []
@@ -169,8 +179,19 @@ def _holder_links(request, tx: Transaction, upload: Upload | None) -> list[dict]
             state__in=(State.IMPORTING, State.SAVED, State.RETURNED, State.AUDITING, State.REVIEW),
         ).values_list("pk", flat=True)
     )
+    replaceable = set(
+        services.replaceable_batches(request.employer, _business(tx.business_type))
+        .filter(pk__in=list(open_ids))
+        .exclude(pk=tx.pk)
+        .values_list("pk", flat=True)
+    )
     return [
-        {"serial": serial, "url": reverse("web:tx_detail", kwargs={"pk": pk})}
+        {
+            "serial": serial,
+            "pk": pk,
+            "url": reverse("web:tx_detail", kwargs={"pk": pk}),
+            "replaceable": tx.is_editable and pk in replaceable,
+        }
         for serial, pk in sorted(holders.items())
         if pk in open_ids
     ]
@@ -268,6 +289,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
             }
         )
     export_label = _(business.names.batch_export)
+    holders = _holder_links(request, tx, upload)
     context = {
         "tx": tx,
         "business": business,
@@ -280,7 +302,8 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "deleted_count": Item.objects.filter(transaction=tx, status=ItemStatus.DELETED).count(),
         "reasons": split(tx.return_reasons)[0],
         "audited": audited,
-        "holders": _holder_links(request, tx, upload),
+        "holders": holders,
+        "holders_replaceable": any(h["replaceable"] for h in holders),
         "poll": tx.state in (State.IMPORTING, State.AUDITING) and tx.job_failed_at is None,
         "import_given_up": tx.state == State.IMPORTING and tx.job_failed_at is not None,
         "export_xlsx": url_or_empty("exports:form", pk=tx.pk, fmt="xlsx") if business.print_form else "",
@@ -291,8 +314,21 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "takes_photo": business.photo is not None,
         "photo_results": services.photo_results(upload),
         "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
+        "replacing": services.replacing_upload(tx) if tx.is_editable else None,
+        "replaces": _replaced_batch(tx, upload),
     }
     return render(request, "batch/detail.html", context, status=status)
+
+
+def _replaced_batch(tx: Transaction, upload: Upload | None) -> Transaction | None:
+    """The batch this file replaces (or replaced): named on the import screen."""
+    if upload is None or upload.replaces_id is None:
+        return None
+    return (
+        Transaction.objects.filter(pk=upload.replaces_id, employer_id=tx.employer_id)
+        .only("id", "serial", "state")
+        .first()
+    )
 
 
 @employer_required
@@ -363,6 +399,20 @@ def action(request, pk: int):
             messages.success(request, _("已保存，可在首页「待办任务列表」中继续办理。"))
         elif verb == "submit":
             engine.transaction_submit(tx=tx, actor=request.user, version=posted_version(request))
+        elif verb == "replace_with_file":
+            # The refusal's one click: this file again, replacing the batch that held its persons.
+            replaces = parse_id(request.POST.get("replaces", ""))
+            if replaces is None:
+                raise ApplicationError(_("请选择要替换的批次。"), code="BAD_REQUEST")
+            new = services.batch_reupload_replacing(
+                tx=tx, actor=request.user, version=posted_version(request), replaces=replaces
+            )
+            messages.success(
+                request,
+                _("流水号 %(old)s 已作废；本文件正在重新导入（新流水号 %(serial)s），完成后替换未提交的批次。")
+                % {"old": tx.serial, "serial": new.serial},
+            )
+            back = reverse("batch:detail", kwargs={"pk": new.pk})
         elif verb == "cancel":
             engine.transaction_cancel(tx=tx, actor=request.user, version=posted_version(request))
             messages.success(

@@ -65,11 +65,14 @@ def item_key(business: BusinessType, tx: Transaction, item: Item) -> str:
     return ""
 
 
-def take(business: BusinessType, tx: Transaction, items: list[Item]) -> Taken:
+def take(business: BusinessType, tx: Transaction, items: list[Item], *, passing_from: int | None = None) -> Taken:
     """Insert the locks of these rows (INSERT … ON CONFLICT DO NOTHING, in key order: two
     writers that wait on each other's uncommitted keys then wait in the same order, never in
     a cycle) and say which rows lost to another transaction. A key this transaction already
-    holds stays held, pointing at the row that names it now (an edited single row)."""
+    holds stays held, pointing at the row that names it now (an edited single row).
+
+    `passing_from`: the batch this one replaces. A key it holds is not a refusal: it passes
+    to this transaction when the import ends (`transfer`)."""
     first = _keys(business, tx, items)
     if not first:
         return Taken({}, {})
@@ -85,6 +88,8 @@ def take(business: BusinessType, tx: Transaction, items: list[Item]) -> Taken:
     holders: dict[str, int] = {}
     by_key: dict[str, LockRefusal] = {}
     for key, holder_id, serial, employer_id in lost:
+        if passing_from is not None and holder_id == passing_from:
+            continue
         if model is DeclarationKey:
             year = (tx.header or {}).get("year", "")
             by_key[key] = LockRefusal(Issue("DECLARATION_OPEN", "id_number", {"year": year, "serial": serial}))
@@ -134,6 +139,28 @@ def _insert(model: type[Model], key_field: str, tx: Transaction, first: dict[str
     ]
     for key in moved:
         manager.filter(transaction=tx, **{key_field: key}).update(item=first[key])
+
+
+def transfer(business: BusinessType, old: Transaction, new: Transaction, items: list[Item]) -> int:
+    """用新文件替换: the keys the old batch holds that a row of the new one names pass to
+    that row (the first row naming it), in the caller's database transaction, so no other
+    transaction can take them in between; the old batch's other keys are released. Returns
+    how many keys passed. The old batch must be locked by the caller (select_for_update)."""
+    first = _keys(business, new, items)
+    model: type[Model] = PersonLock if business.locking == Locking.PERSON else DeclarationKey
+    key_field = "id_key" if model is PersonLock else "key"
+    manager = model._default_manager
+    moving = []
+    for lock in manager.filter(transaction=old).only("pk", key_field):
+        item = first.get(getattr(lock, key_field))
+        if item is not None:
+            lock.transaction = new  # type: ignore[attr-defined]
+            lock.item = item  # type: ignore[attr-defined]
+            moving.append(lock)
+    if moving:
+        manager.bulk_update(moving, ["transaction", "item"], batch_size=1000)
+    release(old)
+    return len(moving)
 
 
 def release(tx: Transaction) -> None:

@@ -67,10 +67,25 @@ ACTION_LABELS = {
 }
 
 
+REPLACE_LABELS = {
+    "replaced": gettext_lazy("已由流水号 %(serial)s 的新文件替换（退单）"),
+    "replace": gettext_lazy("替换未提交的批次 流水号 %(serial)s"),
+    "replace_skipped": gettext_lazy("未替换批次 流水号 %(serial)s：该批次已提交或已退单"),
+}
+ACTION_LABELS.update(
+    replaced=gettext_lazy("被新文件替换"),
+    replace=gettext_lazy("替换批次"),
+    replace_skipped=gettext_lazy("未能替换批次"),
+)
+
+
 def event_label(action: str, detail: dict | None = None) -> str:
     """What a history line calls an event. An audit or approval that finished a batch with
     failed rows says so: 自动审核通过 would read as "everyone passed"."""
     detail = detail or {}
+    if action in REPLACE_LABELS:  # 用新文件替换未提交的批次: the other batch's 流水号
+        serial = str(detail.get("by") or detail.get("serial") or "")
+        return str(REPLACE_LABELS[action] % {"serial": serial})
     if _count(detail.get("failed")):
         if action == "audit_passed":
             return str(_("自动审核结束（部分人员审核失败）"))

@@ -223,3 +223,76 @@ def test_ordinary_batch_reviewed_by_clerk_row_marked_failed(batch_site, new_page
     page.locator("nav.mainnav").get_by_role("link", name="参保人员").click()
     expect(page.get_by_test_id("persons")).to_contain_text(kept)
     expect(page.get_by_test_id("persons")).not_to_contain_text(refused)
+
+
+def _refill(path, rows: list[dict[str, str]]):
+    """The downloaded template (kept by upload_rows) filled with other rows: the corrected file."""
+    book = openpyxl.load_workbook(path)
+    sheet = book.worksheets[0]
+    headers = [c.value for c in sheet[1]]
+    sheet.delete_rows(2, sheet.max_row)
+    for r, values in enumerate(rows, start=2):
+        for c, header in enumerate(headers, start=1):
+            if header in values:
+                sheet.cell(row=r, column=c, value=values[header]).number_format = "@"
+    out = path.with_name("改正后.xlsx")
+    book.save(out)
+    return out
+
+
+def test_corrected_file_replaces_the_unsubmitted_batch(batch_site, new_page, shot, tmp_path):
+    """Issue 10 point 11: the corrected file uploaded beside the open batch fails LOCKED_HERE and
+    offers 用新文件替换未提交的批次; the replacement cancels the open batch and the persons pass."""
+    from shebao.workflow.models import PersonLock
+
+    site = batch_site
+    a, b, c = (make_resident_id(dt.date(1990, 5, 17), serial=n) for n in (61, 62, 63))
+    page = new_page()
+    login(page, site.url, site.vip_user.username, site.vip.number)
+    first = upload_rows(page, tmp_path, [_row(a, "陈一"), _row(bad_check_char(b), "陈二")])
+    # The corrected file, uploaded as a new batch: 陈一 is held by the first batch.
+    second = upload_rows(page, tmp_path, [_row(a, "陈一"), _row(b, "陈二")])
+    rows = page.get_by_test_id("rows")
+    expect(rows.locator('tr[data-row="2"]')).to_contain_text(first)
+    expect(rows.locator('tr[data-row="2"]')).to_contain_text("导入失败")
+    offer = page.get_by_role("button", name=f"用新文件替换未提交的批次 流水号 {first}")
+    expect(offer).to_be_visible()
+    shot(page, "refusal offers the replacement")
+    said: list[str] = []
+    accept_next_dialog(page, said)
+    offer.click()
+    expect(page.get_by_test_id("counts")).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
+    third = page.get_by_test_id("serial").inner_text().strip()
+    assert third not in (first, second) and first in said[0]
+    expect(page.get_by_test_id("replaces-note")).to_contain_text(f"本批次替换了未提交的批次 流水号 {first}")
+    counts = page.get_by_test_id("counts")
+    expect(counts.locator('[data-count="total"]')).to_have_text("2")
+    expect(counts.locator('[data-count="import_failed"]')).to_have_text("0")
+    shot(page, "replacing batch imported")
+
+    # The first batch is cancelled, and its history says by which.
+    page.get_by_test_id("replaces-note").get_by_role("link", name="查看").click()
+    expect(page.get_by_test_id("outcome")).to_have_text("已退单")
+    history = page.locator("section.card", has_text="办理记录")
+    expect(history).to_contain_text(f"已由流水号 {third} 的新文件替换（退单）")
+
+    # From the upload page: 用新文件替换 on the batch preselects it; a third person is added.
+    page.goto(f"{site.url}/batch/{Transaction.objects.get(serial=third).pk}/")
+    page.get_by_role("link", name="用新文件替换").click()
+    expect(page.get_by_test_id(f"replace-{third}")).to_be_checked()
+    shot(page, "upload form replacing")
+    page.get_by_label("选择文件（浏览）").set_input_files(
+        _refill(tmp_path / "template.xlsx", [_row(a, "陈一"), _row(b, "陈二"), _row(c, "陈三")])
+    )
+    page.get_by_role("button", name="上传").click()
+    expect(page.get_by_test_id("counts")).to_be_visible(timeout=AUDIT_TIMEOUT_MS)
+    fourth = page.get_by_test_id("serial").inner_text().strip()
+    expect(page.get_by_test_id("counts").locator('[data-count="imported"]')).to_have_text("3")
+    expect(page.get_by_test_id("replaces-note")).to_contain_text(third)
+    assert Transaction.objects.get(serial=third).state == State.CANCELLED
+    held = set(PersonLock.objects.filter(transaction__serial=fourth).values_list("id_key", flat=True))
+    assert held == {f"01:{n}" for n in (a, b, c)}
+    # The new batch goes on: 提交审批 to 结束.
+    page.get_by_role("button", name="提交审批").click()
+    wait_approval(page, "结束")
+    shot(page, "replacing batch finished")

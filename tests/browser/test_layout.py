@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from shebao.batch.models import Upload
 from shebao.workflow import services
+from shebao.workflow.models import Item, ItemStatus
+from shebao.workflow.rules import Issue
 from tests.browser.test_robustness_pages import page_in, sign_in
 from tests.factories import TransactionFactory, make_resident_id
 from tests.workflow.helpers import enrol_raw
@@ -20,7 +23,8 @@ CHECK = """() => {
   if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("page wider than the viewport");
   for (const el of document.querySelectorAll(".badge, button, a.button, span.counts")) {
     const style = getComputedStyle(el);
-    if (el.offsetParent === null) continue;
+    // hidden, or a control with no text (an icon such as the admin's sidebar toggle): no words to wrap
+    if (el.offsetParent === null || !el.textContent.trim()) continue;
     const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.6;
     const pad = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom)
       + parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth);
@@ -42,6 +46,20 @@ def test_the_employer_pages_fit(site, browser, browser_context_args, live_server
     ).transaction
     rows = [{**enrol_raw(make_resident_id(serial=80 + n)), "name": name} for n, name in enumerate(["欧阳万佳", "李四"])]
     batch = TransactionFactory(employer=site.vip, operator=site.vip_user, business_type="enrol", rows=rows)
+    first_file = "增员名单（第一次上传）.xlsx"
+    Upload.objects.create(transaction=batch, filename=first_file, kind="xlsx", sha256="0" * 64, content=b"")
+    # The corrected file uploaded beside it: its rows failed LOCKED_HERE, and it offers the replacement.
+    refused = TransactionFactory(employer=site.vip, operator=site.vip_user, business_type="enrol", rows=rows)
+    Upload.objects.create(
+        transaction=refused,
+        filename="增员名单（改正后）.xlsx",
+        kind="xlsx",
+        sha256="1" * 64,
+        content=b"",
+        lock_holders={batch.serial: batch.pk},
+    )
+    locked = Issue("LOCKED_HERE", "id_number", {"serial": batch.serial, "tx_id": batch.pk}).as_dict()
+    Item.objects.filter(transaction=refused).update(status=ItemStatus.IMPORT_FAILED, import_issues=[locked])
     context, page = page_in(browser, browser_context_args, live_server, language, viewport)
     try:
         sign_in(page, site.url, site.vip_user.username, site.vip.number)
@@ -54,6 +72,8 @@ def test_the_employer_pages_fit(site, browser, browser_context_args, live_server
             ("batch-upload", "/batch/upload/enrol/"),
             ("batch-results", "/batch/results/enrol/"),
             ("batch-import-screen", f"/batch/{batch.pk}/"),
+            ("batch-refused-locked-here", f"/batch/{refused.pk}/"),
+            ("batch-upload-replacing", f"/batch/upload/enrol/?replace={batch.pk}"),
         ):
             page.goto(f"{site.url}{path}")
             page.wait_for_load_state("load")
