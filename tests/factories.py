@@ -280,7 +280,8 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
 
 class ContributionBaseFactory(factory.django.DjangoModelFactory):
-    """A person's contribution base at an employer for a year (default: this year)."""
+    """A person's contribution base at an employer for a year and insurance type (default:
+    this year's 养老)."""
 
     class Meta:
         model = ContributionBase
@@ -288,6 +289,7 @@ class ContributionBaseFactory(factory.django.DjangoModelFactory):
     person = factory.SubFactory(PersonFactory)
     employer = factory.SubFactory(EmployerFactory)
     year = factory.LazyFunction(lambda: current_month().year)
+    insurance_type = "pension"
     declared_wage = Decimal("6500")
     base = factory.LazyAttribute(lambda o: o.declared_wage)
 

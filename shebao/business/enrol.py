@@ -653,21 +653,24 @@ class Enrol(BusinessType):
                 relations.append(
                     (person_id, employer.pk, itype, RelationStatus.CONTRIBUTING.value, start, "", tx.pk, stamp, stamp)
                 )
-            limits = ctx.params.base_limits(start.year, types[0]) if types else None
-            bases.append(
-                (
-                    person_id,
-                    employer.pk,
-                    start.year,
-                    wage,
-                    base_for(limits, wage),
-                    tx.pk,
-                    limits.row_id if limits else None,
-                    bool(limits and limits.provisional),
-                    stamp,
-                    stamp,
+            # One base per insurance type, each clamped to that type's limits of the year.
+            for itype in types:
+                limits = ctx.params.base_limits(start.year, itype)
+                bases.append(
+                    (
+                        person_id,
+                        employer.pk,
+                        start.year,
+                        itype,
+                        wage,
+                        base_for(limits, wage),
+                        tx.pk,
+                        limits.row_id if limits else None,
+                        bool(limits and limits.provisional),
+                        stamp,
+                        stamp,
+                    )
                 )
-            )
             regular = compute_lines(
                 ctx.params,
                 months=month_range(start, add_months(now, 1)),
@@ -695,7 +698,7 @@ class Enrol(BusinessType):
             ContributionBase,
             BASE_COLUMNS,
             bases,
-            unique_fields=["person_id", "employer_id", "year"],
+            unique_fields=["person_id", "employer_id", "year", "insurance_type"],
             update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
         )
         bulk.insert_rows(Relation, RELATION_COLUMNS, relations, batch_size=2000)
@@ -758,6 +761,7 @@ BASE_COLUMNS = [
     "person_id",
     "employer_id",
     "year",
+    "insurance_type",
     "declared_wage",
     "base",
     "transaction_id",

@@ -49,8 +49,8 @@ class RelationAdmin(ViewOnlyAdmin):
 
 @admin.register(ContributionBase)
 class ContributionBaseAdmin(ViewOnlyAdmin):
-    list_display = ("person", "employer", "year", "declared_wage", "base")
-    list_filter = ("year",)
+    list_display = ("person", "employer", "year", "insurance_type", "declared_wage", "base", "provisional")
+    list_filter = ("year", "insurance_type")
     list_select_related = ("person", "employer")
     search_fields = ("=person__id_number", "person__name", "=employer__number")
 

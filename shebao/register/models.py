@@ -116,9 +116,14 @@ def parameter_row(model: str, label) -> models.ForeignKey:
 
 
 class ContributionBase(TimeStampedModel):
+    """One base per person, employer, year and insurance type (DOMAIN §3): the declared wage
+    clamped to that year's floor and ceiling of that type (cities publish different limits for
+    medical and pension), the declared wage kept beside it for a later re-base."""
+
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="bases", verbose_name=_("参保人"))
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="bases", verbose_name=_("单位"))
     year = models.PositiveSmallIntegerField(_("年度"))
+    insurance_type = models.CharField(_("险种"), max_length=20, choices=InsuranceType.choices)
     declared_wage = models.DecimalField(_("申报工资"), max_digits=12, decimal_places=2)
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
     transaction = models.ForeignKey(
@@ -133,8 +138,13 @@ class ContributionBase(TimeStampedModel):
         verbose_name = _("缴费基数")
         verbose_name_plural = _("缴费基数")
         constraints = [
-            models.UniqueConstraint(fields=["person", "employer", "year"], name="base_person_employer_year_uniq")
+            models.UniqueConstraint(
+                fields=["person", "employer", "year", "insurance_type"], name="base_person_employer_year_type_uniq"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"#{self.person_id} {self.year} {self.insurance_type} {self.base}"
 
 
 class LineKind(models.TextChoices):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from shebao.core.choices import ALL_INSURANCE
@@ -79,7 +79,18 @@ def employer_persons(employer, search: str = "", status: str = "") -> QuerySet[P
     )
     if status:
         query = query.filter(here_status=status)
-    latest_base = ContributionBase.objects.filter(person=OuterRef("pk"), employer=employer).order_by("-year")
+    # The latest year's base, of the first insurance type in the catalogue's order (养老 when
+    # the person has it); the person page lists the base of every type.
+    type_order = Case(
+        *(When(insurance_type=code, then=Value(n)) for n, code in enumerate(ALL_INSURANCE)),
+        default=Value(len(ALL_INSURANCE)),
+        output_field=IntegerField(),
+    )
+    latest_base = (
+        ContributionBase.objects.filter(person=OuterRef("pk"), employer=employer)
+        .annotate(type_order=type_order)
+        .order_by("-year", "type_order")
+    )
     return (
         query.annotate(
             base=Subquery(latest_base.values("base")[:1]),
@@ -133,7 +144,10 @@ def person_history(person: Person, employer) -> dict:
     )
     order = {code: n for n, code in enumerate(ALL_INSURANCE)}
     relations.sort(key=lambda r: (r.start_month, order.get(r.insurance_type, 99), r.pk))
-    bases = list(ContributionBase.objects.filter(person=person, employer=employer).order_by("-year"))
+    bases = sorted(
+        ContributionBase.objects.filter(person=person, employer=employer),
+        key=lambda b: (-b.year, order.get(b.insurance_type, 99), b.pk),
+    )
     items = (
         Item.objects.filter(id_key=person.id_key, applied=True, transaction__employer=employer)
         .select_related("transaction")

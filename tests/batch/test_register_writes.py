@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from shebao.core import bulk
+from shebao.core.choices import ALL_INSURANCE
 from shebao.core.months import add_months, current_month, format_month
 from shebao.register.models import ContributionBase, ContributionLine, Person, Relation
 from shebao.workflow import services as engine
@@ -89,7 +90,14 @@ def _register(tx) -> dict:
                 for r in Relation.objects.filter(person=person)
             ),
             "bases": sorted(
-                (b.employer_id == tx.employer_id, b.year, b.declared_wage, b.base, b.transaction_id == tx.pk)
+                (
+                    b.employer_id == tx.employer_id,
+                    b.year,
+                    b.insurance_type,
+                    b.declared_wage,
+                    b.base,
+                    b.transaction_id == tx.pk,
+                )
                 for b in ContributionBase.objects.filter(person=person)
             ),
             "lines": sorted(
@@ -114,7 +122,7 @@ def _times_set(tx, before) -> None:
     for model, field in ((Relation, "started_by"), (ContributionBase, "transaction")):
         rows = model.objects.filter(**{field: tx})
         assert rows.exists() and all(r.created_at and r.updated_at >= before for r in rows)
-    new = Person.objects.filter(bases__transaction=tx, created_at__gte=before)
+    new = Person.objects.filter(bases__transaction=tx, created_at__gte=before).distinct()
     assert new.count() == 3 and all(p.updated_at >= before for p in new)
 
 
@@ -125,7 +133,10 @@ def test_a_finished_batch_writes_persons_relations_bases_and_lines(params):
     plain, backpay, low, known = (register[n] for n in (2, 3, 4, 5))
     assert [r[1] for r in plain["relations"]] == sorted(["injury", "maternity", "medical", "pension", "unemployment"])
     assert all(r[2] == "contributing" and r[3] == start and r[6] for r in plain["relations"])
-    assert plain["bases"] == [(True, start.year, Decimal("8000.00"), Decimal("8000.00"), True)]
+    # One base per insurance type.
+    assert plain["bases"] == [
+        (True, start.year, itype, Decimal("8000.00"), Decimal("8000.00"), True) for itype in sorted(ALL_INSURANCE)
+    ]
     assert len(plain["lines"]) == 5 and {line[1] for line in plain["lines"]} == {start}
     pension = next(line for line in plain["lines"] if line[2] == "pension")
     assert pension[4:7] == (Decimal("8000.00"), Decimal("1280.00"), Decimal("640.00"))
@@ -133,10 +144,12 @@ def test_a_finished_batch_writes_persons_relations_bases_and_lines(params):
         add_months(start, -2),
         add_months(start, -1),
     ]
-    assert low["bases"][0][2:4] == (Decimal("3000.00"), Decimal("4498.00"))  # clamped to the floor
+    assert {b[3:5] for b in low["bases"]} == {(Decimal("3000.00"), Decimal("4498.00"))}  # clamped to the floor
     # The known person: fields updated, this employer's base for the year replaced.
     assert known["person"][8:10] == ("13700000000", "新地址")
-    assert known["bases"] == [(True, start.year, Decimal("9000.50"), Decimal("9000.50"), True)]
+    assert known["bases"] == [
+        (True, start.year, itype, Decimal("9000.50"), Decimal("9000.50"), True) for itype in sorted(ALL_INSURANCE)
+    ]
     _times_set(tx, before)
 
 

@@ -61,7 +61,12 @@ def _persons(employer):
                 end_reason="02" if status == RelationStatus.SUSPENDED else "",
             )
         ContributionBase.objects.create(
-            person=person, employer=employer, year=2025, declared_wage=Decimal("5300.50"), base=Decimal("5300.50")
+            person=person,
+            employer=employer,
+            insurance_type="pension",
+            year=2025,
+            declared_wage=Decimal("5300.50"),
+            base=Decimal("5300.50"),
         )
     return zhang, suspended
 

@@ -155,13 +155,16 @@ def test_new_year_enrolment_uses_last_years_limits_provisionally_and_records_the
     item = Item.objects.get(transaction=tx)
     assert "LIMITS_PROVISIONAL" in {i["code"] for i in item.audit_issues}
     limits_2026 = {row.insurance_type: row.pk for row in BaseLimit.objects.filter(year=2026)}
-    base = ContributionBase.objects.get(employer=employer)
-    assert (base.year, base.base, base.limits_id, base.provisional) == (
-        2027,
-        Decimal("4498.00"),
-        limits_2026["pension"],
-        True,
-    )
+    # One base per insurance type, each on that type's 2026 row, provisionally.
+    bases = {b.insurance_type: b for b in ContributionBase.objects.filter(employer=employer)}
+    assert set(bases) == set(limits_2026)
+    for itype, base in bases.items():
+        assert (base.year, base.base, base.limits_id, base.provisional) == (
+            2027,
+            Decimal("4498.00"),
+            limits_2026[itype],
+            True,
+        )
     lines = ContributionLine.objects.filter(employer=employer)
     assert {(line.month, line.insurance_type) for line in lines} == {
         (dt.date(2027, 1, 1), t) for t in ("pension", "medical", "unemployment", "injury", "maternity")
@@ -192,7 +195,7 @@ def test_once_the_years_limits_are_published_they_apply_and_nothing_is_provision
     raw = enrol_raw(make_resident_id(dt.date(1990, 5, 17)), start_month="2027-03", wage="3000")
     assert codes(check(raw, employer)) == [("WAGE_BELOW_FLOOR", "wage")]
     enrol_and_finish(raw, employer)
-    base = ContributionBase.objects.get(employer=employer)
+    base = ContributionBase.objects.get(employer=employer, insurance_type="pension")
     published = BaseLimit.objects.get(year=2027, insurance_type="pension")
     assert (base.base, base.limits_id, base.provisional) == (Decimal("4680.00"), published.pk, False)
     assert not ContributionLine.objects.filter(employer=employer, provisional=True).exists()

@@ -319,7 +319,7 @@ def test_wage_below_floor_is_clamped_when_applied():
     assert services.run_audit(tx.pk) == "finished"
     tx.refresh_from_db()
     assert tx.state == State.FINISHED
-    base = ContributionBase.objects.get(employer=employer)
+    base = ContributionBase.objects.get(employer=employer, insurance_type="pension")
     assert base.declared_wage == Decimal("3000.00")
     assert base.base == Decimal("4498.00")
     lines = ContributionLine.objects.filter(employer=employer)

@@ -53,12 +53,22 @@ def people(employer, other_employer):
     zhang = PersonFactory(name="张三")
     relation(zhang, employer, RelationStatus.CONTRIBUTING)
     ContributionBase.objects.create(
-        person=zhang, employer=employer, year=2026, declared_wage=Decimal("6000"), base=Decimal("6000")
+        person=zhang,
+        employer=employer,
+        insurance_type="pension",
+        year=2026,
+        declared_wage=Decimal("6000"),
+        base=Decimal("6000"),
     )
     li = PersonFactory(name="李四")
     relation(li, employer, RelationStatus.SUSPENDED, end=MAY, reason="02")
     ContributionBase.objects.create(
-        person=li, employer=employer, year=2025, declared_wage=Decimal("5300.50"), base=Decimal("5300.50")
+        person=li,
+        employer=employer,
+        insurance_type="pension",
+        year=2025,
+        declared_wage=Decimal("5300.50"),
+        base=Decimal("5300.50"),
     )
     wang = PersonFactory(name="王五")
     relation(wang, employer, RelationStatus.TERMINATED, end=MAY, reason="03")
@@ -223,3 +233,25 @@ def test_names_sort_by_pinyin_in_the_database(client, employer):
     for name in NAMES:
         relation(PersonFactory(name=name), employer, RelationStatus.CONTRIBUTING)
     assert rows(client.get("/persons/")) == PINYIN_ORDER
+
+
+def test_bases_per_insurance_type_on_the_person_page_and_the_pension_base_in_the_list(client, employer, people):
+    zhang = people["zhang"]
+    # The medical floor is higher in this city: the same declared wage, another base.
+    ContributionBase.objects.create(
+        person=zhang,
+        employer=employer,
+        insurance_type="medical",
+        year=2026,
+        declared_wage=Decimal("6000"),
+        base=Decimal("6500"),
+    )
+    body = client.get(f"/persons/{zhang.pk}/").content.decode()
+    table = body[body.index('data-testid="bases"') :]
+    table = table[: table.index("</table>")]
+    assert table.index("养老") < table.index("医疗")  # the catalogue's order
+    assert "6000.00" in table and "6500.00" in table
+    listed = client.get("/persons/").content.decode()
+    row = listed[listed.index(f'data-person="{zhang.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "6000.00" in row and "6500.00" not in row  # the list shows the 养老 base

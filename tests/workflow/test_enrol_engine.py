@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from shebao.core.choices import ALL_INSURANCE
 from shebao.register.models import ContributionBase, ContributionLine, Relation, RelationStatus
 from shebao.workflow import services
 from shebao.workflow.models import Event, PersonLock, State
@@ -32,8 +33,10 @@ def test_vip_enrolment_finishes_and_applies_the_register():
     tx.refresh_from_db()
     assert tx.state == State.FINISHED and tx.applied_count == 1
     assert Relation.objects.filter(employer=employer, status=RelationStatus.CONTRIBUTING).count() == 5
-    base = ContributionBase.objects.get(employer=employer)
-    assert base.declared_wage == 3000 and base.base == 4498  # clamped to the floor
+    bases = ContributionBase.objects.filter(employer=employer)
+    assert sorted(bases.values_list("insurance_type", flat=True)) == sorted(ALL_INSURANCE)  # one per type
+    for base in bases:
+        assert base.declared_wage == 3000 and base.base == 4498  # clamped to the floor
     assert not PersonLock.objects.exists()
     item = tx.items.get()
     assert [i["code"] for i in item.import_issues] == ["WAGE_BELOW_FLOOR"]
@@ -114,3 +117,41 @@ def test_backpay_lines_use_each_months_parameters():
     back = ContributionLine.objects.filter(kind="backpay", insurance_type="pension").order_by("month")
     assert [line.month for line in back] == [since, add_months(since, 1)]
     assert back[0].employer_amount == 800 and back[0].personal_amount == 400
+
+
+def test_each_insurance_types_base_is_clamped_to_that_types_limits():
+    """Cities publish different floors per insurance type: the enrolment's base of each type is
+    the declared wage clamped to that type's limits, as its contribution lines are."""
+    from decimal import Decimal
+
+    from shebao.core.months import current_month
+    from shebao.params.models import BaseLimit
+
+    year = current_month().year
+    # A later notice raises the year's medical floor (a row of its own: notices apply retroactively).
+    BaseLimit.objects.create(
+        year=year,
+        insurance_type="medical",
+        effective_from=dt.date(year, 2, 1),
+        average_wage=Decimal("7496"),
+        floor=Decimal("5000"),
+        ceiling=Decimal("22488"),
+    )
+    employer = EmployerFactory(is_vip=True)
+    user = OperatorFactory(employer=employer)
+    tx = _save(employer, user, enrol_raw(make_resident_id(dt.date(1990, 5, 17)), wage="4700"))
+    services.transaction_submit(tx=tx, actor=user, version=tx.version)
+    assert services.run_audit(tx.pk) == "finished"
+    bases = {b.insurance_type: b for b in ContributionBase.objects.filter(employer=employer, year=year)}
+    assert {t: b.base for t, b in bases.items()} == {
+        "pension": Decimal("4700.00"),
+        "medical": Decimal("5000.00"),
+        "unemployment": Decimal("4700.00"),
+        "injury": Decimal("4700.00"),
+        "maternity": Decimal("4700.00"),
+    }
+    assert {b.declared_wage for b in bases.values()} == {Decimal("4700.00")}
+    medical = BaseLimit.objects.get(year=year, insurance_type="medical", floor=Decimal("5000"))
+    assert bases["medical"].limits_id == medical.pk
+    lines = ContributionLine.objects.filter(employer=employer, month=current_month())
+    assert {line.insurance_type: line.base for line in lines} == {t: b.base for t, b in bases.items()}

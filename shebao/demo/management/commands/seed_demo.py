@@ -239,19 +239,21 @@ class Command(BaseCommand):
                 )
             last_year = (end - dt.timedelta(days=1)).year if end else this_month.year
             for year in range(start.year, last_year + 1):
-                limits = params.base_limits(year, "pension")
-                if limits is not None:
-                    bases.append(
-                        ContributionBase(
-                            person_id=person_id,
-                            employer=employer,
-                            year=year,
-                            declared_wage=wage,
-                            base=base_for(limits, wage),
-                            limits_id=limits.row_id,
-                            provisional=limits.provisional,
+                for itype in ALL_INSURANCE:
+                    limits = params.base_limits(year, itype)
+                    if limits is not None:
+                        bases.append(
+                            ContributionBase(
+                                person_id=person_id,
+                                employer=employer,
+                                year=year,
+                                insurance_type=itype,
+                                declared_wage=wage,
+                                base=base_for(limits, wage),
+                                limits_id=limits.row_id,
+                                provisional=limits.provisional,
+                            )
                         )
-                    )
             months = month_range(max(start, first_line_month), end or add_months(this_month, 1))
             for line in compute_lines(
                 params,
