@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from shebao.business.common import id_fields, insurance_text, reason_text, sex_text
-from shebao.business.contributions import Line, base_for, compute_lines
 from shebao.core import bulk, clock
 from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex, YesNo
 from shebao.core.months import (
@@ -25,6 +24,7 @@ from shebao.core.months import (
 from shebao.core.pinyin import name_sort_key
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
+from shebao.register.contributions import Line, base_for, compute_lines
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
 from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, money, seq_name_id
@@ -811,7 +811,7 @@ def _line_rows(lines: list[Line], person_id: int, employer, tx, kind: str) -> li
 
 def backpay_preview(params: ParamSnapshot, data: dict, employer, today: dt.date | None = None) -> dict:
     """The amounts a back payment will create, per month and insurance type, before saving."""
-    from shebao.business.contributions import surcharge_estimate
+    from shebao.register.contributions import surcharge_estimate
 
     now = current_month()
     types = insurance_list(data)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from shebao.core import clock
 from shebao.core.adminmonths import month_column, month_filter
-from shebao.register.models import ContributionBase, ContributionLine, Person, Relation
+from shebao.core.months import format_month, parse_month
+from shebao.register.models import AssessmentRun, ContributionBase, ContributionLine, Person, Relation
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -70,3 +78,69 @@ class ContributionLineAdmin(ViewOnlyAdmin):
     list_filter = ("insurance_type", "kind", month_filter("month", _("费款所属期")))
     list_select_related = ("person", "employer")
     search_fields = ("=person__id_number", "person__name", "=employer__number")
+
+
+class AssessForm(forms.Form):
+    month = forms.CharField(label=_("费款所属期"), max_length=20)
+    again = forms.BooleanField(label=_("已完成的月份重新核定（只补写缺少的明细）"), required=False)
+
+    def clean_month(self):
+        month = parse_month(self.cleaned_data["month"])
+        if month is None:
+            raise forms.ValidationError(_("请填写年月，如 2026-07。"))
+        return month
+
+
+@admin.register(AssessmentRun)
+class AssessmentRunAdmin(ViewOnlyAdmin):
+    """月度缴费核定: each month's run with its progress, and 开始核定 for a month (in the
+    background, on the long queue; the scheduled job does the same every day)."""
+
+    list_display = (
+        month_column("month", _("费款所属期")),
+        "state",
+        "progress",
+        "lines_written",
+        "skipped",
+        "started_at",
+        "finished_at",
+        "error",
+    )
+    list_filter = ("state",)
+
+    @admin.display(description=_("进度"))
+    def progress(self, obj) -> str:
+        return f"{obj.percent}%（{obj.employers_done}/{obj.employers_total}）"
+
+    def get_urls(self):
+        urls = [path("assess/", self.admin_site.admin_view(self.assess_view), name="register_assessmentrun_assess")]
+        return urls + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"assess_form": AssessForm(initial={"month": format_month(clock.current_month())})}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def assess_view(self, request):
+        """开始核定: queue the month's run; the list shows its progress."""
+        if request.method != "POST" or not request.user.is_superuser:
+            raise PermissionDenied
+        form = AssessForm(request.POST)
+        back = reverse("admin:register_assessmentrun_changelist")
+        if not form.is_valid():
+            self.message_user(request, " ".join(str(e) for e in form.errors.get("month", [])), level=messages.ERROR)
+            return redirect(back)
+        month = form.cleaned_data["month"]
+        from django_q.tasks import async_task
+
+        async_task(
+            "shebao.register.jobs.assess_month_job",
+            month.isoformat(),
+            form.cleaned_data["again"],
+            cluster=settings.Q_LONG,
+            task_name=f"assess-{month:%Y-%m}",
+            group="assess",
+        )
+        self.message_user(
+            request, gettext("已开始核定 %(month)s，进度见下表（刷新查看）。") % {"month": format_month(month)}
+        )
+        return redirect(back)

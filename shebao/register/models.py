@@ -197,3 +197,46 @@ class ContributionLine(models.Model):
         # Ids rather than names: a list of lines must not cost a query per line.
         voided = " voided" if self.voided_by_id else ""
         return f"#{self.person_id} {format_month(self.month)} {self.insurance_type} {self.kind}{voided}"
+
+
+class AssessmentState(models.TextChoices):
+    RUNNING = "running", _("核定中")
+    FINISHED = "finished", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class AssessmentRun(models.Model):
+    """月度缴费核定 of one month: the regular lines of every relation contributing in it.
+
+    One row per month. The job works through the employers in id order and commits each chunk
+    with its lines and ``last_employer_id``, so a run that stopped resumes where it was; lines go
+    in with ON CONFLICT DO NOTHING, so running a month again (or twice at once) adds nothing.
+    """
+
+    month = models.DateField(_("费款所属期"), unique=True)
+    state = models.CharField(_("状态"), max_length=10, choices=AssessmentState.choices, default=AssessmentState.RUNNING)
+    employers_total = models.PositiveIntegerField(_("单位数"), default=0)
+    employers_done = models.PositiveIntegerField(_("已核定单位数"), default=0)
+    last_employer_id = models.BigIntegerField(default=0)
+    lines_written = models.PositiveBigIntegerField(_("新增应缴明细"), default=0)
+    # Relations contributing in the month for which no base or no parameter was found: no line,
+    # counted here so that the administrator sees them.
+    skipped = models.PositiveBigIntegerField(_("未能核定"), default=0)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("月度缴费核定")
+        verbose_name_plural = _("月度缴费核定")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return format_month(self.month)
+
+    @property
+    def percent(self) -> int:
+        if self.state == AssessmentState.FINISHED:
+            return 100
+        return min(99, self.employers_done * 100 // self.employers_total) if self.employers_total else 0

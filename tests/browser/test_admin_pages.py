@@ -102,6 +102,7 @@ ADMIN_PAGES = (
     ("employers", "/admin/employers/employer/"),
     ("users", "/admin/accounts/user/"),
     ("persons", "/admin/register/person/"),
+    ("monthly-assessment", "/admin/register/assessmentrun/"),
 )
 
 

@@ -19,7 +19,6 @@ from django.db import transaction
 
 from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
-from shebao.business.contributions import base_for, compute_lines
 from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE
 from shebao.core.identity import id_key
@@ -30,6 +29,7 @@ from shebao.employers.models import Employer, Office
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
+from shebao.register.contributions import base_for, compute_lines
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 
 ILLUSTRATIVE_LIMIT_NOTE = "示例数据：{year}年度基数尚未公布"
