@@ -117,6 +117,7 @@ class SettingKey(models.TextChoices):
     WAGE_OUT_OF_RANGE_IS_ERROR = "wage_out_of_range_is_error", _("申报工资超出上下限视为错误(1/0)")
     BASE_FROM_MONTH = "base_from_month", _("年度基数起始月份")
     INJURY_BACKPAY_ALLOWED = "injury_backpay_allowed", _("允许追溯补缴工伤保险(1/0)")
+    REFUND_NEGATIVE_ADJUSTMENT = "refund_negative_adjustment", _("补差为负数时退还(1/0，0 为不退)")
 
 
 SETTING_DEFAULTS: dict[str, Decimal] = {
@@ -130,6 +131,7 @@ SETTING_DEFAULTS: dict[str, Decimal] = {
     SettingKey.WAGE_OUT_OF_RANGE_IS_ERROR: Decimal(0),
     SettingKey.BASE_FROM_MONTH: Decimal(1),
     SettingKey.INJURY_BACKPAY_ALLOWED: Decimal(0),
+    SettingKey.REFUND_NEGATIVE_ADJUSTMENT: Decimal(0),
 }
 
 

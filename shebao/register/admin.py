@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from shebao.core import clock
 from shebao.core.adminmonths import month_column, month_filter
 from shebao.core.months import format_month, parse_month
-from shebao.register.models import AssessmentRun, ContributionBase, ContributionLine, Person, Relation
+from shebao.register.models import AssessmentRun, ContributionBase, ContributionLine, Person, Rebase, Relation
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -144,3 +144,28 @@ class AssessmentRunAdmin(ViewOnlyAdmin):
             request, gettext("已开始核定 %(month)s，进度见下表（刷新查看）。") % {"month": format_month(month)}
         )
         return redirect(back)
+
+
+@admin.register(Rebase)
+class RebaseAdmin(ViewOnlyAdmin):
+    """基数重新核定: each re-base (a declaration, a publication of limits) with its progress."""
+
+    list_display = (
+        "cause",
+        "year",
+        month_column("from_month", _("起始月份")),
+        "transaction",
+        "limits",
+        "state",
+        "progress",
+        "bases_changed",
+        "lines_written",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("cause", "state", "year")
+    list_select_related = ("transaction", "limits")
+
+    @admin.display(description=_("进度"))
+    def progress(self, obj) -> str:
+        return f"{obj.done}/{obj.total}"

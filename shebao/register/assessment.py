@@ -293,7 +293,8 @@ def _chunk_sql(month: dt.date, first: int, last: int, pricing: _Pricing) -> tupl
                ROUND(p.base * p.er, 2), ROUND(p.base * p.pr, 2), NULL, p.limits_id, p.rate_id, p.injury_rate_id,
                p.provisional, NULL
         FROM priced p WHERE p.base IS NOT NULL AND p.er IS NOT NULL
-        ON CONFLICT (person_id, employer_id, month, insurance_type) WHERE voided_by_id IS NULL DO NOTHING
+        ON CONFLICT (person_id, employer_id, month, insurance_type)
+            WHERE voided_by_id IS NULL AND NOT (kind = 'adjustment') DO NOTHING
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM priced WHERE base IS NULL OR er IS NULL)

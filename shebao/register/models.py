@@ -150,6 +150,48 @@ class ContributionBase(TimeStampedModel):
 class LineKind(models.TextChoices):
     REGULAR = "regular", _("正常应缴")
     BACKPAY = "backpay", _("追溯补缴")
+    ADJUSTMENT = "adjustment", _("补差")
+
+
+class RebaseCause(models.TextChoices):
+    DECLARATION = "declaration", _("年度工资申报")
+    LIMITS = "limits", _("公布缴费基数上下限")
+
+
+class RebaseState(models.TextChoices):
+    RUNNING = "running", _("处理中")
+    FINISHED = "finished", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+class Rebase(models.Model):
+    """One re-base of a year (the one engine of DOMAIN §5a): a finished declaration's new bases,
+    or an administrator publishing a year's limits that had been provisional. Its adjustment
+    lines (补差) name it; the bases it re-clamped say which limits row they use now."""
+
+    cause = models.CharField(_("原因"), max_length=20, choices=RebaseCause.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    from_month = models.DateField(_("起始月份"))
+    transaction = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("业务")
+    )
+    limits = parameter_row("params.BaseLimit", _("缴费基数上下限"))
+    state = models.CharField(_("状态"), max_length=10, choices=RebaseState.choices, default=RebaseState.RUNNING)
+    total = models.PositiveIntegerField(_("待处理"), default=0)
+    done = models.PositiveIntegerField(_("已处理"), default=0)
+    bases_changed = models.PositiveIntegerField(_("重新核定的基数"), default=0)
+    lines_written = models.PositiveIntegerField(_("补差明细"), default=0)
+    created_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+
+    class Meta:
+        verbose_name = _("基数重新核定")
+        verbose_name_plural = _("基数重新核定")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_cause_display()} {self.year} #{self.pk}"
 
 
 class ContributionLine(models.Model):
@@ -171,6 +213,10 @@ class ContributionLine(models.Model):
     rate = parameter_row("params.Rate", _("费率"))
     injury_rate = parameter_row("params.InjuryRate", _("工伤保险基准费率"))
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
+    # An adjustment (补差) names the re-base that wrote it (and, for a declaration, its transaction).
+    rebase = models.ForeignKey(
+        Rebase, on_delete=models.PROTECT, null=True, blank=True, related_name="lines", verbose_name=_("基数重新核定")
+    )
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(
         "workflow.Transaction",
@@ -185,11 +231,18 @@ class ContributionLine(models.Model):
         verbose_name = _("应缴明细")
         verbose_name_plural = _("应缴明细")
         constraints = [
+            # One charge per person, employer, month and type (a regular line or a back
+            # payment), and at most one adjustment per re-base on top of it.
             models.UniqueConstraint(
                 fields=["person", "employer", "month", "insurance_type"],
-                condition=models.Q(voided_by__isnull=True),
+                condition=models.Q(voided_by__isnull=True) & ~models.Q(kind="adjustment"),
                 name="line_person_employer_month_type_uniq",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["person", "employer", "month", "insurance_type", "rebase"],
+                condition=models.Q(kind="adjustment"),
+                name="line_adjustment_per_rebase_uniq",
+            ),
         ]
         indexes = [models.Index(fields=["person", "insurance_type", "month"])]
 

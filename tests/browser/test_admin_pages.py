@@ -103,6 +103,7 @@ ADMIN_PAGES = (
     ("users", "/admin/accounts/user/"),
     ("persons", "/admin/register/person/"),
     ("monthly-assessment", "/admin/register/assessmentrun/"),
+    ("rebases", "/admin/register/rebase/"),
 )
 
 

@@ -1,0 +1,334 @@
+"""The one re-base engine (DOMAIN §5a, §7): a year's bases change, and every month of it whose
+lines already exist gets an adjustment line (补差).
+
+Two causes use it:
+- a finished 个人工资年度申报: its new bases are written (``declare``) and the months of the
+  year from the base month on are adjusted, in the declaration's own database transaction;
+- an administrator publishing a year's base limits that had been provisional
+  (``publish_limits``): the bases of that year and type computed on another year's limits are
+  re-clamped from their stored declared wage, and the months from the new row's 生效年月 on
+  are adjusted, in the background.
+
+An adjustment for a person, employer, month, type and part is
+``fen(new base × that month's rate) − everything already charged for it`` (every line that is
+not voided, earlier adjustments included): re-running never drifts by a fen, and a second
+re-base of the same month (a corrected declaration) charges only the difference that is
+left. A negative difference is dropped unless the parameter ``refund_negative_adjustment`` is
+1. Existing lines are never edited; an adjustment names its re-base (and the declaration's
+transaction), and the lines' uniqueness allows one adjustment per re-base and month, so a
+re-base resumed after a crash adds nothing twice.
+
+The new base of a month is the one of ``assessment.month_base``: the year's base, or until
+the year is declared the latest earlier declared wage clamped to the year's limits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from shebao.core.money import fen
+from shebao.core.months import add_months, month_start
+from shebao.employers.models import Employer
+from shebao.params.models import BaseLimit
+from shebao.params.services import ParamSnapshot
+from shebao.register.assessment import month_base
+from shebao.register.contributions import base_for
+from shebao.register.models import (
+    ContributionBase,
+    ContributionLine,
+    LineKind,
+    Rebase,
+    RebaseCause,
+    RebaseState,
+    Relation,
+)
+
+log = logging.getLogger(__name__)
+
+CHUNK_PERSONS = 2000
+
+Triple = tuple[int, int, str]  # person, employer, insurance type
+
+
+def months_of(rebase: Rebase) -> list[dt.date]:
+    month, last = month_start(rebase.from_month), dt.date(rebase.year, 12, 1)
+    months = []
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+# --- the declaration -----------------------------------------------------------------------
+
+
+def declare(
+    *, tx, employer, year: int, from_month: dt.date, wages: dict[int, Decimal], params: ParamSnapshot
+) -> Rebase:
+    """A finished declaration: each person's base of `year` per insurance type they have at
+    the employer becomes the declared wage clamped to that type's limits of the year, and the
+    year's months from `from_month` on are adjusted, all in the caller's transaction."""
+    rebase = Rebase.objects.create(
+        cause=RebaseCause.DECLARATION, year=year, from_month=month_start(from_month), transaction=tx
+    )
+    types_of: dict[int, set[str]] = defaultdict(set)
+    for person_id, itype in Relation.objects.filter(employer=employer, person_id__in=list(wages)).values_list(
+        "person_id", "insurance_type"
+    ):
+        types_of[person_id].add(itype)
+    now = timezone.now()
+    rows = []
+    for person_id, wage in wages.items():
+        for itype in sorted(types_of.get(person_id, ())):
+            limits = params.base_limits(year, itype)
+            rows.append(
+                ContributionBase(
+                    person_id=person_id,
+                    employer=employer,
+                    year=year,
+                    insurance_type=itype,
+                    declared_wage=wage,
+                    base=base_for(limits, wage),
+                    transaction=tx,
+                    limits_id=limits.row_id if limits else None,
+                    provisional=bool(limits and limits.provisional),
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    ContributionBase.objects.bulk_create(
+        rows,
+        batch_size=1000,
+        update_conflicts=True,
+        unique_fields=["person", "employer", "year", "insurance_type"],
+        update_fields=["declared_wage", "base", "transaction", "limits", "provisional", "updated_at"],
+    )
+    triples = {(r.person_id, employer.pk, r.insurance_type) for r in rows}
+    written = adjust(rebase, triples, params)
+    Rebase.objects.filter(pk=rebase.pk).update(
+        state=RebaseState.FINISHED,
+        total=len(triples),
+        done=len(triples),
+        bases_changed=len(rows),
+        lines_written=written,
+        finished_at=timezone.now(),
+    )
+    rebase.refresh_from_db()
+    return rebase
+
+
+# --- the publication of limits --------------------------------------------------------------
+
+
+def publish_limits(row: BaseLimit) -> Rebase | None:
+    """An administrator saved a year's limits row: when bases or lines of that year and type
+    were computed on another year's limits (provisional), or on an older row of the year, a
+    re-base is queued (in the caller's commit) and returned."""
+    year, itype = row.year, row.insurance_type
+    from_month = max(month_start(row.effective_from), dt.date(year, 1, 1))
+    stale_bases = ContributionBase.objects.filter(year=year, insurance_type=itype).exclude(limits_id=row.pk)
+    stale_lines = ContributionLine.objects.filter(
+        month__gte=from_month, month__lte=dt.date(year, 12, 1), insurance_type=itype, voided_by__isnull=True
+    ).filter(Q(provisional=True) | ~Q(limits_id=row.pk))
+    if not stale_bases.exists() and not stale_lines.exists():
+        return None
+    rebase = Rebase.objects.create(cause=RebaseCause.LIMITS, year=year, from_month=from_month, limits=row)
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task(
+            "shebao.register.jobs.rebase_job",
+            rebase.pk,
+            cluster=settings.Q_LONG,
+            task_name=f"rebase-{rebase.pk}",
+            group="rebase",
+        )
+    )
+    return rebase
+
+
+def run_limits_rebase(rebase_id: int, *, chunk: int = CHUNK_PERSONS) -> Rebase:
+    """The background part of a publication: the year's bases of the type re-clamped from
+    their declared wage, then the adjustments, persons in chunks (each chunk committed with
+    the progress; a chunk done is found done again on a resumed run), the state flip last."""
+    rebase = Rebase.objects.select_related("limits").get(pk=rebase_id)
+    if rebase.state == RebaseState.FINISHED:
+        return rebase
+    row = rebase.limits
+    assert row is not None, "a publication names its limits row"
+    try:
+        params = ParamSnapshot.load()
+        limits = params.base_limits(rebase.year, row.insurance_type)
+        persons = sorted(
+            set(
+                ContributionBase.objects.filter(year=rebase.year, insurance_type=row.insurance_type).values_list(
+                    "person_id", flat=True
+                )
+            )
+            | set(
+                ContributionLine.objects.filter(
+                    month__gte=rebase.from_month,
+                    month__lte=dt.date(rebase.year, 12, 1),
+                    insurance_type=row.insurance_type,
+                    voided_by__isnull=True,
+                ).values_list("person_id", flat=True)
+            )
+        )
+        Rebase.objects.filter(pk=rebase.pk).update(total=len(persons), state=RebaseState.RUNNING, error="")
+        for start in range(0, len(persons), chunk):
+            part = persons[start : start + chunk]
+            with transaction.atomic():
+                changed = _reclamp(rebase, row.insurance_type, part, limits)
+                triples = _triples_with_lines(rebase, row.insurance_type, part)
+                written = adjust(rebase, triples, params)
+                Rebase.objects.filter(pk=rebase.pk).update(
+                    done=start + len(part),
+                    bases_changed=F("bases_changed") + changed,
+                    lines_written=F("lines_written") + written,
+                )
+        Rebase.objects.filter(pk=rebase.pk).update(state=RebaseState.FINISHED, finished_at=timezone.now())
+    except Exception as error:
+        Rebase.objects.filter(pk=rebase.pk).update(state=RebaseState.FAILED, error=repr(error)[:2000])
+        log.exception("re-base %s failed", rebase.pk)
+        raise
+    rebase.refresh_from_db()
+    return rebase
+
+
+def _reclamp(rebase: Rebase, itype: str, persons: list[int], limits) -> int:
+    if limits is None:
+        return 0
+    changed = []
+    for base in ContributionBase.objects.filter(year=rebase.year, insurance_type=itype, person_id__in=persons):
+        new = base_for(limits, base.declared_wage)
+        if (base.base, base.limits_id, base.provisional) != (new, limits.row_id, limits.provisional):
+            base.base, base.limits_id, base.provisional = new, limits.row_id, limits.provisional
+            changed.append(base)
+    ContributionBase.objects.bulk_update(changed, ["base", "limits", "provisional"], batch_size=1000)
+    return len(changed)
+
+
+def _triples_with_lines(rebase: Rebase, itype: str, persons: list[int]) -> set[Triple]:
+    return set(
+        ContributionLine.objects.filter(
+            person_id__in=persons,
+            insurance_type=itype,
+            month__gte=rebase.from_month,
+            month__lte=dt.date(rebase.year, 12, 1),
+            voided_by__isnull=True,
+        ).values_list("person_id", "employer_id", "insurance_type")
+    )
+
+
+# --- the adjustments -------------------------------------------------------------------------
+
+
+def adjust(rebase: Rebase, triples: set[Triple], params: ParamSnapshot) -> int:
+    """Write the adjustment lines of `triples` for the re-base's months (those that have
+    lines already), in the caller's transaction; returns how many were written."""
+    if not triples:
+        return 0
+    months = months_of(rebase)
+    refund = params.setting_int("refund_negative_adjustment", months[0]) == 1
+    persons = sorted({p for p, _e, _t in triples})
+    written = 0
+    for start in range(0, len(persons), CHUNK_PERSONS):
+        part = set(persons[start : start + CHUNK_PERSONS])
+        mine = {t for t in triples if t[0] in part}
+        written += _adjust_chunk(rebase, mine, months, params, refund)
+    return written
+
+
+def _adjust_chunk(
+    rebase: Rebase, triples: set[Triple], months: list[dt.date], params: ParamSnapshot, refund: bool
+) -> int:
+    persons = {p for p, _e, _t in triples}
+    employers = {e for _p, e, _t in triples}
+    charged: dict[tuple[int, int, str, dt.date], tuple[Decimal, Decimal]] = {}
+    sums = (
+        ContributionLine.objects.filter(
+            person_id__in=persons,
+            employer_id__in=employers,
+            month__gte=months[0],
+            month__lte=months[-1],
+            voided_by__isnull=True,
+        )
+        .values("person_id", "employer_id", "insurance_type", "month")
+        .annotate(e=Sum("employer_amount"), p=Sum("personal_amount"))
+        .order_by()
+    )
+    for row in sums:
+        key = (row["person_id"], row["employer_id"], row["insurance_type"])
+        if key in triples:
+            charged[(*key, row["month"])] = (row["e"], row["p"])
+    if not charged:
+        return 0
+    this_year: dict[Triple, tuple[Decimal, int | None, bool]] = {}
+    earlier: dict[Triple, tuple[int, Decimal]] = {}
+    for person_id, employer_id, itype, year, base, wage, limits_id, provisional in ContributionBase.objects.filter(
+        person_id__in=persons, employer_id__in=employers, year__lte=rebase.year
+    ).values_list(
+        "person_id", "employer_id", "insurance_type", "year", "base", "declared_wage", "limits_id", "provisional"
+    ):
+        key = (person_id, employer_id, itype)
+        if year == rebase.year:
+            this_year[key] = (base, limits_id, provisional)
+        elif key not in earlier or earlier[key][0] < year:
+            earlier[key] = (year, wage)
+    done = set(
+        ContributionLine.objects.filter(rebase=rebase, person_id__in=persons, kind=LineKind.ADJUSTMENT).values_list(
+            "person_id", "employer_id", "insurance_type", "month"
+        )
+    )
+    risk = {
+        pk: (risk_class, float_percent)
+        for pk, risk_class, float_percent in Employer.objects.filter(pk__in=employers).values_list(
+            "pk", "risk_class", "injury_float_percent"
+        )
+    }
+    lines = []
+    for (person_id, employer_id, itype, month), (charged_e, charged_p) in sorted(charged.items()):
+        if (person_id, employer_id, itype, month) in done:
+            continue
+        key = (person_id, employer_id, itype)
+        before = earlier.get(key)
+        priced = month_base(this_year.get(key), before[1] if before else None, params.base_limits(rebase.year, itype))
+        risk_class, float_percent = risk.get(employer_id, (1, 100))
+        rate = params.rate(itype, month, risk_class, float_percent)
+        if priced is None or rate is None:
+            continue
+        new_base, new_limits, new_provisional = priced
+        diff_e = fen(new_base * rate.employer) - charged_e
+        diff_p = fen(new_base * rate.personal) - charged_p
+        if not refund:
+            diff_e, diff_p = max(diff_e, Decimal(0)), max(diff_p, Decimal(0))
+        if not diff_e and not diff_p:
+            continue
+        lines.append(
+            ContributionLine(
+                person_id=person_id,
+                employer_id=employer_id,
+                month=month,
+                insurance_type=itype,
+                kind=LineKind.ADJUSTMENT,
+                base=new_base,
+                employer_amount=diff_e,
+                personal_amount=diff_p,
+                transaction=rebase.transaction,
+                rebase=rebase,
+                limits_id=new_limits,
+                rate_id=rate.rate_id,
+                injury_rate_id=rate.injury_rate_id,
+                provisional=new_provisional,
+            )
+        )
+    ContributionLine.objects.bulk_create(lines, batch_size=2000, ignore_conflicts=True)
+    return len(lines)
