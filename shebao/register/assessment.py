@@ -23,10 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from shebao.core.choices import ALL_INSURANCE
@@ -227,6 +228,37 @@ def month_base(
     return base_for(limits, earlier_wage), limits.row_id, limits.provisional
 
 
+Triple = tuple[int, int, str]  # person, employer, insurance type
+
+
+@dataclass
+class YearBases:
+    """What a year's months are charged at, per person, employer and type: the year's own
+    base, and the latest earlier year's declared wage (for a year not declared yet)."""
+
+    this_year: dict[Triple, tuple[Decimal, int | None, bool]]
+    earlier: dict[Triple, tuple[int, Decimal]]
+
+    @classmethod
+    def load(cls, bases: QuerySet[ContributionBase], year: int) -> YearBases:
+        this_year: dict[Triple, tuple[Decimal, int | None, bool]] = {}
+        earlier: dict[Triple, tuple[int, Decimal]] = {}
+        rows = bases.filter(year__lte=year).values_list(
+            "person_id", "employer_id", "insurance_type", "year", "base", "declared_wage", "limits_id", "provisional"
+        )
+        for person_id, employer_id, itype, row_year, base, wage, limits_id, provisional in rows:
+            key = (person_id, employer_id, itype)
+            if row_year == year:
+                this_year[key] = (base, limits_id, provisional)
+            elif key not in earlier or earlier[key][0] < row_year:
+                earlier[key] = (row_year, wage)
+        return cls(this_year, earlier)
+
+    def priced(self, key: Triple, limits: Limits | None) -> tuple[Decimal, int | None, bool] | None:
+        before = self.earlier.get(key)
+        return month_base(self.this_year.get(key), before[1] if before else None, limits)
+
+
 # --- PostgreSQL: one statement per chunk -----------------------------------------------------
 
 LINE_COLUMNS = (
@@ -330,18 +362,7 @@ def _chunk_python(month: dt.date, first: int, last: int, pricing: _Pricing) -> t
     )
     if not due:
         return 0, 0
-    this_year: dict[tuple[int, int, str], tuple[Decimal, int | None, bool]] = {}
-    earlier: dict[tuple[int, int, str], tuple[int, Decimal]] = {}  # the latest earlier year's wage
-    for person_id, employer_id, itype, year, base, wage, limits_id, provisional in ContributionBase.objects.filter(
-        employer_id__gte=first, employer_id__lte=last, year__lte=month.year
-    ).values_list(
-        "person_id", "employer_id", "insurance_type", "year", "base", "declared_wage", "limits_id", "provisional"
-    ):
-        key = (person_id, employer_id, itype)
-        if year == month.year:
-            this_year[key] = (base, limits_id, provisional)
-        elif key not in earlier or earlier[key][0] < year:
-            earlier[key] = (year, wage)
+    bases = YearBases.load(ContributionBase.objects.filter(employer_id__gte=first, employer_id__lte=last), month.year)
     charged = set(
         ContributionLine.objects.filter(
             employer_id__gte=first, employer_id__lte=last, month=month, voided_by__isnull=True
@@ -350,8 +371,7 @@ def _chunk_python(month: dt.date, first: int, last: int, pricing: _Pricing) -> t
     lines, skipped = [], 0
     for person_id, employer_id, itype, risk_class, float_percent in due:
         key = (person_id, employer_id, itype)
-        before = earlier.get(key)
-        priced = month_base(this_year.get(key), before[1] if before else None, pricing.limits.get(itype))
+        priced = bases.priced(key, pricing.limits.get(itype))
         rate = pricing.rate(itype, risk_class, float_percent)
         if priced is None or rate is None:
             skipped += 1

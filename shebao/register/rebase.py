@@ -39,7 +39,7 @@ from shebao.core.months import add_months, month_start
 from shebao.employers.models import Employer
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
-from shebao.register.assessment import month_base
+from shebao.register.assessment import Triple, YearBases
 from shebao.register.contributions import base_for
 from shebao.register.models import (
     ContributionBase,
@@ -54,8 +54,6 @@ from shebao.register.models import (
 log = logging.getLogger(__name__)
 
 CHUNK_PERSONS = 2000
-
-Triple = tuple[int, int, str]  # person, employer, insurance type
 
 
 def months_of(rebase: Rebase) -> list[dt.date]:
@@ -271,18 +269,9 @@ def _adjust_chunk(
             charged[(*key, row["month"])] = (row["e"], row["p"])
     if not charged:
         return 0
-    this_year: dict[Triple, tuple[Decimal, int | None, bool]] = {}
-    earlier: dict[Triple, tuple[int, Decimal]] = {}
-    for person_id, employer_id, itype, year, base, wage, limits_id, provisional in ContributionBase.objects.filter(
-        person_id__in=persons, employer_id__in=employers, year__lte=rebase.year
-    ).values_list(
-        "person_id", "employer_id", "insurance_type", "year", "base", "declared_wage", "limits_id", "provisional"
-    ):
-        key = (person_id, employer_id, itype)
-        if year == rebase.year:
-            this_year[key] = (base, limits_id, provisional)
-        elif key not in earlier or earlier[key][0] < year:
-            earlier[key] = (year, wage)
+    bases = YearBases.load(
+        ContributionBase.objects.filter(person_id__in=persons, employer_id__in=employers), rebase.year
+    )
     done = set(
         ContributionLine.objects.filter(rebase=rebase, person_id__in=persons, kind=LineKind.ADJUSTMENT).values_list(
             "person_id", "employer_id", "insurance_type", "month"
@@ -298,9 +287,7 @@ def _adjust_chunk(
     for (person_id, employer_id, itype, month), (charged_e, charged_p) in sorted(charged.items()):
         if (person_id, employer_id, itype, month) in done:
             continue
-        key = (person_id, employer_id, itype)
-        before = earlier.get(key)
-        priced = month_base(this_year.get(key), before[1] if before else None, params.base_limits(rebase.year, itype))
+        priced = bases.priced((person_id, employer_id, itype), params.base_limits(rebase.year, itype))
         risk_class, float_percent = risk.get(employer_id, (1, 100))
         rate = params.rate(itype, month, risk_class, float_percent)
         if priced is None or rate is None:
