@@ -226,3 +226,72 @@ def test_the_bases_of_a_published_year_are_reclamped_from_their_declared_wage(pa
         False,
     )
     assert done.bases_changed == 1
+
+
+def test_a_publication_that_failed_midway_resumes_without_charging_twice(params, monkeypatch):
+    employer = EmployerFactory()
+    persons = [PersonFactory() for _ in range(3)]
+    for person in persons:
+        _contributing(person, employer, wage="3000", types=("pension",), year=2026)
+    _assess(dt.date(2029, 1, 1))
+    row = BaseLimit.objects.create(
+        year=2029,
+        insurance_type="pension",
+        effective_from=dt.date(2029, 1, 1),
+        average_wage=D("7800"),
+        floor=D("4680"),
+        ceiling=D("23400"),
+    )
+    published = Rebase.objects.get(limits=row)
+    real = rebase.adjust
+    calls = []
+
+    def dies_on_the_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rebase, "adjust", dies_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        rebase.run_limits_rebase(published.pk, chunk=1)
+    published.refresh_from_db()
+    assert published.state == RebaseState.FAILED and published.done == 1 and "worker killed" in published.error
+    monkeypatch.setattr(rebase, "adjust", real)
+    done = rebase.run_limits_rebase(published.pk, chunk=1)
+    assert done.state == RebaseState.FINISHED and done.lines_written == 3
+    assert ContributionLine.objects.filter(rebase=done).count() == 3  # one per person, none twice
+
+
+def test_saving_limits_in_the_admin_queues_the_rebase_on_the_long_cluster(params, django_capture_on_commit_callbacks):
+    from django.test import Client
+    from django_q.models import OrmQ
+
+    from tests.factories import AdminFactory
+
+    employer = EmployerFactory()
+    person = PersonFactory()
+    _contributing(person, employer, wage="3000", types=("pension",), year=2026)
+    _assess(dt.date(2029, 1, 1))
+    client = Client()
+    client.force_login(AdminFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/params/baselimit/add/",
+            {
+                "year": "2029",
+                "insurance_type": "pension",
+                "effective_from": "2029-01",
+                "average_wage": "7800",
+                "floor": "4680",
+                "ceiling": "23400",
+                "note": "2029 年公布",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    queued = OrmQ.objects.get(key="long")
+    assert queued.task["func"] == "shebao.register.jobs.rebase_job"
+    from shebao.register.jobs import rebase_job
+
+    assert "finished" in rebase_job(*queued.task["args"])
+    assert list(_adjustments(person)) == [dt.date(2029, 1, 1)]
