@@ -138,7 +138,7 @@ def _run(run: AssessmentRun, *, again: bool, chunk: int, on_chunk) -> Assessment
         changes.update(started_at=now, employers_done=0, last_employer_id=0, lines_written=0, skipped=0)
     AssessmentRun.objects.filter(pk=run.pk).update(**changes)
     run.refresh_from_db()
-    pricing = _Pricing.of(params, month)
+    pricing = Pricing.of(params, month)
     while True:
         ids = list(
             Employer.objects.filter(pk__gt=run.last_employer_id).order_by("pk").values_list("pk", flat=True)[:chunk]
@@ -185,7 +185,7 @@ def _unlock(month: dt.date) -> None:
 # --- the month's parameters ------------------------------------------------------------------
 
 
-class _Pricing:
+class Pricing:
     """The month's limits per insurance type and rates per type (work injury per risk class
     and float), read once for the whole run."""
 
@@ -194,7 +194,7 @@ class _Pricing:
         self.rates = rates
 
     @classmethod
-    def of(cls, params: ParamSnapshot, month: dt.date) -> _Pricing:
+    def of(cls, params: ParamSnapshot, month: dt.date) -> Pricing:
         limits = {t: lim for t in ALL_INSURANCE if (lim := params.base_limits(month.year, t)) is not None}
         rates: dict[tuple[str, int, int], RatePair] = {}
         for itype in ALL_INSURANCE:
@@ -267,7 +267,33 @@ LINE_COLUMNS = (
 )
 
 
-def _chunk_sql(month: dt.date, first: int, last: int, pricing: _Pricing) -> tuple[int, int]:
+# The base of each row of a CTE `source` (person_id, employer_id, insurance_type) in the year
+# passed twice as parameters, with the CTE `lim` of the year's limits: month_base in SQL.
+BASED = """
+        SELECT d.*,
+               -- GREATEST and LEAST skip NULLs in PostgreSQL: no earlier wage must stay no base
+               COALESCE(
+                   cur.base,
+                   CASE WHEN prev.declared_wage IS NOT NULL AND lim.itype IS NOT NULL
+                        THEN ROUND(LEAST(GREATEST(prev.declared_wage, lim.floor), lim.ceiling), 2) END
+               ) AS base,
+               CASE WHEN cur.base IS NOT NULL THEN cur.limits_id ELSE lim.limits_id END AS limits_id,
+               CASE WHEN cur.base IS NOT NULL THEN cur.provisional ELSE lim.provisional END AS provisional
+        FROM {source} d
+        LEFT JOIN lim ON lim.itype = d.insurance_type
+        LEFT JOIN register_contributionbase cur
+               ON cur.person_id = d.person_id AND cur.employer_id = d.employer_id
+              AND cur.insurance_type = d.insurance_type AND cur.year = %s
+        LEFT JOIN LATERAL (
+            SELECT b.declared_wage FROM register_contributionbase b
+            WHERE b.person_id = d.person_id AND b.employer_id = d.employer_id
+              AND b.insurance_type = d.insurance_type AND b.year < %s
+            ORDER BY b.year DESC LIMIT 1
+        ) prev ON cur.base IS NULL
+    """
+
+
+def _chunk_sql(month: dt.date, first: int, last: int, pricing: Pricing) -> tuple[int, int]:
     lim_rows = [(t, lim.floor, lim.ceiling, lim.row_id, lim.provisional) for t, lim in pricing.limits.items()]
     rate_rows = [
         (itype, risk, flt, pair.employer, pair.personal, pair.rate_id, pair.injury_rate_id)
@@ -290,28 +316,7 @@ def _chunk_sql(month: dt.date, first: int, last: int, pricing: _Pricing) -> tupl
         FROM register_relation r JOIN employers_employer e ON e.id = r.employer_id
         WHERE r.employer_id BETWEEN %s AND %s AND r.start_month <= %s AND (r.end_month IS NULL OR r.end_month > %s)
     ),
-    based AS (
-        SELECT d.*,
-               -- GREATEST and LEAST skip NULLs in PostgreSQL: no earlier wage must stay no base
-               COALESCE(
-                   cur.base,
-                   CASE WHEN prev.declared_wage IS NOT NULL AND lim.itype IS NOT NULL
-                        THEN ROUND(LEAST(GREATEST(prev.declared_wage, lim.floor), lim.ceiling), 2) END
-               ) AS base,
-               CASE WHEN cur.base IS NOT NULL THEN cur.limits_id ELSE lim.limits_id END AS limits_id,
-               CASE WHEN cur.base IS NOT NULL THEN cur.provisional ELSE lim.provisional END AS provisional
-        FROM due d
-        LEFT JOIN lim ON lim.itype = d.insurance_type
-        LEFT JOIN register_contributionbase cur
-               ON cur.person_id = d.person_id AND cur.employer_id = d.employer_id
-              AND cur.insurance_type = d.insurance_type AND cur.year = %s
-        LEFT JOIN LATERAL (
-            SELECT b.declared_wage FROM register_contributionbase b
-            WHERE b.person_id = d.person_id AND b.employer_id = d.employer_id
-              AND b.insurance_type = d.insurance_type AND b.year < %s
-            ORDER BY b.year DESC LIMIT 1
-        ) prev ON cur.base IS NULL
-    ),
+    based AS ({BASED.format(source="due")}),
     priced AS (
         SELECT b.*, rt.er, rt.pr, rt.rate_id, rt.injury_rate_id
         FROM based b
@@ -354,7 +359,7 @@ def _chunk_sql(month: dt.date, first: int, last: int, pricing: _Pricing) -> tupl
 # --- elsewhere: the same rule in Python, per chunk -------------------------------------------
 
 
-def _chunk_python(month: dt.date, first: int, last: int, pricing: _Pricing) -> tuple[int, int]:
+def _chunk_python(month: dt.date, first: int, last: int, pricing: Pricing) -> tuple[int, int]:
     due = list(
         Relation.objects.filter(contributing_in(month), employer_id__gte=first, employer_id__lte=last).values_list(
             "person_id", "employer_id", "insurance_type", "employer__risk_class", "employer__injury_float_percent"
