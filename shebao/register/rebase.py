@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 from decimal import Decimal
 
 from django.conf import settings
@@ -38,6 +39,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from shebao.core import bulk
 from shebao.core.choices import ALL_INSURANCE
 from shebao.core.money import fen
 from shebao.core.months import add_months, month_start
@@ -59,6 +61,19 @@ from shebao.register.models import (
 log = logging.getLogger(__name__)
 
 CHUNK_PERSONS = 2000
+BASE_COLUMNS = [
+    "person_id",
+    "employer_id",
+    "year",
+    "insurance_type",
+    "declared_wage",
+    "base",
+    "transaction_id",
+    "limits_id",
+    "provisional",
+    "created_at",
+    "updated_at",
+]
 
 
 def months_of(rebase: Rebase) -> list[dt.date]:
@@ -93,28 +108,28 @@ def declare(
         for itype in sorted(types_of.get(person_id, ())):
             limits = params.base_limits(year, itype)
             rows.append(
-                ContributionBase(
-                    person_id=person_id,
-                    employer=employer,
-                    year=year,
-                    insurance_type=itype,
-                    declared_wage=wage,
-                    base=base_for(limits, wage),
-                    transaction=tx,
-                    limits_id=limits.row_id if limits else None,
-                    provisional=bool(limits and limits.provisional),
-                    created_at=now,
-                    updated_at=now,
+                (
+                    person_id,
+                    employer.pk,
+                    year,
+                    itype,
+                    wage,
+                    base_for(limits, wage),
+                    tx.pk if tx is not None else None,
+                    limits.row_id if limits else None,
+                    bool(limits and limits.provisional),
+                    now,
+                    now,
                 )
             )
-    ContributionBase.objects.bulk_create(
+    bulk.upsert_rows(
+        ContributionBase,
+        BASE_COLUMNS,
         rows,
-        batch_size=1000,
-        update_conflicts=True,
-        unique_fields=["person", "employer", "year", "insurance_type"],
-        update_fields=["declared_wage", "base", "transaction", "limits", "provisional", "updated_at"],
+        unique_fields=["person_id", "employer_id", "year", "insurance_type"],
+        update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
     )
-    triples = {(r.person_id, employer.pk, r.insurance_type) for r in rows}
+    triples = {(person_id, employer.pk, itype) for person_id, _e, _y, itype, *_rest in rows}
     written = adjust(rebase, triples, params)
     Rebase.objects.filter(pk=rebase.pk).update(
         state=RebaseState.FINISHED,
@@ -160,8 +175,8 @@ def publish_limits(row: BaseLimit) -> Rebase | None:
 
 def run_limits_rebase(rebase_id: int, *, chunk: int = CHUNK_PERSONS) -> Rebase:
     """The background part of a publication: the year's bases of the type re-clamped from
-    their declared wage, then the adjustments, persons in chunks (each chunk committed with
-    the progress; a chunk done is found done again on a resumed run), the state flip last."""
+    their declared wage, then the adjustments, persons in chunks, the state flip last; a
+    chunk done is found done again on a resumed run."""
     rebase = Rebase.objects.select_related("limits").get(pk=rebase_id)
     if rebase.state == RebaseState.FINISHED:
         return rebase
@@ -186,18 +201,23 @@ def run_limits_rebase(rebase_id: int, *, chunk: int = CHUNK_PERSONS) -> Rebase:
             )
         )
         Rebase.objects.filter(pk=rebase.pk).update(total=len(persons), state=RebaseState.RUNNING, error="")
-        for start in range(0, len(persons), chunk):
-            part = persons[start : start + chunk]
-            with transaction.atomic():
-                changed = _reclamp(rebase, row.insurance_type, part, limits)
-                triples = _triples_with_lines(rebase, row.insurance_type, part)
-                written = adjust(rebase, triples, params)
-                Rebase.objects.filter(pk=rebase.pk).update(
-                    done=start + len(part),
-                    bases_changed=F("bases_changed") + changed,
-                    lines_written=F("lines_written") + written,
-                )
-        Rebase.objects.filter(pk=rebase.pk).update(state=RebaseState.FINISHED, finished_at=timezone.now())
+        # PostgreSQL: the whole publication in one database transaction (all or nothing; each
+        # chunk is one statement, so memory stays bounded). SQLite, whose single writer must
+        # not be held that long: chunks committed one by one, the state flip last.
+        whole = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+        with whole:
+            for start in range(0, len(persons), chunk):
+                part = persons[start : start + chunk]
+                with transaction.atomic():
+                    changed = _reclamp(rebase, row.insurance_type, part, limits)
+                    triples = _triples_with_lines(rebase, row.insurance_type, part)
+                    written = adjust(rebase, triples, params)
+                    Rebase.objects.filter(pk=rebase.pk).update(
+                        done=start + len(part),
+                        bases_changed=F("bases_changed") + changed,
+                        lines_written=F("lines_written") + written,
+                    )
+            Rebase.objects.filter(pk=rebase.pk).update(state=RebaseState.FINISHED, finished_at=timezone.now())
     except Exception as error:
         Rebase.objects.filter(pk=rebase.pk).update(state=RebaseState.FAILED, error=repr(error)[:2000])
         log.exception("re-base %s failed", rebase.pk)
