@@ -24,7 +24,7 @@ from shebao.core.months import (
 from shebao.core.pinyin import name_sort_key
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
-from shebao.register.contributions import Line, base_for, compute_lines
+from shebao.register.contributions import Line, base_rows, compute_lines, upsert_bases
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
 from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, money, seq_name_id
@@ -654,23 +654,16 @@ class Enrol(BusinessType):
                     (person_id, employer.pk, itype, RelationStatus.CONTRIBUTING.value, start, "", tx.pk, stamp, stamp)
                 )
             # One base per insurance type, each clamped to that type's limits of the year.
-            for itype in types:
-                limits = ctx.params.base_limits(start.year, itype)
-                bases.append(
-                    (
-                        person_id,
-                        employer.pk,
-                        start.year,
-                        itype,
-                        wage,
-                        base_for(limits, wage),
-                        tx.pk,
-                        limits.row_id if limits else None,
-                        bool(limits and limits.provisional),
-                        stamp,
-                        stamp,
-                    )
-                )
+            bases += base_rows(
+                ctx.params,
+                person_id=person_id,
+                employer_id=employer.pk,
+                year=start.year,
+                insurance_types=types,
+                wage=wage,
+                transaction_id=tx.pk,
+                stamp=stamp,
+            )
             regular = compute_lines(
                 ctx.params,
                 months=month_range(start, add_months(now, 1)),
@@ -694,13 +687,7 @@ class Enrol(BusinessType):
                     float_percent=employer.injury_float_percent,
                 )
                 lines += _line_rows(back, person_id, employer, tx, LineKind.BACKPAY)
-        bulk.upsert_rows(
-            ContributionBase,
-            BASE_COLUMNS,
-            bases,
-            unique_fields=["person_id", "employer_id", "year", "insurance_type"],
-            update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
-        )
+        upsert_bases(bases)
         bulk.insert_rows(Relation, RELATION_COLUMNS, relations, batch_size=2000)
         bulk.insert_rows(ContributionLine, LINE_COLUMNS, lines, batch_size=2000)
 
@@ -754,19 +741,6 @@ RELATION_COLUMNS = [
     "start_month",
     "end_reason",
     "started_by_id",
-    "created_at",
-    "updated_at",
-]
-BASE_COLUMNS = [
-    "person_id",
-    "employer_id",
-    "year",
-    "insurance_type",
-    "declared_wage",
-    "base",
-    "transaction_id",
-    "limits_id",
-    "provisional",
     "created_at",
     "updated_at",
 ]

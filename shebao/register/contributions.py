@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from shebao.core import bulk
 from shebao.core.money import fen
 from shebao.params.services import Limits, ParamSnapshot
 
@@ -32,6 +34,69 @@ def clamp(wage: Decimal, floor: Decimal, ceiling: Decimal) -> Decimal:
 def base_for(limits: Limits | None, wage: Decimal) -> Decimal:
     """The contribution base of a declared wage: clamped to the limits, the wage itself without any."""
     return fen(clamp(wage, limits.floor, limits.ceiling)) if limits is not None else fen(wage)
+
+
+BASE_COLUMNS = [
+    "person_id",
+    "employer_id",
+    "year",
+    "insurance_type",
+    "declared_wage",
+    "base",
+    "transaction_id",
+    "limits_id",
+    "provisional",
+    "created_at",
+    "updated_at",
+]
+
+
+def base_rows(
+    params: ParamSnapshot,
+    *,
+    person_id: int,
+    employer_id: int,
+    year: int,
+    insurance_types: Iterable[str],
+    wage: Decimal,
+    transaction_id: int | None,
+    stamp: dt.datetime,
+) -> list[tuple]:
+    """A person's bases of a year, one per insurance type (BASE_COLUMNS order): the declared
+    wage clamped to that type's limits of the year, with the limits row and whether it was
+    another year's."""
+    rows = []
+    for itype in insurance_types:
+        limits = params.base_limits(year, itype)
+        rows.append(
+            (
+                person_id,
+                employer_id,
+                year,
+                itype,
+                wage,
+                base_for(limits, wage),
+                transaction_id,
+                limits.row_id if limits else None,
+                bool(limits and limits.provisional),
+                stamp,
+                stamp,
+            )
+        )
+    return rows
+
+
+def upsert_bases(rows: list[tuple]) -> None:
+    """Write bases (BASE_COLUMNS rows); a person's base of a year and type already there is replaced."""
+    from shebao.register.models import ContributionBase
+
+    bulk.upsert_rows(
+        ContributionBase,
+        BASE_COLUMNS,
+        rows,
+        unique_fields=["person_id", "employer_id", "year", "insurance_type"],
+        update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
+    )
 
 
 def compute_lines(

@@ -39,7 +39,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from shebao.core import bulk
 from shebao.core.choices import ALL_INSURANCE
 from shebao.core.money import fen
 from shebao.core.months import add_months, month_start
@@ -47,7 +46,7 @@ from shebao.employers.models import Employer
 from shebao.params.models import BaseLimit
 from shebao.params.services import ParamSnapshot
 from shebao.register.assessment import BASED, LINE_COLUMNS, Pricing, Triple, YearBases
-from shebao.register.contributions import base_for
+from shebao.register.contributions import base_for, base_rows, upsert_bases
 from shebao.register.models import (
     ContributionBase,
     ContributionLine,
@@ -61,19 +60,6 @@ from shebao.register.models import (
 log = logging.getLogger(__name__)
 
 CHUNK_PERSONS = 2000
-BASE_COLUMNS = [
-    "person_id",
-    "employer_id",
-    "year",
-    "insurance_type",
-    "declared_wage",
-    "base",
-    "transaction_id",
-    "limits_id",
-    "provisional",
-    "created_at",
-    "updated_at",
-]
 
 
 def months_of(rebase: Rebase) -> list[dt.date]:
@@ -105,30 +91,17 @@ def declare(
     now = timezone.now()
     rows = []
     for person_id, wage in wages.items():
-        for itype in sorted(types_of.get(person_id, ())):
-            limits = params.base_limits(year, itype)
-            rows.append(
-                (
-                    person_id,
-                    employer.pk,
-                    year,
-                    itype,
-                    wage,
-                    base_for(limits, wage),
-                    tx.pk if tx is not None else None,
-                    limits.row_id if limits else None,
-                    bool(limits and limits.provisional),
-                    now,
-                    now,
-                )
-            )
-    bulk.upsert_rows(
-        ContributionBase,
-        BASE_COLUMNS,
-        rows,
-        unique_fields=["person_id", "employer_id", "year", "insurance_type"],
-        update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
-    )
+        rows += base_rows(
+            params,
+            person_id=person_id,
+            employer_id=employer.pk,
+            year=year,
+            insurance_types=sorted(types_of.get(person_id, ())),
+            wage=wage,
+            transaction_id=tx.pk if tx is not None else None,
+            stamp=now,
+        )
+    upsert_bases(rows)
     triples = {(person_id, employer.pk, itype) for person_id, _e, _y, itype, *_rest in rows}
     written = adjust(rebase, triples, params)
     Rebase.objects.filter(pk=rebase.pk).update(
