@@ -578,3 +578,62 @@ def run_on_fresh_db(args, script: str, run) -> None:
 
         connections.close_all()
         db.drop()
+
+
+def seed_contributing(employer_ids: list[int], persons: int, *, start: dt.date, base_year: int, wage_of) -> int:
+    """`persons` persons (synthetic IDs) spread over the employers, each contributing to the
+    five insurance types since `start` with a base of `base_year` (wage_of(n) yuan), written
+    with the register's bulk path (COPY on PostgreSQL) in the caller's transaction. Returns
+    the number of relations."""
+    from django.utils import timezone
+
+    from shebao.core import bulk
+    from shebao.core.choices import ALL_INSURANCE
+    from shebao.register.models import ContributionBase, Person, Relation
+
+    now = timezone.now()
+    bulk.insert_rows(
+        Person,
+        [
+            *("id_type", "id_number", "id_key", "name", "name_key", "sex", "birth_date"),
+            *("ethnicity", "hukou", "identity", "employment_form", "phone", "address", "created_at", "updated_at"),
+        ],
+        (
+            ("01", f"42010219900{n:07d}", f"01:42010219900{n:07d}", "压测", "ya ce", "1", dt.date(1990, 1, 1))
+            + ("", "", "", "", "", "", now, now)
+            for n in range(persons)
+        ),
+    )
+    person_ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
+    relations, bases = [], []
+    for n, person_id in enumerate(person_ids):
+        employer_id = employer_ids[n % len(employer_ids)]
+        wage = wage_of(n)
+        for itype in ALL_INSURANCE:
+            relations.append((person_id, employer_id, itype, "contributing", start, "", now, now))
+            bases.append((person_id, employer_id, base_year, itype, wage, wage, False, now, now))
+    bulk.insert_rows(
+        Relation,
+        [
+            "person_id",
+            "employer_id",
+            "insurance_type",
+            "status",
+            "start_month",
+            "end_reason",
+            "created_at",
+            "updated_at",
+        ],
+        relations,
+        batch_size=20_000,
+    )
+    bulk.insert_rows(
+        ContributionBase,
+        [
+            *("person_id", "employer_id", "year", "insurance_type", "declared_wage", "base", "provisional"),
+            *("created_at", "updated_at"),
+        ],
+        bases,
+        batch_size=20_000,
+    )
+    return len(relations)

@@ -30,8 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
 
-TYPES = ("pension", "medical", "unemployment", "injury", "maternity")
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,18 +42,15 @@ def main() -> None:
 
 def seed(employers: int, persons: int) -> None:
     from django.db import transaction
-    from django.utils import timezone
 
-    from shebao.core import bulk, clock
+    from shebao.core import clock
     from shebao.demo.data import credit_code
     from shebao.employers.models import Employer, Office
-    from shebao.register.models import ContributionBase, Person, Relation
 
     common.seed_base()
     office = Office.objects.get()
     this_year = clock.current_month().year
     start = dt.date(this_year - 1, 1, 1)
-    now = timezone.now()
     t0 = time.perf_counter()
     with transaction.atomic():
         Employer.objects.bulk_create(
@@ -73,63 +68,16 @@ def seed(employers: int, persons: int) -> None:
             batch_size=2000,
         )
         employer_ids = list(Employer.objects.order_by("pk").values_list("pk", flat=True))
-        bulk.insert_rows(
-            Person,
-            [
-                *("id_type", "id_number", "id_key", "name", "name_key", "sex", "birth_date"),
-                *("ethnicity", "hukou", "identity", "employment_form", "phone", "address", "created_at", "updated_at"),
-            ],
-            (
-                (
-                    "01",
-                    f"42010219900{n:07d}",
-                    f"01:42010219900{n:07d}",
-                    "压测",
-                    "ya ce",
-                    "1",
-                    dt.date(1990, 1, 1),
-                    *("", "", "", "", "", ""),
-                    now,
-                    now,
-                )
-                for n in range(persons)
-            ),
-        )
-        person_ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
-        relations, bases = [], []
-        for n, person_id in enumerate(person_ids):
-            employer_id = employer_ids[n % len(employer_ids)]
-            wage = Decimal(4000 + (n * 37) % 16000)
-            for itype in TYPES:
-                relations.append((person_id, employer_id, itype, "contributing", start, "", now, now))
-                bases.append((person_id, employer_id, this_year - 1, itype, wage, wage, False, now, now))
-        bulk.insert_rows(
-            Relation,
-            [
-                "person_id",
-                "employer_id",
-                "insurance_type",
-                "status",
-                "start_month",
-                "end_reason",
-                "created_at",
-                "updated_at",
-            ],
-            relations,
-            batch_size=20_000,
-        )
-        bulk.insert_rows(
-            ContributionBase,
-            [
-                *("person_id", "employer_id", "year", "insurance_type", "declared_wage", "base", "provisional"),
-                *("created_at", "updated_at"),
-            ],
-            bases,
-            batch_size=20_000,
+        relations = common.seed_contributing(
+            employer_ids,
+            persons,
+            start=start,
+            base_year=this_year - 1,
+            wage_of=lambda n: Decimal(4000 + (n * 37) % 16000),
         )
     common.vacuum_analyze()
     print(
-        f"[bench] seeded {employers} employers, {persons} persons, {len(relations)} relations "
+        f"[bench] seeded {employers} employers, {persons} persons, {relations} relations "
         f"in {time.perf_counter() - t0:.1f} s"
     )
 
@@ -150,7 +98,7 @@ def run(args, db, procs) -> None:
     t0 = time.perf_counter()
     again = assessment.assess_month(month, again=True)
     second = time.perf_counter() - t0
-    relations = args.persons * len(TYPES)
+    relations = args.persons * 5  # five insurance types each
     print(f"[bench] {db.kind}: monthly assessment of {relations} relations ({args.employers} employers)")
     print(
         f"  first run:  {first:.1f} s, {run.lines_written} lines written ({lines} in the month), {run.skipped} skipped"

@@ -28,8 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
 
-TYPES = ("pension", "medical", "unemployment", "injury", "maternity")
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -43,63 +41,24 @@ def main() -> None:
 
 def run(args, db, procs) -> None:
     from django.db import transaction
-    from django.utils import timezone
 
-    from shebao.core import bulk, clock
+    from shebao.core import clock
     from shebao.params.services import ParamSnapshot
     from shebao.register import assessment, rebase
-    from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation
+    from shebao.register.models import ContributionBase, ContributionLine, LineKind
     from shebao.workflow.models import Mode, State, Transaction
 
     employer, user = common.seed_base()
     year = args.year or clock.current_month().year
-    now = timezone.now()
     t0 = time.perf_counter()
     with transaction.atomic():
-        bulk.insert_rows(
-            Person,
-            [
-                *("id_type", "id_number", "id_key", "name", "name_key", "sex", "birth_date"),
-                *("ethnicity", "hukou", "identity", "employment_form", "phone", "address", "created_at", "updated_at"),
-            ],
-            (
-                ("01", f"42010219900{n:07d}", f"01:42010219900{n:07d}", "压测", "ya ce", "1", dt.date(1990, 1, 1))
-                + ("", "", "", "", "", "", now, now)
-                for n in range(args.persons)
-            ),
+        common.seed_contributing(
+            [employer.pk],
+            args.persons,
+            start=dt.date(year, 1, 1),
+            base_year=year,
+            wage_of=lambda n: Decimal(6000 + (n * 37) % 10000),
         )
-        ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
-        relations, bases = [], []
-        for n, person_id in enumerate(ids):
-            wage = Decimal(6000 + (n * 37) % 10000)
-            for itype in TYPES:
-                relations.append((person_id, employer.pk, itype, "contributing", dt.date(year, 1, 1), "", now, now))
-                bases.append((person_id, employer.pk, year, itype, wage, wage, False, now, now))
-        bulk.insert_rows(
-            Relation,
-            [
-                "person_id",
-                "employer_id",
-                "insurance_type",
-                "status",
-                "start_month",
-                "end_reason",
-                "created_at",
-                "updated_at",
-            ],
-            relations,
-            batch_size=20_000,
-        )
-        bulk.insert_rows(
-            ContributionBase,
-            [
-                *("person_id", "employer_id", "year", "insurance_type", "declared_wage", "base", "provisional"),
-                *("created_at", "updated_at"),
-            ],
-            bases,
-            batch_size=20_000,
-        )
-    del relations, bases
     for month in range(1, 6):
         assessment.assess_month(dt.date(year, month, 1))
     common.vacuum_analyze()
