@@ -68,6 +68,9 @@ class Employer(TimeStampedModel):
     risk_class = models.PositiveSmallIntegerField(
         _("工伤行业风险类别"), choices=[(i, str(i)) for i in range(1, 9)], default=1
     )
+    wage_tier = models.PositiveSmallIntegerField(
+        _("最低工资标准地区档次"), choices=[(i, str(i)) for i in range(1, 5)], default=1
+    )
     injury_float_percent = models.PositiveSmallIntegerField(
         _("工伤费率浮动档次(%)"), choices=[(p, f"{p}%") for p in (50, 80, 100, 120, 150)], default=100
     )

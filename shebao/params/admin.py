@@ -20,7 +20,9 @@ from shebao.core.months import format_month
 from shebao.core.text import list_separator
 from shebao.params.models import (
     BaseLimit,
+    DeclarationWindow,
     InjuryRate,
+    MinimumWage,
     Rate,
     RetirementCategory,
     RetirementRule,
@@ -232,6 +234,33 @@ class SettingAdmin(EffectiveRowAdmin):
     @admin.display(description=_("取值"), ordering="value")
     def shown_value(self, obj):
         return plain_number(obj.value)
+
+
+class MinimumWageForm(forms.ModelForm):
+    class Meta:
+        model = MinimumWage
+        fields = ("tier", "monthly", "effective_from", "note")
+
+    def clean(self):
+        super().clean()
+        value = self.cleaned_data.get("monthly")
+        if value is not None and value <= 0:
+            self.add_error("monthly", _("金额须大于 0。"))
+        return self.cleaned_data
+
+
+@admin.register(MinimumWage)
+class MinimumWageAdmin(EffectiveRowAdmin):
+    form = MinimumWageForm
+    list_display = ("tier", "monthly", effective_month, "note")
+    list_filter = ("tier", month_filter("effective_from", _("生效年月")))
+    ordering = ("-effective_from", "tier")
+
+
+@admin.register(DeclarationWindow)
+class DeclarationWindowAdmin(admin.ModelAdmin):
+    list_display = ("year", "opens", "closes", "note")
+    ordering = ("-year",)
 
 
 def plain_number(value) -> str:

@@ -118,6 +118,7 @@ class SettingKey(models.TextChoices):
     BASE_FROM_MONTH = "base_from_month", _("年度基数起始月份")
     INJURY_BACKPAY_ALLOWED = "injury_backpay_allowed", _("允许追溯补缴工伤保险(1/0)")
     REFUND_NEGATIVE_ADJUSTMENT = "refund_negative_adjustment", _("补差为负数时退还(1/0，0 为不退)")
+    MINIMUM_WAGE_IS_ERROR = "minimum_wage_is_error", _("申报工资低于最低工资标准视为错误(1/0)")
 
 
 SETTING_DEFAULTS: dict[str, Decimal] = {
@@ -132,6 +133,7 @@ SETTING_DEFAULTS: dict[str, Decimal] = {
     SettingKey.BASE_FROM_MONTH: Decimal(1),
     SettingKey.INJURY_BACKPAY_ALLOWED: Decimal(0),
     SettingKey.REFUND_NEGATIVE_ADJUSTMENT: Decimal(0),
+    SettingKey.MINIMUM_WAGE_IS_ERROR: Decimal(0),
 }
 
 
@@ -146,6 +148,42 @@ class Setting(EffectiveRow):
 
     def __str__(self) -> str:
         return f"{self.get_key_display()} = {self.value}"
+
+
+class MinimumWage(EffectiveRow):
+    """The province's minimum monthly wage (最低工资标准) of an area tier, from a month."""
+
+    tier = models.PositiveSmallIntegerField(_("地区档次"), choices=[(i, str(i)) for i in range(1, 5)])
+    monthly = models.DecimalField(_("月最低工资标准(元)"), max_digits=10, decimal_places=2)
+
+    class Meta(EffectiveRow.Meta):
+        verbose_name = _("最低工资标准")
+        verbose_name_plural = _("最低工资标准")
+        constraints = [models.UniqueConstraint(fields=["tier", "effective_from"], name="minimumwage_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.monthly}"
+
+
+class DeclarationWindow(TimeStampedModel):
+    """The days of a year within which 个人工资年度申报 of that 申报年度 is accepted."""
+
+    year = models.PositiveSmallIntegerField(_("申报年度"), unique=True)
+    opens = models.DateField(_("受理开始日期"))
+    closes = models.DateField(_("受理截止日期"))
+    note = models.CharField(_("依据/备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("年度工资申报受理期")
+        verbose_name_plural = _("年度工资申报受理期")
+
+    def clean(self) -> None:
+        if self.opens and self.closes and self.opens > self.closes:
+            raise ValidationError({"closes": _("受理截止日期不能早于开始日期。")})
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.opens} – {self.closes}"
 
 
 def first_of_month(value: dt.date) -> dt.date:

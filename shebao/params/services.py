@@ -14,7 +14,9 @@ from shebao.core.months import add_months, month_start
 from shebao.params.models import (
     SETTING_DEFAULTS,
     BaseLimit,
+    DeclarationWindow,
     InjuryRate,
+    MinimumWage,
     Rate,
     RetirementCategory,
     RetirementRule,
@@ -80,6 +82,8 @@ class ParamSnapshot:
     injury: dict[int, list[InjuryRate]] = field(default_factory=dict)
     retirement: dict[str, list[RetirementRule]] = field(default_factory=dict)
     settings: dict[str, list[Setting]] = field(default_factory=dict)
+    minimum_wages: dict[int, list[MinimumWage]] = field(default_factory=dict)
+    windows: dict[int, DeclarationWindow] = field(default_factory=dict)
     # Answers already given: a snapshot never changes after load(), and a batch of 100,000
     # rows asks the same few questions for every row.
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -114,7 +118,18 @@ class ParamSnapshot:
             snap.retirement.setdefault(rule.category, []).append(rule)
         for setting in Setting.objects.order_by("-effective_from"):
             snap.settings.setdefault(setting.key, []).append(setting)
+        for wage in MinimumWage.objects.order_by("-effective_from"):
+            snap.minimum_wages.setdefault(wage.tier, []).append(wage)
+        snap.windows = {window.year: window for window in DeclarationWindow.objects.all()}
         return snap
+
+    def minimum_wage(self, tier: int, month: dt.date) -> Decimal | None:
+        """The minimum monthly wage of an area tier in force in a month (None: none published)."""
+        row = _latest(self.minimum_wages.get(tier, []), month_start(month))
+        return row.monthly if row else None
+
+    def declaration_window(self, year: int) -> DeclarationWindow | None:
+        return self.windows.get(year)
 
     def setting(self, key: str, month: dt.date | None = None) -> Decimal:
         month = month_start(month or clock.today())
@@ -263,7 +278,7 @@ _last: tuple | None = None
 def _signature() -> tuple:
     """Row count, highest id and latest change of every parameter table, in one query."""
     parts = []
-    for model in (BaseLimit, Rate, InjuryRate, RetirementRule, Setting):
+    for model in (BaseLimit, Rate, InjuryRate, RetirementRule, Setting, MinimumWage, DeclarationWindow):
         table = connection.ops.quote_name(model._meta.db_table)
         parts.append(f"(SELECT COUNT(*) FROM {table})")
         parts.append(f"(SELECT MAX(id) FROM {table})")

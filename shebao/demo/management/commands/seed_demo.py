@@ -26,7 +26,7 @@ from shebao.core.months import add_months, month_range
 from shebao.core.pinyin import name_sort_key
 from shebao.demo import data
 from shebao.employers.models import Employer, Office
-from shebao.params.models import BaseLimit
+from shebao.params.models import BaseLimit, DeclarationWindow
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
 from shebao.register.contributions import base_for, compute_lines
@@ -42,11 +42,22 @@ SUSPENDED = {"10000001": 8, "10000002": 6, "10000003": 2}
 
 
 def seed_published_parameters() -> None:
-    """Re-apply params migration 0002 (idempotent), e.g. after a test flushed the tables."""
+    """Re-apply params migrations 0002 and 0007 (idempotent), e.g. after a test flushed the tables."""
     import importlib
 
-    module = importlib.import_module("shebao.params.migrations.0002_seed_published_parameters")
-    module.seed_published(django_apps)
+    importlib.import_module("shebao.params.migrations.0002_seed_published_parameters").seed_published(django_apps)
+    importlib.import_module("shebao.params.migrations.0007_seed_minimum_wages").seed_minimum_wages(django_apps)
+
+
+DEMO_WINDOW_NOTE = "示例数据：演示环境全年受理，便于随时试用"
+
+
+def seed_demo_window(year: int) -> bool:
+    """Open the year's 个人工资年度申报 all year (demo only), unless a window is set already."""
+    _window, created = DeclarationWindow.objects.get_or_create(
+        year=year, defaults={"opens": dt.date(year, 1, 1), "closes": dt.date(year, 12, 31), "note": DEMO_WINDOW_NOTE}
+    )
+    return created
 
 
 def seed_illustrative_limits(years: list[int]) -> int:
@@ -87,6 +98,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             seed_published_parameters()
             limits = seed_illustrative_limits(list(range(FIRST_DEMO_YEAR, today.year + 1)))
+            seed_demo_window(today.year)
             offices = self.seed_offices()
             employers = self.seed_employers(offices)
             self.seed_logins(employers, offices)
