@@ -46,6 +46,7 @@ BASE_COLUMNS = [
     "transaction_id",
     "limits_id",
     "provisional",
+    "carried_over",
     "created_at",
     "updated_at",
 ]
@@ -61,6 +62,7 @@ def base_rows(
     wage: Decimal,
     transaction_id: int | None,
     stamp: dt.datetime,
+    carried_over: bool = False,
 ) -> list[tuple]:
     """A person's bases of a year, one per insurance type (BASE_COLUMNS order): the declared
     wage clamped to that type's limits of the year, with the limits row and whether it was
@@ -79,6 +81,7 @@ def base_rows(
                 transaction_id,
                 limits.row_id if limits else None,
                 bool(limits and limits.provisional),
+                carried_over,
                 stamp,
                 stamp,
             )
@@ -95,7 +98,15 @@ def upsert_bases(rows: list[tuple]) -> None:
         BASE_COLUMNS,
         rows,
         unique_fields=["person_id", "employer_id", "year", "insurance_type"],
-        update_fields=["declared_wage", "base", "transaction_id", "limits_id", "provisional", "updated_at"],
+        update_fields=[
+            "declared_wage",
+            "base",
+            "transaction_id",
+            "limits_id",
+            "provisional",
+            "carried_over",
+            "updated_at",
+        ],
     )
 
 

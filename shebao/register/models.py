@@ -133,6 +133,9 @@ class ContributionBase(TimeStampedModel):
     # until this year's limits are published (re-based then).
     limits = parameter_row("params.BaseLimit", _("缴费基数上下限"))
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
+    # 沿用: the year's window closed without a declaration; the previous year's declared wage
+    # was re-clamped to the year's limits.
+    carried_over = models.BooleanField(_("沿用上年度申报工资"), default=False)
 
     class Meta:
         verbose_name = _("缴费基数")
@@ -156,6 +159,7 @@ class LineKind(models.TextChoices):
 class RebaseCause(models.TextChoices):
     DECLARATION = "declaration", _("年度工资申报")
     LIMITS = "limits", _("公布缴费基数上下限")
+    CARRY_OVER = "carry_over", _("沿用上年度申报工资")
 
 
 class RebaseState(models.TextChoices):

@@ -75,13 +75,24 @@ def months_of(rebase: Rebase) -> list[dt.date]:
 
 
 def declare(
-    *, tx, employer, year: int, from_month: dt.date, wages: dict[int, Decimal], params: ParamSnapshot
+    *,
+    tx,
+    employer,
+    year: int,
+    from_month: dt.date,
+    wages: dict[int, Decimal],
+    params: ParamSnapshot,
+    carried_over: bool = False,
 ) -> Rebase:
     """A finished declaration: each person's base of `year` per insurance type they have at
     the employer becomes the declared wage clamped to that type's limits of the year, and the
-    year's months from `from_month` on are adjusted, all in the caller's transaction."""
+    year's months from `from_month` on are adjusted, all in the caller's transaction.
+    `carried_over`: 沿用 at the window's close (no transaction; the bases say so)."""
     rebase = Rebase.objects.create(
-        cause=RebaseCause.DECLARATION, year=year, from_month=month_start(from_month), transaction=tx
+        cause=RebaseCause.CARRY_OVER if carried_over else RebaseCause.DECLARATION,
+        year=year,
+        from_month=month_start(from_month),
+        transaction=tx,
     )
     types_of: dict[int, set[str]] = defaultdict(set)
     for person_id, itype in Relation.objects.filter(employer=employer, person_id__in=list(wages)).values_list(
@@ -100,6 +111,7 @@ def declare(
             wage=wage,
             transaction_id=tx.pk if tx is not None else None,
             stamp=now,
+            carried_over=carried_over,
         )
     upsert_bases(rows)
     triples = {(person_id, employer.pk, itype) for person_id, _e, _y, itype, *_rest in rows}

@@ -13,7 +13,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("register", "0006_verbose_names")]
+# Employers 0004 (wage_tier) is no dependency of register 0006: it is migrated back too.
+BEFORE = [("register", "0006_verbose_names"), ("employers", "0003_verbose_names")]
 AFTER = [("register", "0008_base_per_insurance_type_unique")]
 
 
