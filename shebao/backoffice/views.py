@@ -211,7 +211,7 @@ def _render_detail(
     request, tx: Transaction, *, status: int = 200, error: str = "", conflict: bool = False, forms: dict | None = None
 ):
     business = _business(tx.business_type)
-    fields = list(business.fields) if business else []
+    fields = [*business.fields, *business.review_fields] if business else []
     filter_form = RowFilterForm(request.GET or None)
     result = RowFilterForm.ALL
     if request.GET and filter_form.is_valid():

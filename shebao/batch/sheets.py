@@ -106,11 +106,14 @@ def _required_text(spec: FieldSpec, required: set[str]) -> str:
     return "否"
 
 
-def write_template(business) -> bytes:
+def write_template(business, rows: list[dict[str, str]] | None = None, note: str = "") -> bytes:
+    """The type's template; `rows` pre-fill it (field name to text, and the type's read-only
+    `template_columns` after the fields), `note` heads its 填写说明."""
     import io
 
     out = io.BytesIO()
     specs = template_specs(business.fields)
+    extra = list(business.template_columns) if rows else []
     required = {s.name for s in required_specs(business.fields)}
     book = xlsxwriter.Workbook(
         out, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
@@ -150,6 +153,19 @@ def write_template(business) -> bytes:
                     "error_message": "请从下拉列表中选择：" + "、".join(labels)[:200],
                 },
             )
+    grey = book.add_format({"bold": True, "bg_color": "#EDEDED", "border": 1, "num_format": "@"})
+    for offset, (_key, title) in enumerate(extra):
+        data.set_column(len(specs) + offset, len(specs) + offset, max(14, len(title) * 2 + 4), text)
+        data.write_string(0, len(specs) + offset, title, grey)
+    for r, values in enumerate(rows or [], start=1):
+        for col, spec in enumerate(specs):
+            value = values.get(spec.name, "")
+            if value:
+                shown = _zh_label_of(spec, value) if spec.kind in ("choice", "id_type", "bool") else value
+                data.write_string(r, col, str(shown), text)
+        for offset, (key, _title) in enumerate(extra):
+            if values.get(key):
+                data.write_string(r, len(specs) + offset, str(values[key]), text)
     data.freeze_panes(1, 0)
     data.activate()
 
@@ -174,8 +190,10 @@ def write_template(business) -> bytes:
             "6. 需要照片的人员：照片以证件号码命名（如 420102199001011234.jpg，JPEG 或 PNG），打包为一个 .zip，"
             "在上传页面的「照片压缩包」中与本文件一起上传；也可导入后在导入页面该行点击「直接上传」。"
         )
-    for row, note in enumerate(notes, start=1):
-        guide.write_string(row, 0, note)
+    if note:
+        notes.insert(0, note)
+    for row, line in enumerate(notes, start=1):
+        guide.write_string(row, 0, line)
     top = len(notes) + 2
     for col, title in enumerate(("列名", "是否必填", "可填写的值", "填写说明")):
         guide.write_string(top, col, title, head)

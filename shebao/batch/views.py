@@ -79,7 +79,10 @@ def results_title(business) -> str:
 @require_GET
 def template(request, code: str):
     business = _business(code)
-    content = sheets.write_template(business)
+    params = ParamSnapshot.load()
+    header, rows = business.template_rows(request.employer, params)
+    note = business.template_note.format(**header) if rows and business.template_note else ""
+    content = sheets.write_template(business, rows, note)
     response = HttpResponse(content, content_type=XLSX)
     # The template is a Chinese document: its file name is too.
     response["Content-Disposition"] = content_disposition_header(True, f"{business.names.title}批量导入模板.xlsx")
@@ -399,6 +402,8 @@ def action(request, pk: int):
             messages.success(request, _("已保存，可在首页「待办任务列表」中继续办理。"))
         elif verb == "submit":
             engine.transaction_submit(tx=tx, actor=request.user, version=posted_version(request))
+            for note in _business(tx.business_type).submit_notes(tx):
+                messages.warning(request, note)
         elif verb == "replace_with_file":
             # The refusal's one click: this file again, replacing the batch that held its persons.
             replaces = parse_id(request.POST.get("replaces", ""))

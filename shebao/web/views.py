@@ -326,13 +326,30 @@ def single_new(request, code: str):
     if "person" in request.GET:
         initial = _resume_initial(request, business)
     form = spec_form(_specs(business), initial=initial)
-    return render(request, "web/single_form.html", _form_context(request, business, form))
+    context = _form_context(request, business, form)
+    if business.picks_person:
+        context.update(_person_search(request, picked=initial is not None))
+    return render(request, "web/single_form.html", context)
+
+
+PICK_SHOWN = 20
+
+
+def _person_search(request, *, picked: bool) -> dict:
+    """单个办理's search of this employer's contributing persons by name or ID number; each
+    match links back to the form filled for that person."""
+    q = (request.GET.get("q") or "").strip()[:50]
+    matches = []
+    if q:
+        matches = list(selectors.employer_persons(request.employer, q, RelationStatus.CONTRIBUTING)[: PICK_SHOWN + 1])
+    return {"pick": {"q": q, "matches": matches[:PICK_SHOWN], "more": len(matches) > PICK_SHOWN, "picked": picked}}
 
 
 def _resume_initial(request, business) -> dict[str, str]:
-    """续保 from 参保人员: the form filled from the register for a person of this employer
-    (another employer's person, or a type that does not resume: 404)."""
-    if not business.resumes:
+    """续保 from 参保人员 (or the pick of 单个办理's search): the form filled from the register
+    for a person of this employer (another employer's person, or a type that neither
+    resumes nor picks: 404)."""
+    if not (business.resumes or business.picks_person):
         raise Http404
     try:
         pk = int(request.GET["person"])
@@ -361,7 +378,7 @@ def check_fields(request, code: str):
         fields.setdefault(issue.field, []).append(
             {"code": issue.code, "severity": issue.severity.value, "message": issue.message()}
         )
-    tables = _preview_tables(business, params, result.data, request.employer, result.issues)
+    tables = _preview_tables(business, params, {**header_data, **result.data}, request.employer, result.issues)
     # What a valid ID number says (a resident card's sex and birth date): the form fills the
     # fields of the same name that the person has not filled in.
     specs = {spec.name for spec in business.fields}
@@ -399,7 +416,9 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
     checklist = None
     if tx.state == State.REVIEW and not tx.employer.is_vip:
         checklist = _checklist(tx, business)
-    tables = _preview_tables(business, ParamSnapshot.load(), item.data, tx.employer) if item else {}
+    tables = (
+        _preview_tables(business, ParamSnapshot.load(), {**(tx.header or {}), **item.data}, tx.employer) if item else {}
+    )
     context = _form_context(request, business, form, tx=tx, general=general, lock=lock, tables=tables)
     context.update(
         {
@@ -448,6 +467,8 @@ def tx_action(request, pk: int):
             messages.success(request, _("已保存。"))
         elif action == "submit":
             services.transaction_submit(tx=tx, actor=request.user, version=version)
+            for note in business.submit_notes(tx):
+                messages.warning(request, note)
         elif action == "cancel":
             services.transaction_cancel(tx=tx, actor=request.user, version=version)
             messages.success(request, _("已退单，流水号 %(serial)s 已作废，可重新办理。") % {"serial": tx.serial})

@@ -61,7 +61,7 @@ def item_key(business: BusinessType, tx: Transaction, item: Item) -> str:
     if business.locking == Locking.PERSON:
         return item.id_key or ""
     if business.locking == Locking.DECLARATION:
-        return business.declaration_key(tx.header or {}, item.data) or ""
+        return business.declaration_key(tx.header or {}, item.data, tx.employer_id) or ""
     return ""
 
 

@@ -177,6 +177,15 @@ class BusinessType:
     # The type resumes (续保) a person suspended at the employer: 参保人员 offers it on such a
     # person, opening the single form filled by `prefill`.
     resumes: ClassVar[bool] = False
+    # 单个办理 starts with a search of the employer's persons (name or ID number); picking one
+    # fills the form by `prefill`.
+    picks_person: ClassVar[bool] = False
+    # Values the audit writes into a row's data for the clerk (shown after `fields` in the
+    # back office), never typed by the employer.
+    review_fields: ClassVar[list[FieldSpec]] = []
+    # A note at the top of the template's 填写说明 when the type pre-fills it (`template_rows`),
+    # formatted with the header `template_rows` returns.
+    template_note: ClassVar[str] = ""
 
     @property
     def label(self) -> str:
@@ -226,9 +235,25 @@ class BusinessType:
         """Change the register. Runs inside the finishing database transaction."""
         raise NotImplementedError
 
-    def declaration_key(self, header: dict[str, Any], data: dict[str, Any]) -> str | None:
-        """Locking.DECLARATION: the key one open declaration holds (None: the row holds none)."""
+    def declaration_key(
+        self, header: dict[str, Any], data: dict[str, Any], employer_id: int | None = None
+    ) -> str | None:
+        """Locking.DECLARATION: the key one open declaration holds (None: the row holds none);
+        `employer_id` is the declaring employer's, for keys that are per employer."""
         return None
+
+    def template_rows(self, employer: Any, params: ParamSnapshot) -> tuple[dict[str, str], list[dict[str, str]]]:
+        """The template pre-filled for this employer: (the header the rows are for, e.g. the
+        申报年度, and the rows, field name to text; keys that are no field are extra columns
+        for reading, `template_columns`). Empty rows: a blank template."""
+        return {}, []
+
+    # Read-only columns a pre-filled template adds after the fields: (key, Chinese title).
+    template_columns: ClassVar[list[tuple[str, str]]] = []
+
+    def submit_notes(self, tx: Transaction) -> list[str]:
+        """Warnings shown once 提交审批 succeeded (e.g. persons not declared yet); never refuse."""
+        return []
 
     def summary(self, data: dict[str, Any]) -> str:
         return ""

@@ -109,7 +109,7 @@ class ContactCheck(BusinessType):
             result.issues.append(Issue("CONTACT_YEAR", "year"))
         return result
 
-    def declaration_key(self, header, data):
+    def declaration_key(self, header, data, employer_id=None):
         key = f"{data.get('id_type', '01')}{data.get('id_number', '')}"
         return f"{CODE}:{header.get('year', '')}:{key}" if data.get("id_number") else None
 
