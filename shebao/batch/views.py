@@ -114,7 +114,7 @@ def upload(request, code: str):
         "max_rows": reader.MAX_ROWS,
         "max_photos": reader.PHOTOS_MAX_ENTRIES,
         "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
-        "values": request.POST if request.method == "POST" else {},
+        "values": request.POST if request.method == "POST" else business.header_initial(ParamSnapshot.load()),
         "results_title": results_title(business),
         "replaceable": list(services.replaceable_batches(request.employer, business)[:REPLACEABLE_SHOWN]),
     }

@@ -314,9 +314,13 @@ def _change_table(params: ParamSnapshot, data: dict, employer) -> PreviewTable:
     if known is None or not known.types:
         return PreviewTable(rows=[])
     month = base_month(params, year)
-    old = known.old_bases(params, year)
-    keeps = known.keeps_enrolment_base(params, year)
-    new: dict[str, Decimal | None] = old if keeps else dict(new_bases(params, year, known.types, wage))
+    if "new_base" in data:  # audited: the figures the audit recorded (the register has moved on since)
+        old = {t: as_money(data.get(figure_keys(t)[0], "")) for t in known.types}
+        new = {t: as_money(data.get(figure_keys(t)[1], "")) for t in known.types}
+    else:
+        old = known.old_bases(params, year)
+        keeps = known.keeps_enrolment_base(params, year)
+        new = old if keeps else dict(new_bases(params, year, known.types, wage))
     rows = []
     total_employer = total_personal = Decimal("0.00")
     for itype in known.types:
@@ -443,6 +447,9 @@ class AnnualWage(BusinessType):
     )
 
     # --- header and rows ------------------------------------------------------------------
+    def header_initial(self, params: ParamSnapshot) -> dict[str, str]:
+        return {"year": str(offered_year(params, clock.today()))}
+
     def check_header(self, raw: dict, params: ParamSnapshot) -> RowResult:
         result = normalise_row(self.header_fields, raw)
         text = result.data.get("year", "")
@@ -586,9 +593,8 @@ class AnnualWage(BusinessType):
     # --- what the pages ask of the type -------------------------------------------------------
     def prefill(self, person: Person, employer) -> dict[str, str]:
         """单个办理's search: the person picked, with the year offered and no wage yet."""
-        params = ParamSnapshot.load()
         return {
-            "year": str(offered_year(params, clock.today())),
+            **self.header_initial(ParamSnapshot.load()),
             "id_type": person.id_type,
             "id_number": person.id_number,
             "name": person.name,

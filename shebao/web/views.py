@@ -322,13 +322,15 @@ def single_new(request, code: str):
             _form_context(request, business, form, general=general, lock=result.lock),
             status=422,
         )
-    initial = None
+    picked = None
     if "person" in request.GET:
-        initial = _resume_initial(request, business)
+        picked = _resume_initial(request, business)
+    defaults = {spec.name: spec.default for spec in _specs(business) if spec.default}
+    initial = {**defaults, **business.header_initial(ParamSnapshot.load()), **(picked or {})}
     form = spec_form(_specs(business), initial=initial)
     context = _form_context(request, business, form)
     if business.picks_person:
-        context.update(_person_search(request, picked=initial is not None))
+        context.update(_person_search(request, picked=picked is not None))
     return render(request, "web/single_form.html", context)
 
 

@@ -209,6 +209,10 @@ class BusinessType:
     def preview(self, key: str) -> Preview | None:
         return next((p for p in self.previews if p.key == key), None)
 
+    def header_initial(self, params: ParamSnapshot) -> dict[str, str]:
+        """The header's values a new form or upload page starts with (e.g. the year open now)."""
+        return {}
+
     def check_header(self, raw: dict[str, Any], params: ParamSnapshot) -> RowResult:
         """Header rules (e.g. the 申报年度 is open): runs at 保存 and at the upload."""
         return normalise_row(self.header_fields, raw)

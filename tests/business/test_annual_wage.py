@@ -389,6 +389,15 @@ def test_single_entry_searches_the_employers_contributing_persons_and_previews_t
     assert check["previews"]["change"]["totals"] == {"employer": "+480.00", "personal": "+200.00"}
 
 
+def test_a_finished_declaration_still_shows_the_old_and_new_base_it_applied(vip, operator, operator_client):
+    person = contributing(PersonFactory(), vip)
+    tx = declare(vip, operator, row(person, "8000"))
+    assert tx.state == State.FINISHED
+    page = operator_client(vip, operator).get(reverse("web:tx_detail", kwargs={"pk": tx.pk})).content.decode()
+    preview = page.split('id="change-preview"', 1)[1].split("</table>", 1)[0]
+    assert "6000.00" in preview and "8000.00" in preview and "+320.00" in preview
+
+
 def test_submit_lists_the_persons_not_declared_yet_as_a_warning(vip, operator, operator_client):
     declared = contributing(PersonFactory(name="陈一"), vip)
     contributing(PersonFactory(name="陈二"), vip)
