@@ -458,6 +458,7 @@ class AnnualWage(BusinessType):
             if year is None:
                 result.issues.append(Issue("WAGE_YEAR_INVALID", "year", {"first": FIRST_YEAR, "last": LAST_YEAR}))
             else:
+                result.data["year"] = str(year)  # ２０２６ as 2026
                 issue = window_issue(params, year, clock.today())
                 if issue is not None:
                     result.issues.append(issue)

@@ -136,6 +136,11 @@ def test_the_declared_year_must_be_a_year_and_its_window_open(vip, operator, win
     assert not Transaction.objects.filter(business_type="annual_wage").exists()
 
 
+def test_a_year_typed_in_full_width_digits_is_that_year(params):
+    result = registry.get("annual_wage").check_header({"year": "２０２６"}, ParamSnapshot.load())
+    assert result.data["year"] == "2026" and result.issues == []
+
+
 # --- row rules -------------------------------------------------------------------------------
 
 
