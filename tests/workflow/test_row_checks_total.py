@@ -155,8 +155,13 @@ def plausible(spec: FieldSpec) -> st.SearchStrategy:
 
 def rows(business: registry.BusinessType) -> st.SearchStrategy:
     return st.fixed_dictionaries(
-        {}, optional={spec.name: st.one_of(plausible(spec), cells) for spec in business.fields}
+        {}, optional={spec.name: st.one_of(plausible(spec), cells) for spec in specs_of(business)}
     )
+
+
+def specs_of(business: registry.BusinessType) -> list:
+    """The row's fields and the header's: the row rules see both (e.g. the declared year)."""
+    return [*business.header_fields, *business.fields]
 
 
 def assert_total(business: registry.BusinessType, raw: dict, params: ParamSnapshot, employer) -> None:
@@ -203,10 +208,27 @@ def test_one_hostile_cell_in_an_otherwise_plausible_row(world, business, data):
     """Every field plausible but one: the rules that read the others run on a row with one
     bad value (the shape of the 参保险种 typo that crashed the enrolment rules)."""
     params, employer = world
-    raw = {spec.name: data.draw(plausible(spec), label=spec.name) for spec in business.fields}
-    name = data.draw(st.sampled_from([spec.name for spec in business.fields]), label="hostile field")
+    raw = {spec.name: data.draw(plausible(spec), label=spec.name) for spec in specs_of(business)}
+    name = data.draw(st.sampled_from([spec.name for spec in specs_of(business)]), label="hostile field")
     raw[name] = data.draw(cells, label="hostile cell")
     assert_total(business, raw, params, employer)
+
+
+HEADED = [b for b in BUSINESS_TYPES if b.header_fields]
+
+
+@pytest.mark.parametrize("business", HEADED, ids=[b.code for b in HEADED])
+@PROPERTY
+@given(data=st.data())
+def test_no_cell_makes_a_header_check_raise(world, business, data):
+    params, _employer = world
+    raw = {spec.name: data.draw(st.one_of(plausible(spec), cells), label=spec.name) for spec in business.header_fields}
+    result = business.check_header(raw, params)
+    json.dumps(result.data, allow_nan=False)
+    for issue in result.issues:
+        assert issue.code in RULES
+        issue.message("zh-hans")
+        issue.message("en")
 
 
 @pytest.mark.parametrize(
