@@ -397,6 +397,7 @@ OLD_BASE, NEW_BASE = gettext_noop("原缴费基数"), gettext_noop("新缴费基
 PRINT_FORM = PrintForm(
     title_msgid=gettext_noop("社会保险缴费工资申报表"),
     wage_key="wage",
+    totalled=tuple(key for itype in ALL_INSURANCE for key in figure_keys(itype)),
     row=_print_row,
     columns=(
         Column("seq", gettext_noop("序号"), 8),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext_noop
@@ -28,6 +28,7 @@ class Page:
     rows: list[dict]
     persons: int = 0
     wage: Decimal = Decimal("0.00")
+    sums: dict[str, Decimal] = field(default_factory=dict)  # the form's `totalled` columns
 
 
 def form_for(tx: Transaction) -> PrintForm | None:
@@ -95,6 +96,9 @@ def paginate(form: PrintForm, rows: Iterable[dict], per_page: int | None = None)
         page.persons += 1
         if form.has_wage and row.get(form.wage_key) is not None:
             page.wage += row[form.wage_key]
+        for key in form.totalled:
+            if row.get(key) is not None:
+                page.sums[key] = page.sums.get(key, Decimal("0.00")) + row[key]
     if page.rows or page.number == 1:
         yield page
 
@@ -103,10 +107,30 @@ def paginate(form: PrintForm, rows: Iterable[dict], per_page: int | None = None)
 class Totals:
     persons: int = 0
     wage: Decimal = Decimal("0.00")
+    sums: dict[str, Decimal] = field(default_factory=dict)
 
     def add(self, page: Page) -> None:
         self.persons += page.persons
         self.wage += page.wage
+        for key, value in page.sums.items():
+            self.sums[key] = self.sums.get(key, Decimal("0.00")) + value
+
+    def of(self, key: str, form: PrintForm) -> Decimal | None:
+        """A summed column's total (None: the column holds no amount)."""
+        return self.wage if key == form.wage_key else self.sums.get(key)
+
+
+def page_sums(page: Page) -> Totals:
+    """A page's sums, as a total of that page alone."""
+    sums = Totals()
+    sums.add(page)
+    return sums
+
+
+def summed_span(form: PrintForm) -> int:
+    """The columns before the first summed one: the subtotal's label spans them."""
+    keys = set(form.summed)
+    return next((n for n, col in enumerate(form.columns) if col.key in keys), len(form.columns))
 
 
 def print_date() -> dt.date:

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from shebao.exports.barcodes import code128_svg
-from shebao.exports.documents import Totals, iter_rows, listing_of, paginate, print_date
+from shebao.exports.documents import Totals, iter_rows, listing_of, page_sums, paginate, print_date, summed_span
 from shebao.workflow.models import Item, Transaction
 from shebao.workflow.printing import PrintForm
 
@@ -36,20 +36,31 @@ class PrintedPage:
     persons: int
     wage_text: str
     cells: list[list[tuple[str, str]]]
+    tail: list[tuple[str, str]]  # the subtotal row's cells after its label
 
 
 @dataclass
 class PrintedTotals:
     persons: int
     wage_text: str
+    tail: list[tuple[str, str]]
 
 
 def _money_text(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-def _printed_totals(totals: Totals) -> PrintedTotals:
-    return PrintedTotals(persons=totals.persons, wage_text=_money_text(totals.wage))
+def _tail(form: PrintForm, sums: Totals) -> list[tuple[str, str]]:
+    """The cells of a subtotal or total row after its label: each summed column's amount."""
+    summed = set(form.summed)
+    return [
+        (_money_text(sums.of(col.key, form)), "money") if col.key in summed else ("", "")
+        for col in form.columns[summed_span(form) :]
+    ]
+
+
+def _printed_totals(form: PrintForm, totals: Totals) -> PrintedTotals:
+    return PrintedTotals(persons=totals.persons, wage_text=_money_text(totals.wage), tail=_tail(form, totals))
 
 
 def _cells(form: PrintForm, row: dict) -> list[tuple[str, str]]:
@@ -79,8 +90,8 @@ def form_html(
     for page in paginate(form, iter_rows(form, items, first_seq=first_seq)):
         totals.add(page)
         cells = [_cells(form, row) for row in page.rows]
-        pages.append(PrintedPage(persons=page.persons, wage_text=_money_text(page.wage), cells=cells))
-    wage_index = next((i for i, c in enumerate(form.columns) if c.key == form.wage_key), len(form.columns))
+        tail = _tail(form, page_sums(page))
+        pages.append(PrintedPage(persons=page.persons, wage_text=_money_text(page.wage), cells=cells, tail=tail))
     serial = tx.serial or str(tx.pk)
     prefix, mid, suffix = _("第 "), _(" 页 / 共 "), _(" 页")
     return render_to_string(
@@ -92,12 +103,11 @@ def form_html(
             "serial": serial,
             "barcode_svg": code128_svg(serial),
             "pages": pages,
-            "totals": _printed_totals(totals),
-            "grand": None if grand is None else _printed_totals(grand),
+            "totals": _printed_totals(form, totals),
+            "grand": None if grand is None else _printed_totals(form, grand),
             "part": part,
             "printed": print_date().isoformat(),
-            "subtotal_span": wage_index if form.has_wage else len(form.columns),
-            "after_wage_span": max(len(form.columns) - wage_index - 1, 0),
+            "subtotal_span": summed_span(form),
             "page_label_prefix": prefix.replace('"', ""),
             "page_label_mid": mid.replace('"', ""),
             "page_label_suffix": suffix.replace('"', ""),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from shebao.core.cells import safe_cell
 from shebao.exports.barcodes import code128_png
-from shebao.exports.documents import Totals, iter_rows, listing_of, paginate, print_date
+from shebao.exports.documents import Totals, iter_rows, listing_of, page_sums, paginate, print_date
 from shebao.workflow.models import Item, Transaction
 from shebao.workflow.printing import PrintForm
 
@@ -95,7 +95,7 @@ def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out
             form,
             row,
             _("第%(page)s页小计：%(n)s人") % {"page": page.number, "n": page.persons},
-            page.wage,
+            page_sums(page),
             f_sub,
             f_sub_money,
         )
@@ -104,7 +104,7 @@ def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out
             breaks.append(row)
     if breaks:
         breaks.pop()  # no break after the last page
-    _subtotal_row(ws, form, row, _("合计：%(n)s人") % {"n": totals.persons}, totals.wage, f_total, f_total_money)
+    _subtotal_row(ws, form, row, _("合计：%(n)s人") % {"n": totals.persons}, totals, f_total, f_total_money)
     ws.write_string(row + 1, 0, f"{_(listing.persons)}：{totals.persons}", f_info)
     if form.has_wage:
         ws.write_string(row + 1, 2, _("申报工资合计：%(wage)s") % {"wage": f"{totals.wage:,.2f}"}, f_info)
@@ -119,13 +119,14 @@ def write_form_xlsx(form: PrintForm, tx: Transaction, items: Iterable[Item], out
     wb.close()
 
 
-def _subtotal_row(ws, form: PrintForm, row: int, label: str, wage, f_text, f_money) -> None:
-    wage_col = next((c for c, col in enumerate(form.columns) if col.key == form.wage_key), None)
-    for c in range(len(form.columns)):
+def _subtotal_row(ws, form: PrintForm, row: int, label: str, sums: Totals, f_text, f_money) -> None:
+    summed = set(form.summed)
+    for c, col in enumerate(form.columns):
         if c == 0:
             continue
-        if c == wage_col:
-            ws.write_number(row, c, float(wage), f_money)
+        amount = sums.of(col.key, form) if col.key in summed else None
+        if amount is not None:
+            ws.write_number(row, c, float(amount), f_money)
         else:
             ws.write_blank(row, c, None, f_text)
     ws.write_string(row, 0, label, f_text)

@@ -50,6 +50,14 @@ class PrintForm:
     columns: tuple[Column, ...]
     row: RowFunction
     wage_key: str = ""  # a money column summed per page and in total (申报工资合计)
+    # Other money columns summed per page and in the document's total row (e.g. the bases of
+    # 社会保险缴费工资申报表); the grand total of a form printed in parts names the wage only.
+    totalled: tuple[str, ...] = ()
+
+    @property
+    def summed(self) -> tuple[str, ...]:
+        """Every summed column: the wage first."""
+        return tuple(key for key in (self.wage_key, *self.totalled) if key)
 
     @property
     def title(self) -> str:

@@ -459,17 +459,28 @@ def test_a_person_twice_in_a_file_fails_on_every_such_row(vip, operator, operato
     )
 
 
-def test_the_export_lists_old_and_new_base_per_insurance_type(vip, operator, operator_client):
-    person = contributing(PersonFactory(), vip)
-    tx = declare(vip, operator, row(person, "8000"))
-    response = operator_client(vip, operator).get(reverse("exports:form", kwargs={"pk": tx.pk, "fmt": "xlsx"}))
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+def test_the_export_lists_old_and_new_base_per_insurance_type_with_totals(vip, operator, operator_client):
+    first, second = (contributing(PersonFactory(), vip) for _ in range(2))
+    client = operator_client(vip, operator)
     cells = [
-        c for r in openpyxl.load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(values_only=True) for c in r
+        {"证件类型": "居民身份证", "证件号码": p.id_number, "姓名": p.name, "上年度月平均工资": wage}
+        for p, wage in ((first, "8000"), (second, "9000"))
     ]
-    assert "社会保险缴费工资申报表" in str(cells[0])
-    assert person.id_number in cells and 8000 in cells and 6000 in cells
-    pdf = operator_client(vip, operator).get(reverse("exports:form", kwargs={"pk": tx.pk, "fmt": "pdf"}))
+    tx = upload_and_import(client, xlsx_bytes(cells, HEADERS), code="annual_wage", filename="工资.xlsx", year="2026")
+    tx = services.transaction_submit(tx=tx, actor=operator, version=tx.version)
+    services.run_audit(tx.pk)
+    response = client.get(reverse("exports:form", kwargs={"pk": tx.pk, "fmt": "xlsx"}))
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    rows = list(openpyxl.load_workbook(io.BytesIO(content)).worksheets[0].iter_rows(values_only=True))
+    assert "社会保险缴费工资申报表" in str(rows[0][0])
+    header = next(r for r in rows if r[0] == "序号")
+    assert header[:5] == ("序号", "姓名", "证件号码", "上年度月平均工资", "原缴费基数")
+    person_row = next(r for r in rows if first.id_number in r)
+    # 上年度月平均工资, then 养老 原/新, 医疗 原/新; the types the person does not have are blank.
+    assert person_row[3:8] == (8000, 6000, 8000, 6000, 8000) and person_row[8] is None
+    total = next(r for r in rows if str(r[0]).startswith("合计"))
+    assert total[3:8] == (17000, 12000, 17000, 12000, 17000)
+    pdf = client.get(reverse("exports:form", kwargs={"pk": tx.pk, "fmt": "pdf"}))
     assert pdf.status_code == 200
 
 
