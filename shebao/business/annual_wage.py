@@ -631,7 +631,7 @@ class AnnualWage(BusinessType):
         year = declared_year((tx.header or {}).get("year"))
         if year is None:
             return []
-        declared = set(
+        declared = (
             Item.objects.filter(
                 transaction__employer_id=tx.employer_id,
                 transaction__business_type=CODE,
@@ -639,20 +639,20 @@ class AnnualWage(BusinessType):
                 status=ItemStatus.IMPORTED,
             )
             .exclude(transaction__state=State.CANCELLED)
-            .values_list("id_key", flat=True)
+            .values("id_key")
         )
-        persons = contributing_in_year(tx.employer_id, year).only("id", "id_key", "name")
-        missing = [p for p in persons if p.id_key not in declared]
-        if not missing:
+        missing = contributing_in_year(tx.employer_id, year).exclude(id_key__in=declared)
+        count = missing.count()
+        if not count:
             return []
-        shown = list_separator().join(p.name for p in missing[:10])
-        more = _("等") if len(missing) > 10 else ""
+        shown = list_separator().join(missing.values_list("name", flat=True)[:10])
+        more = _("等") if count > 10 else ""
         return [
             _(
                 "本单位 %(year)s 年度参保缴费的人员中尚有 %(n)d 人未申报：%(names)s%(more)s。"
                 "可另行办理；受理期截止后仍未申报的人员沿用上年度申报工资。"
             )
-            % {"year": year, "n": len(missing), "names": shown, "more": more}
+            % {"year": year, "n": count, "names": shown, "more": more}
         ]
 
     def summary(self, data: dict) -> str:
