@@ -127,6 +127,7 @@ class EmployerForm(NoHiddenCharacters, forms.ModelForm):
             "active",
             "risk_class",
             "injury_float_percent",
+            "wage_tier",
             "contact_name",
             "contact_phone",
             "address",
@@ -161,5 +162,6 @@ class EmployerAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("number", "name", "credit_code", "office", "is_vip", "active")}),
         (_("工伤保险"), {"fields": ("risk_class", "injury_float_percent")}),
+        (_("年度工资申报"), {"fields": ("wage_tier",)}),
         (_("联系方式"), {"fields": ("contact_name", "contact_phone", "address")}),
     )

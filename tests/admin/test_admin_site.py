@@ -38,6 +38,7 @@ def employer_form(office, **changes) -> dict:
         "office": office.pk,
         "risk_class": "1",
         "injury_float_percent": "100",
+        "wage_tier": "1",
         "is_vip": "on",
         "active": "on",
         "contact_name": "刘",
