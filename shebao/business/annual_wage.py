@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from shebao.business.common import id_fields
-from shebao.core import clock
+from shebao.core import bulk, clock
 from shebao.core.choices import ALL_INSURANCE, InsuranceType
 from shebao.core.months import format_month
 from shebao.core.text import list_separator
@@ -563,8 +563,7 @@ class AnnualWage(BusinessType):
                 )
             item.data = {**item.data, **figures(ctx.params, year, person, wage)}
             changed.append(item)
-        if changed:
-            Item.objects.bulk_update(changed, ["data"], batch_size=1000)
+        bulk.update_rows(Item, ["data"], [(item.pk, item.data) for item in changed])
         return out
 
     # --- effect on the register -------------------------------------------------------------

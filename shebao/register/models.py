@@ -207,8 +207,17 @@ class ContributionLine(models.Model):
     base = models.DecimalField(_("缴费基数"), max_digits=12, decimal_places=2)
     employer_amount = models.DecimalField(_("单位应缴"), max_digits=12, decimal_places=2)
     personal_amount = models.DecimalField(_("个人应缴"), max_digits=12, decimal_places=2)
+    # The transaction and the re-base that wrote the line are the same for every line of a
+    # statement that writes millions (a declaration's 补差): no database constraint, whose
+    # check per row cost the commit a quarter of the re-base; deleting a transaction or a
+    # re-base still named is refused by the ORM (PROTECT), and neither is ever deleted.
     transaction = models.ForeignKey(
-        "workflow.Transaction", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("业务")
+        "workflow.Transaction",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("业务"),
+        db_constraint=False,
     )
     # The parameter rows the line was computed from (rate: a Rate, or an InjuryRate for work
     # injury), and whether its limits are another year's, applied until the month's year has
@@ -219,7 +228,13 @@ class ContributionLine(models.Model):
     provisional = models.BooleanField(_("暂按上年度标准"), default=False)
     # An adjustment (补差) names the re-base that wrote it (and, for a declaration, its transaction).
     rebase = models.ForeignKey(
-        Rebase, on_delete=models.PROTECT, null=True, blank=True, related_name="lines", verbose_name=_("基数重新核定")
+        Rebase,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lines",
+        verbose_name=_("基数重新核定"),
+        db_constraint=False,
     )
     # A line that no longer applies (e.g. a backdated suspension) is voided, never deleted.
     voided_by = models.ForeignKey(
