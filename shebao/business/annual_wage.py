@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -232,19 +232,27 @@ def known_persons(employer_id: int, year: int, id_keys: list[str]) -> dict[str, 
             employer_id=employer_id, year=year, person_id__in=list(persons)
         ).values_list("person_id", "insurance_type", "base"):
             known[person_id].bases[itype] = base
-        latest = (
-            ContributionBase.objects.filter(employer_id=employer_id, year__lt=year, person_id__in=list(persons))
-            .values("person_id")
-            .annotate(year=Max("year"))
-        )
-        years = {row["person_id"]: row["year"] for row in latest}
-        if years:
-            for person_id, y, wage in ContributionBase.objects.filter(
-                employer_id=employer_id, person_id__in=list(years), year__in=set(years.values())
-            ).values_list("person_id", "year", "declared_wage"):
-                if years[person_id] == y:
-                    known[person_id].last_wage = wage
+        for person_id, wage in last_wages(employer_id, year, list(persons)).items():
+            known[person_id].last_wage = wage
         out.update({entry.person.id_key: entry for entry in known.values()})
+    return out
+
+
+def last_wages(employer_id: int, year: int, person_ids: list[int]) -> dict[int, Decimal]:
+    """Per person, the wage declared at the employer for the latest year before `year`."""
+    latest = dict(
+        ContributionBase.objects.filter(employer_id=employer_id, year__lt=year, person_id__in=person_ids)
+        .values("person_id")
+        .annotate(year=Max("year"))
+        .values_list("person_id", "year")
+    )
+    out: dict[int, Decimal] = {}
+    if latest:
+        for person_id, y, wage in ContributionBase.objects.filter(
+            employer_id=employer_id, person_id__in=list(latest), year__in=set(latest.values())
+        ).values_list("person_id", "year", "declared_wage"):
+            if latest[person_id] == y:
+                out[person_id] = wage
     return out
 
 
@@ -682,7 +690,9 @@ def carry_over(year: int, params: ParamSnapshot | None = None) -> int:
     for employer_id in list(employer_ids):
         persons = (
             Relation.objects.filter(in_year(year), employer_id=employer_id, start_month__lte=from_month)
-            .exclude(person__bases__employer_id=employer_id, person__bases__year=year)
+            .exclude(
+                Exists(ContributionBase.objects.filter(person=OuterRef("person"), employer_id=employer_id, year=year))
+            )
             .values_list("person_id", flat=True)
             .distinct()
         )
@@ -691,18 +701,7 @@ def carry_over(year: int, params: ParamSnapshot | None = None) -> int:
             continue
         wages: dict[int, Decimal] = {}
         for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            latest = dict(
-                ContributionBase.objects.filter(employer_id=employer_id, year__lt=year, person_id__in=chunk)
-                .values("person_id")
-                .annotate(year=Max("year"))
-                .values_list("person_id", "year")
-            )
-            for person_id, y, wage in ContributionBase.objects.filter(
-                employer_id=employer_id, person_id__in=list(latest), year__in=set(latest.values())
-            ).values_list("person_id", "year", "declared_wage"):
-                if latest[person_id] == y:
-                    wages[person_id] = wage
+            wages.update(last_wages(employer_id, year, ids[start : start + 1000]))
         if not wages:
             continue
         with transaction.atomic():

@@ -499,13 +499,22 @@ def test_carry_over_at_window_close_re_clamps_last_years_wage_to_the_new_limits(
             effective_from=dt.date(YEAR, 2, 1),
         )
     undeclared = contributing(PersonFactory(), vip)  # 2025: 6,000
+    # Also declared this year at another employer: that base is not this employer's.
+    ContributionBase.objects.create(
+        person=undeclared,
+        employer=EmployerFactory(),
+        year=YEAR,
+        insurance_type="pension",
+        declared_wage=D(9000),
+        base=D(9000),
+    )
     declared = contributing(PersonFactory(), vip)
     ContributionBase.objects.create(
         person=declared, employer=vip, year=YEAR, insurance_type="pension", declared_wage=D(9000), base=D(9000)
     )
     assess()
     assert annual_wage.carry_over_job() == "2026: 1"
-    base = ContributionBase.objects.get(person=undeclared, year=YEAR, insurance_type="pension")
+    base = ContributionBase.objects.get(person=undeclared, employer=vip, year=YEAR, insurance_type="pension")
     assert (base.declared_wage, base.base, base.carried_over, base.transaction_id) == (
         D("6000.00"),
         D("7000.00"),
