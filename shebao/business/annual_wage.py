@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -30,9 +31,13 @@ from django.utils.translation import gettext_noop
 from shebao.business.common import id_fields
 from shebao.core import bulk, clock
 from shebao.core.choices import ALL_INSURANCE, InsuranceType
+from shebao.core.identity import id_key
+from shebao.core.money import fen
 from shebao.core.months import format_month
 from shebao.core.text import list_separator
+from shebao.employers.models import Employer
 from shebao.params.services import ParamSnapshot
+from shebao.register import rebase
 from shebao.register.choices import EmploymentForm
 from shebao.register.contributions import base_for
 from shebao.register.models import ContributionBase, Person, Relation
@@ -313,8 +318,6 @@ def _change_table(params: ParamSnapshot, data: dict, employer) -> PreviewTable:
     employer_id = getattr(employer, "pk", None)
     key = data.get("id_key") or ""
     if not key and data.get("id_number"):
-        from shebao.core.identity import id_key
-
         key = id_key(data.get("id_type", ""), data["id_number"])
     if year is None or wage is None or wage <= 0 or not isinstance(employer_id, int) or not key:
         return PreviewTable(rows=[])
@@ -336,8 +339,6 @@ def _change_table(params: ParamSnapshot, data: dict, employer) -> PreviewTable:
         before, after = old.get(itype), new.get(itype)
         employer_change = personal_change = None
         if rate is not None and after is not None:
-            from shebao.core.money import fen
-
             employer_change = fen(after * rate.employer) - (fen(before * rate.employer) if before is not None else 0)
             personal_change = fen(after * rate.personal) - (fen(before * rate.personal) if before is not None else 0)
             total_employer += employer_change
@@ -503,8 +504,6 @@ class AnnualWage(BusinessType):
         employer_id = getattr(employer, "pk", None)
         if not isinstance(employer_id, int):
             return
-        from shebao.core.identity import id_key
-
         wanted: dict[str, list[RowResult]] = defaultdict(list)
         for result in results:
             data = result.data
@@ -527,8 +526,6 @@ class AnnualWage(BusinessType):
         year = declared_year(header.get("year"))
         if year is None or not data.get("id_number"):
             return None
-        from shebao.core.identity import id_key
-
         return f"{CODE}:{year}:{employer_id or ''}:{id_key(data.get('id_type', ''), data['id_number'])}"
 
     # --- audit ------------------------------------------------------------------------------
@@ -576,8 +573,6 @@ class AnnualWage(BusinessType):
 
     # --- effect on the register -------------------------------------------------------------
     def apply(self, tx, items, ctx: AuditContext) -> None:
-        from shebao.register import rebase
-
         year = declared_year((tx.header or {}).get("year"))
         if year is None:
             return
@@ -676,11 +671,6 @@ def carry_over(year: int, params: ParamSnapshot | None = None) -> int:
     limits (沿用), recorded as carried over, with adjustments like a declaration; one database
     transaction per employer. Returns the persons carried over. Idempotent: a person carried
     over has a base of the year."""
-    from django.db import transaction
-
-    from shebao.employers.models import Employer
-    from shebao.register import rebase
-
     params = params or ParamSnapshot.load()
     from_month = base_month(params, year)
     employer_ids = (
