@@ -611,7 +611,7 @@ def seed_contributing(employer_ids: list[int], persons: int, *, start: dt.date, 
         wage = wage_of(n)
         for itype in ALL_INSURANCE:
             relations.append((person_id, employer_id, itype, "contributing", start, "", now, now))
-            bases.append((person_id, employer_id, base_year, itype, wage, wage, False, now, now))
+            bases.append((person_id, employer_id, base_year, itype, wage, wage, False, False, now, now))
     bulk.insert_rows(
         Relation,
         [
@@ -631,7 +631,7 @@ def seed_contributing(employer_ids: list[int], persons: int, *, start: dt.date, 
         ContributionBase,
         [
             *("person_id", "employer_id", "year", "insurance_type", "declared_wage", "base", "provisional"),
-            *("created_at", "updated_at"),
+            *("carried_over", "created_at", "updated_at"),
         ],
         bases,
         batch_size=20_000,
