@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -28,7 +27,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from shebao.business.common import id_fields
+from shebao.business.common import check_registered_names, id_fields
 from shebao.core import bulk, clock
 from shebao.core.choices import ALL_INSURANCE, InsuranceType
 from shebao.core.identity import id_key
@@ -500,26 +499,7 @@ class AnnualWage(BusinessType):
         return result
 
     def check_known_rows(self, results: list[RowResult], employer: object) -> None:
-        """The name of a person this employer has a relation with, checked while typing."""
-        employer_id = getattr(employer, "pk", None)
-        if not isinstance(employer_id, int):
-            return
-        wanted: dict[str, list[RowResult]] = defaultdict(list)
-        for result in results:
-            data = result.data
-            if result.field_has_issue("id_number") or result.field_has_issue("name") or not data.get("id_number"):
-                continue
-            wanted[id_key(data.get("id_type", ""), data["id_number"])].append(result)
-        keys = list(wanted)
-        for start in range(0, len(keys), 1000):
-            for key, name in (
-                Person.objects.filter(id_key__in=keys[start : start + 1000], relations__employer_id=employer_id)
-                .values_list("id_key", "name")
-                .distinct()
-            ):
-                for result in wanted[key]:
-                    if result.data.get("name") != name:
-                        result.issues.append(Issue("PERSON_MISMATCH", "name", {"name": result.data.get("name", "")}))
+        check_registered_names(results, employer)
 
     def declaration_key(self, header: dict, data: dict, employer_id: int | None = None) -> str | None:
         """Employer, person and year: someone who changed employers is declared by both."""

@@ -3,15 +3,17 @@ words their messages use. Not a business type itself."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex
+from shebao.core.identity import id_key
 from shebao.register.choices import SuspendReason
-from shebao.workflow.fields import FieldSpec, zh_label
-from shebao.workflow.rules import E, Rule, W, add_rules, text, texts
+from shebao.workflow.fields import FieldSpec, RowResult, zh_label
+from shebao.workflow.rules import E, Issue, Rule, W, add_rules, text, texts
 
 # pgettext contexts: the same Chinese word reads differently inside an English sentence.
 INSURANCE_IN_SENTENCE = "insurance type in a sentence"
@@ -100,3 +102,30 @@ def id_fields(*, name_help: str = "") -> list[FieldSpec]:
         ),
         FieldSpec("name", gettext_noop("姓名"), "name", True, max_length=50, help=name_help),
     ]
+
+
+def check_registered_names(results: list[RowResult], employer: object) -> None:
+    """The name of a person this employer has (or had) a relation with, checked at once:
+    while typing, at save, at import. Another employer's person is left to the audit, and
+    the registered name is never shown (PERSON_MISMATCH repeats the name typed)."""
+    from shebao.register.models import Person
+
+    wanted: dict[str, list[RowResult]] = defaultdict(list)
+    for result in results:
+        data = result.data
+        if result.field_has_issue("id_number") or result.field_has_issue("name") or not data.get("id_number"):
+            continue
+        wanted[id_key(data.get("id_type", ""), data["id_number"])].append(result)
+    employer_id = getattr(employer, "pk", None)
+    if not wanted or not isinstance(employer_id, int):
+        return
+    keys = list(wanted)
+    for start in range(0, len(keys), 1000):
+        for key, name in (
+            Person.objects.filter(id_key__in=keys[start : start + 1000], relations__employer_id=employer_id)
+            .values_list("id_key", "name")
+            .distinct()
+        ):
+            for result in wanted[key]:
+                if result.data.get("name") != name:
+                    result.issues.append(Issue("PERSON_MISMATCH", "name", {"name": result.data.get("name", "")}))

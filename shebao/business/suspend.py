@@ -20,10 +20,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from shebao.business.common import id_fields, insurance_text
+from shebao.business.common import check_registered_names, id_fields, insurance_text
 from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE, InsuranceType
-from shebao.core.identity import id_key
 from shebao.core.months import format_month
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import TERMINATING_REASONS, SuspendReason
@@ -158,30 +157,7 @@ class Suspend(BusinessType):
         return result
 
     def check_known_rows(self, results: list[RowResult], employer: object) -> None:
-        """The name of a person this employer has (or had) a relation with, checked at once:
-        while typing, at save, at import. Another employer's person is left to the audit, and
-        the registered name is never shown (the message repeats the name typed)."""
-        wanted: dict[str, list[RowResult]] = defaultdict(list)
-        for result in results:
-            data = result.data
-            if result.field_has_issue("id_number") or result.field_has_issue("name") or not data.get("id_number"):
-                continue
-            wanted[id_key(data.get("id_type", ""), data["id_number"])].append(result)
-        employer_id = getattr(employer, "pk", None)
-        if not wanted or not isinstance(employer_id, int):
-            return
-        names: dict[str, str] = {}
-        keys = list(wanted)
-        for start in range(0, len(keys), 1000):
-            names.update(
-                Person.objects.filter(id_key__in=keys[start : start + 1000], relations__employer_id=employer_id)
-                .values_list("id_key", "name")
-                .distinct()
-            )
-        for key, name in names.items():
-            for result in wanted[key]:
-                if result.data.get("name") != name:
-                    result.issues.append(Issue("PERSON_MISMATCH", "name", {"name": result.data.get("name", "")}))
+        check_registered_names(results, employer)
 
     # --- audit: rules that need the register --------------------------------------------
     def _prefetch(self, tx, items) -> tuple[dict[str, Person], dict[int, dict[str, Relation]]]:
