@@ -19,10 +19,14 @@ from shebao.core.choices import InsuranceType
 from shebao.core.months import format_month
 from shebao.core.text import list_separator
 from shebao.params.models import (
+    AccountInterest,
     BaseLimit,
     DeclarationWindow,
     InjuryRate,
+    MinimumContribution,
     MinimumWage,
+    PayoutMonths,
+    PensionBase,
     Rate,
     RetirementCategory,
     RetirementRule,
@@ -261,6 +265,62 @@ class MinimumWageAdmin(EffectiveRowAdmin):
 class DeclarationWindowAdmin(admin.ModelAdmin):
     list_display = ("year", "opens", "closes", "note")
     ordering = ("-year",)
+
+
+@admin.register(MinimumContribution)
+class MinimumContributionAdmin(admin.ModelAdmin):
+    list_display = ("year", "months", "note")
+    ordering = ("-year",)
+
+
+class PensionBaseForm(forms.ModelForm):
+    class Meta:
+        model = PensionBase
+        fields = ("year", "amount", "illustrative", "note")
+
+    def clean(self):
+        super().clean()
+        value = self.cleaned_data.get("amount")
+        if value is not None and value <= 0:
+            self.add_error("amount", _("金额须大于 0。"))
+        return self.cleaned_data
+
+
+@admin.register(PensionBase)
+class PensionBaseAdmin(admin.ModelAdmin):
+    form = PensionBaseForm
+    list_display = ("year", "amount", "illustrative", "note")
+    ordering = ("-year",)
+
+
+@admin.register(PayoutMonths)
+class PayoutMonthsAdmin(admin.ModelAdmin):
+    list_display = ("age", "months", "note")
+    ordering = ("age",)
+
+
+class AccountInterestForm(forms.ModelForm):
+    class Meta:
+        model = AccountInterest
+        fields = ("year", "rate", "note")
+
+    def clean(self):
+        super().clean()
+        value = self.cleaned_data.get("rate")
+        if value is not None and not (0 <= value < 1):
+            self.add_error("rate", _("记账利率须在 0 到 1 之间，如 0.0262 表示 2.62%。"))
+        return self.cleaned_data
+
+
+@admin.register(AccountInterest)
+class AccountInterestAdmin(admin.ModelAdmin):
+    form = AccountInterestForm
+    list_display = ("year", "shown_rate", "note")
+    ordering = ("-year",)
+
+    @admin.display(description=_("记账利率"), ordering="rate")
+    def shown_rate(self, obj):
+        return percent(obj.rate)
 
 
 def plain_number(value) -> str:

@@ -119,6 +119,10 @@ class SettingKey(models.TextChoices):
     INJURY_BACKPAY_ALLOWED = "injury_backpay_allowed", _("允许追溯补缴工伤保险(1/0)")
     REFUND_NEGATIVE_ADJUSTMENT = "refund_negative_adjustment", _("补差为负数时退还(1/0，0 为不退)")
     MINIMUM_WAGE_IS_ERROR = "minimum_wage_is_error", _("申报工资低于最低工资标准视为错误(1/0)")
+    MEDICAL_MIN_YEARS_MALE = "medical_min_years_male", _("退休人员医疗保险最低缴费年限(男)")
+    MEDICAL_MIN_YEARS_FEMALE = "medical_min_years_female", _("退休人员医疗保险最低缴费年限(女)")
+    TRANSITION_COEFFICIENT = "transition_coefficient", _("过渡性养老金计发系数(如 0.013 表示 1.3%)")
+    DEEMED_INDEX = "deemed_index", _("视同缴费指数")
 
 
 SETTING_DEFAULTS: dict[str, Decimal] = {
@@ -134,6 +138,10 @@ SETTING_DEFAULTS: dict[str, Decimal] = {
     SettingKey.INJURY_BACKPAY_ALLOWED: Decimal(0),
     SettingKey.REFUND_NEGATIVE_ADJUSTMENT: Decimal(0),
     SettingKey.MINIMUM_WAGE_IS_ERROR: Decimal(0),
+    SettingKey.MEDICAL_MIN_YEARS_MALE: Decimal(30),
+    SettingKey.MEDICAL_MIN_YEARS_FEMALE: Decimal(25),
+    SettingKey.TRANSITION_COEFFICIENT: Decimal("0.013"),
+    SettingKey.DEEMED_INDEX: Decimal(1),
 }
 
 
@@ -184,6 +192,75 @@ class DeclarationWindow(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.opens} – {self.closes}"
+
+
+class MinimumContribution(TimeStampedModel):
+    """The minimum contribution months for a basic pension, by year of retirement: a year
+    without a row takes the latest year before it (the earliest row before the first)."""
+
+    year = models.PositiveSmallIntegerField(_("退休年度"), unique=True)
+    months = models.PositiveSmallIntegerField(_("最低缴费月数"))
+    note = models.CharField(_("依据/备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("最低缴费年限")
+        verbose_name_plural = _("最低缴费年限")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.months}"
+
+
+class PensionBase(TimeStampedModel):
+    """计发基数: the province's average wage the pension of a year's retirees is computed on.
+    Until a year's is published, the latest earlier year's applies (the estimate says so)."""
+
+    year = models.PositiveSmallIntegerField(_("退休年度"), unique=True)
+    amount = models.DecimalField(_("计发基数(元/月)"), max_digits=12, decimal_places=2)
+    illustrative = models.BooleanField(_("示例数据"), default=False)
+    note = models.CharField(_("依据/备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("养老金计发基数")
+        verbose_name_plural = _("养老金计发基数")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.amount}"
+
+
+class PayoutMonths(TimeStampedModel):
+    """计发月数 of the personal account pension, by age at retirement in completed years
+    (国发〔2005〕38号): an age outside the table takes its nearest end."""
+
+    age = models.PositiveSmallIntegerField(_("退休年龄(周岁)"), unique=True)
+    months = models.PositiveSmallIntegerField(_("计发月数"))
+    note = models.CharField(_("依据/备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["age"]
+        verbose_name = _("个人账户养老金计发月数")
+        verbose_name_plural = _("个人账户养老金计发月数")
+
+    def __str__(self) -> str:
+        return f"{self.age}: {self.months}"
+
+
+class AccountInterest(TimeStampedModel):
+    """The personal account's interest rate (记账利率) of a year. A year without a row takes
+    the nearest published year's (an earlier one first); the estimate names such years."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    rate = models.DecimalField(_("记账利率"), max_digits=7, decimal_places=5, help_text=_("如 0.0262 表示 2.62%"))
+    note = models.CharField(_("依据/备注"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("个人账户记账利率")
+        verbose_name_plural = _("个人账户记账利率")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.rate}"
 
 
 def first_of_month(value: dt.date) -> dt.date:

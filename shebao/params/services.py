@@ -13,10 +13,14 @@ from shebao.core.choices import InsuranceType
 from shebao.core.months import add_months, month_start
 from shebao.params.models import (
     SETTING_DEFAULTS,
+    AccountInterest,
     BaseLimit,
     DeclarationWindow,
     InjuryRate,
+    MinimumContribution,
     MinimumWage,
+    PayoutMonths,
+    PensionBase,
     Rate,
     RetirementCategory,
     RetirementRule,
@@ -84,6 +88,11 @@ class ParamSnapshot:
     settings: dict[str, list[Setting]] = field(default_factory=dict)
     minimum_wages: dict[int, list[MinimumWage]] = field(default_factory=dict)
     windows: dict[int, DeclarationWindow] = field(default_factory=dict)
+    # Retirement (DOMAIN §7): by year of retirement, by age, by year.
+    minimum_contributions: dict[int, int] = field(default_factory=dict)
+    pension_bases: dict[int, PensionBase] = field(default_factory=dict)
+    payout_table: dict[int, int] = field(default_factory=dict)
+    interest: dict[int, Decimal] = field(default_factory=dict)
     # Answers already given: a snapshot never changes after load(), and a batch of 100,000
     # rows asks the same few questions for every row.
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -121,7 +130,42 @@ class ParamSnapshot:
         for wage in MinimumWage.objects.order_by("-effective_from"):
             snap.minimum_wages.setdefault(wage.tier, []).append(wage)
         snap.windows = {window.year: window for window in DeclarationWindow.objects.all()}
+        snap.minimum_contributions = dict(MinimumContribution.objects.values_list("year", "months"))
+        snap.pension_bases = {row.year: row for row in PensionBase.objects.all()}
+        snap.payout_table = dict(PayoutMonths.objects.values_list("age", "months"))
+        snap.interest = dict(AccountInterest.objects.values_list("year", "rate"))
         return snap
+
+    def minimum_contribution_months(self, year: int) -> int | None:
+        """The minimum contribution months of a year's retirees (None: the table is empty)."""
+        if not self.minimum_contributions:
+            return None
+        earlier = [y for y in self.minimum_contributions if y <= year]
+        return self.minimum_contributions[max(earlier) if earlier else min(self.minimum_contributions)]
+
+    def pension_base(self, year: int) -> PensionBase | None:
+        """The 计发基数 of a year's retirees: the year's own, or the latest earlier (provisional:
+        its ``year`` differs); None when none is published up to that year."""
+        earlier = [y for y in self.pension_bases if y <= year]
+        return self.pension_bases[max(earlier)] if earlier else None
+
+    def payout_months(self, age: int) -> int | None:
+        """计发月数 at an age in completed years; an age outside the table takes its nearest end."""
+        if not self.payout_table:
+            return None
+        ages = sorted(self.payout_table)
+        return self.payout_table[min(max(age, ages[0]), ages[-1])]
+
+    def account_interest(self, year: int) -> tuple[Decimal, int] | None:
+        """(rate, the year of the row used) for a year: its own, else the nearest published
+        (an earlier year first). None when the table is empty."""
+        if year in self.interest:
+            return self.interest[year], year
+        if not self.interest:
+            return None
+        earlier = [y for y in self.interest if y < year]
+        used = max(earlier) if earlier else min(self.interest)
+        return self.interest[used], used
 
     def minimum_wage(self, tier: int, month: dt.date) -> Decimal | None:
         """The minimum monthly wage of an area tier in force in a month (None: none published)."""
@@ -188,6 +232,12 @@ class ParamSnapshot:
 
     def retirement_month(self, *, sex: str, identity: str, birth_date: dt.date) -> dt.date | None:
         """First month at or past the statutory retirement age."""
+        months = self.retirement_months(sex=sex, identity=identity, birth_date=birth_date)
+        return months[1] if months else None
+
+    def retirement_months(self, *, sex: str, identity: str, birth_date: dt.date) -> tuple[dt.date, dt.date, int] | None:
+        """(the month the original age is reached, the statutory retirement month after the
+        reform's delay, the original age in years); None without a rule."""
         if sex == "1":
             category = RetirementCategory.MALE
         elif identity == "cadre":
@@ -197,10 +247,10 @@ class ParamSnapshot:
         birth_month = month_start(birth_date)
         memo = ("retirement", category, birth_month)
         if memo not in self._memo:
-            self._memo[memo] = self._retirement_month(category, birth_month)
+            self._memo[memo] = self._retirement_months(category, birth_month)
         return self._memo[memo]
 
-    def _retirement_month(self, category: str, birth_month: dt.date) -> dt.date | None:
+    def _retirement_months(self, category: str, birth_month: dt.date) -> tuple[dt.date, dt.date, int] | None:
         rows = self.retirement.get(category, [])
         if not rows:
             return None
@@ -216,7 +266,7 @@ class ParamSnapshot:
             k = (original.year - row.reform_start.year) * 12 + original.month - row.reform_start.month
             if k >= 0:
                 delay = min(row.cap_months, k // max(row.step_months, 1) + 1)
-        return add_months(original, delay)
+        return original, add_months(original, delay), row.original_age_years
 
 
 @dataclass(frozen=True)
@@ -278,7 +328,19 @@ _last: tuple | None = None
 def _signature() -> tuple:
     """Row count, highest id and latest change of every parameter table, in one query."""
     parts = []
-    for model in (BaseLimit, Rate, InjuryRate, RetirementRule, Setting, MinimumWage, DeclarationWindow):
+    for model in (
+        BaseLimit,
+        Rate,
+        InjuryRate,
+        RetirementRule,
+        Setting,
+        MinimumWage,
+        DeclarationWindow,
+        MinimumContribution,
+        PensionBase,
+        PayoutMonths,
+        AccountInterest,
+    ):
         table = connection.ops.quote_name(model._meta.db_table)
         parts.append(f"(SELECT COUNT(*) FROM {table})")
         parts.append(f"(SELECT MAX(id) FROM {table})")

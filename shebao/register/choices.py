@@ -35,3 +35,17 @@ class SuspendReason(models.TextChoices):
 
 
 TERMINATING_REASONS = {SuspendReason.RETIRE.value, SuspendReason.DEATH.value}
+
+
+class RetirementKind(models.TextChoices):
+    NORMAL = "01", _("正常退休")
+    FLEXIBLE_EARLY = "02", _("弹性提前退休")
+    FLEXIBLE_DELAY = "03", _("弹性延迟退休")
+    SPECIAL_JOB = "04", _("特殊工种提前退休")
+    SICK = "05", _("病退")
+
+
+class BenefitItem(models.TextChoices):
+    BASIC = "basic", _("基础养老金")
+    ACCOUNT = "account", _("个人账户养老金")
+    TRANSITION = "transition", _("过渡性养老金")

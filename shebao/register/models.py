@@ -9,7 +9,7 @@ from shebao.core.models import TimeStampedModel
 from shebao.core.months import format_month
 from shebao.core.pinyin import MAX_LENGTH, name_sort_key
 from shebao.employers.models import Employer
-from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
+from shebao.register.choices import BenefitItem, EmploymentForm, Hukou, PersonIdentity, RetirementKind, SuspendReason
 
 
 class Person(TimeStampedModel):
@@ -312,3 +312,51 @@ class AssessmentRun(models.Model):
         if self.state == AssessmentState.FINISHED:
             return 100
         return min(99, self.employers_done * 100 // self.employers_total) if self.employers_total else 0
+
+
+class Retiree(TimeStampedModel):
+    """A person whose retirement an employer declared and a finished transaction approved: the
+    pension starts the month after the retirement month. One per person."""
+
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="retiree", verbose_name=_("参保人"))
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="retirees", verbose_name=_("单位"))
+    transaction = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, related_name="+", verbose_name=_("申报业务")
+    )
+    kind = models.CharField(_("退休类别"), max_length=2, choices=RetirementKind.choices)
+    retire_month = models.DateField(_("退休年月"))
+    pension_start = models.DateField(_("待遇起始年月"))
+    contribution_months = models.PositiveIntegerField(_("实际缴费月数"), default=0)
+    deemed_months = models.PositiveIntegerField(_("视同缴费月数"), default=0)
+    special_job_years = models.DecimalField(_("特殊工种年限"), max_digits=4, decimal_places=1, null=True, blank=True)
+    bank = models.CharField(_("养老金发放银行"), max_length=60)
+    account = models.CharField(_("银行账号"), max_length=40)
+    phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    # How the amounts were computed (计发基数, indices, account balance, 计发月数 …), as shown
+    # on the estimate: the figures behind the benefit items.
+    basis = models.JSONField(_("计算依据"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("退休人员")
+        verbose_name_plural = _("退休人员")
+        indexes = [models.Index(fields=["employer", "retire_month"])]
+
+    def __str__(self) -> str:
+        return f"#{self.person_id} {format_month(self.retire_month)}"
+
+
+class RetireeBenefit(models.Model):
+    """One monthly benefit item of a retiree (基础养老金, 个人账户养老金, 过渡性养老金)."""
+
+    retiree = models.ForeignKey(Retiree, on_delete=models.PROTECT, related_name="benefits", verbose_name=_("退休人员"))
+    item = models.CharField(_("待遇项目"), max_length=20, choices=BenefitItem.choices)
+    monthly = models.DecimalField(_("月标准(元)"), max_digits=12, decimal_places=2)
+    start_month = models.DateField(_("起始年月"))
+
+    class Meta:
+        verbose_name = _("退休待遇项目")
+        verbose_name_plural = _("退休待遇项目")
+        constraints = [models.UniqueConstraint(fields=["retiree", "item"], name="retiree_benefit_item_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.item} {self.monthly}"

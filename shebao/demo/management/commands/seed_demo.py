@@ -42,11 +42,14 @@ SUSPENDED = {"10000001": 8, "10000002": 6, "10000003": 2}
 
 
 def seed_published_parameters() -> None:
-    """Re-apply params migrations 0002 and 0007 (idempotent), e.g. after a test flushed the tables."""
+    """Re-apply params migrations 0002, 0007 and 0009 (idempotent), e.g. after a test flushed the tables."""
     import importlib
 
     importlib.import_module("shebao.params.migrations.0002_seed_published_parameters").seed_published(django_apps)
     importlib.import_module("shebao.params.migrations.0007_seed_minimum_wages").seed_minimum_wages(django_apps)
+    importlib.import_module("shebao.params.migrations.0009_seed_retirement_parameters").seed_retirement_parameters(
+        django_apps
+    )
 
 
 DEMO_WINDOW_NOTE = "示例数据：演示环境全年受理，便于随时试用"
