@@ -223,6 +223,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SHEBAO_PHOTO_MAX_BYTES = 5 * 1024 * 1024
 SHEBAO_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+# Scanned materials attached to a transaction (不见面审批): the size of one file, the files
+# of one transaction and the pages of one PDF. Files bigger than FILE_UPLOAD_MAX_MEMORY_SIZE
+# are spooled to a temporary file while the request is read; the front web server's body
+# limit (e.g. nginx client_max_body_size) must allow SHEBAO_ATTACHMENT_MAX_BYTES plus the form.
+SHEBAO_ATTACHMENT_MAX_BYTES = env_int("SHEBAO_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+SHEBAO_ATTACHMENT_MAX_COUNT = env_int("SHEBAO_ATTACHMENT_MAX_COUNT", 20)
+SHEBAO_ATTACHMENT_MAX_PAGES = env_int("SHEBAO_ATTACHMENT_MAX_PAGES", 50)
 # 统一社会信用代码 (GB 32100), position 1: the registration authority codes accepted.
 SHEBAO_USCC_AUTHORITIES = "".join(env("SHEBAO_USCC_AUTHORITIES", "123456789ANY").upper().split())
 if not SHEBAO_USCC_AUTHORITIES or set(SHEBAO_USCC_AUTHORITIES) - set("0123456789ABCDEFGHJKLMNPQRTUWXY"):

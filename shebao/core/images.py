@@ -1,5 +1,8 @@
 """Photos for the social security card: checked, re-encoded, never stored as sent.
 
+The checks of a JPEG or PNG (`decode_checked`, with the declared size's `Limits`) serve
+scanned documents too (core.scans), with limits of their own and messages that name the file.
+
 Refused with a reason each: not JPEG/PNG, more than 40 million pixels (decompression bombs
 included), a side over 6,000 px, under 100×120 px, width/height (as shown, EXIF orientation
 applied) outside 0.5–1.5, or image data that does not fill the declared size.
@@ -22,6 +25,7 @@ import io
 import struct
 import warnings
 import zlib
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -60,6 +64,71 @@ class _StrictReader(io.BytesIO):
         return data
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What an image's header may declare: at most max_pixels (decompression bombs) and
+    max_side on either side, at least min_size (width, height). A card photo's are the
+    module's constants; a scanned document (core.scans) allows more."""
+
+    max_pixels: int
+    max_side: int
+    min_size: tuple[int, int]
+
+
+PHOTO_LIMITS = Limits(MAX_PIXELS, MAX_SIDE, MIN_SIZE)
+
+
+class ImageRefused(Exception):
+    """Why an image cannot be taken, for the caller to say in its own words: `reason` is one
+    of FORMAT (not JPEG/PNG), PIXELS, SIDE, SMALL, INCOMPLETE (width, height: declared) and
+    UNREADABLE."""
+
+    def __init__(self, reason: str, width: int = 0, height: int = 0) -> None:
+        super().__init__(reason)
+        self.reason, self.width, self.height = reason, width, height
+
+
+FORMAT, PIXELS, SIDE, SMALL, INCOMPLETE, UNREADABLE = "format", "pixels", "side", "small", "incomplete", "unreadable"
+
+
+def is_jpeg_or_png(data: bytes) -> bool:
+    return data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def decode_checked(data: bytes, limits: Limits) -> tuple[Image.Image, str]:
+    """A JPEG or PNG decoded in full, EXIF orientation applied, and its format ("JPEG" or
+    "PNG"); ImageRefused when it is neither, declares a size outside `limits`, or its data
+    is unreadable or does not fill the size it declares. Nothing is decoded before the
+    declared size has been checked."""
+    if not is_jpeg_or_png(data):
+        raise ImageRefused(FORMAT)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            reader = _StrictReader(data)
+            with Image.open(reader) as probe:
+                if probe.format not in ("JPEG", "PNG"):
+                    raise ImageRefused(FORMAT)
+                _check_declared_size(*probe.size, limits)
+                if probe.format == "PNG" and not _png_data_fills(data):
+                    raise ImageRefused(INCOMPLETE, *probe.size)
+                reader.armed = True
+                probe.load()
+                if probe.format == "JPEG" and not _jpeg_data_fills(data):
+                    raise ImageRefused(INCOMPLETE, *probe.size)
+                kind = str(probe.format)
+                image = ImageOps.exif_transpose(probe)
+    except ImageRefused:
+        raise
+    except _Incomplete:
+        raise ImageRefused(INCOMPLETE, *probe.size) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRefused(PIXELS) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error):
+        raise ImageRefused(UNREADABLE) from None
+    return image, kind
+
+
 def reencode_photo(data: bytes, max_bytes: int) -> bytes:
     """Return a 358×441 JPEG of at most 60 KB, or raise ApplicationError with the reason."""
     if not data:
@@ -68,31 +137,11 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
         raise _refused(
             gettext_noop("照片文件超过 %(mb)d MB，请压缩后上传。"), "PHOTO_TOO_LARGE", mb=max_bytes // (1024 * 1024)
         )
-    if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
-        raise _refused(gettext_noop("照片须为 JPEG 或 PNG 格式的图片。"), "PHOTO_FORMAT")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            reader = _StrictReader(data)
-            with Image.open(reader) as probe:
-                if probe.format not in ("JPEG", "PNG"):
-                    raise _refused(gettext_noop("照片须为 JPEG 或 PNG 格式的图片。"), "PHOTO_FORMAT")
-                _check_declared_size(*probe.size)
-                if probe.format == "PNG" and not _png_data_fills(data):
-                    raise _incomplete(*probe.size)
-                reader.armed = True
-                probe.load()
-                if probe.format == "JPEG" and not _jpeg_data_fills(data):
-                    raise _incomplete(*probe.size)
-                image = ImageOps.exif_transpose(probe).convert("RGB")
-    except ApplicationError:
-        raise
-    except _Incomplete:
-        raise _incomplete(*probe.size) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels() from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error, zlib.error):
-        raise _refused(gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。"), "PHOTO_UNREADABLE") from None
+        decoded, _kind = decode_checked(data, PHOTO_LIMITS)
+    except ImageRefused as refusal:
+        raise _photo_refusal(refusal) from None
+    image = decoded.convert("RGB")
     _check_aspect(*image.size)
     image = ImageOps.fit(image, PHOTO_SIZE, Image.Resampling.LANCZOS)
     for quality in (85, 75, 65, 55, 45, 35, 25):
@@ -101,6 +150,26 @@ def reencode_photo(data: bytes, max_bytes: int) -> bytes:
         if out.tell() <= PHOTO_MAX_OUT:
             return out.getvalue()
     raise _refused(gettext_noop("照片无法压缩到 60 KB 以内，请换一张背景简单的证件照。"), "PHOTO_TOO_COMPLEX")
+
+
+def _photo_refusal(refusal: ImageRefused) -> ApplicationError:
+    if refusal.reason == PIXELS:
+        return _too_many_pixels()
+    if refusal.reason == SIDE:
+        return _refused(
+            gettext_noop("照片的宽或高超过 %(max)d 像素（本照片为 %(width)d×%(height)d），请缩小后上传。"),
+            "PHOTO_SIDE",
+            max=MAX_SIDE,
+            width=refusal.width,
+            height=refusal.height,
+        )
+    if refusal.reason == SMALL:
+        return _refused(gettext_noop("照片太小（至少 100×120 像素），请上传清晰的证件照。"), "PHOTO_SMALL")
+    if refusal.reason == INCOMPLETE:
+        return _incomplete(refusal.width, refusal.height)
+    if refusal.reason == UNREADABLE:
+        return _refused(gettext_noop("无法读取该照片文件，文件可能已损坏或不是图片。"), "PHOTO_UNREADABLE")
+    return _refused(gettext_noop("照片须为 JPEG 或 PNG 格式的图片。"), "PHOTO_FORMAT")
 
 
 def _too_many_pixels() -> ApplicationError:
@@ -119,20 +188,14 @@ def _incomplete(width: int, height: int) -> ApplicationError:
     )
 
 
-def _check_declared_size(width: int, height: int) -> None:
+def _check_declared_size(width: int, height: int, limits: Limits) -> None:
     """What the header says, checked before any pixel is decoded."""
-    if width * height > MAX_PIXELS:
-        raise _too_many_pixels()
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise _refused(
-            gettext_noop("照片的宽或高超过 %(max)d 像素（本照片为 %(width)d×%(height)d），请缩小后上传。"),
-            "PHOTO_SIDE",
-            max=MAX_SIDE,
-            width=width,
-            height=height,
-        )
-    if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
-        raise _refused(gettext_noop("照片太小（至少 100×120 像素），请上传清晰的证件照。"), "PHOTO_SMALL")
+    if width * height > limits.max_pixels:
+        raise ImageRefused(PIXELS, width, height)
+    if width > limits.max_side or height > limits.max_side:
+        raise ImageRefused(SIDE, width, height)
+    if width < limits.min_size[0] or height < limits.min_size[1]:
+        raise ImageRefused(SMALL, width, height)
 
 
 def _check_aspect(width: int, height: int) -> None:

@@ -255,3 +255,50 @@ class DeclarationKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} #{self.transaction_id}"
+
+
+class Attachment(models.Model):
+    """A scanned material attached to a transaction (不见面审批), for the clerk to see beside
+    the data. Checked and re-encoded by core.scans, stored in the database as photos are
+    and served only through views that check the employer or the clerk's district; never
+    deleted: a removed one is hidden and keeps who removed it and when."""
+
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("业务")
+    )
+    # The checklist entry it is for: a material's Chinese source text (a msgid of the
+    # business type or an office's checklist line), or 其他材料.
+    material = models.CharField(_("材料名称"), max_length=200)
+    name = models.CharField(_("文件名"), max_length=120)
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    size = models.PositiveIntegerField(_("文件大小"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    pages = models.PositiveIntegerField(_("页数"), default=1)
+    data = models.BinaryField()
+    preview = models.BinaryField(null=True, blank=True)  # a small JPEG of an image, for the clerk's page
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("删除人"),
+    )
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("材料附件")
+        verbose_name_plural = _("材料附件")
+        indexes = [models.Index(fields=["transaction", "removed_at"], name="attachment_tx_removed")]
+
+    def __str__(self) -> str:
+        return f"#{self.transaction_id} {self.name}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

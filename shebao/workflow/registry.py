@@ -235,6 +235,14 @@ class BusinessType:
         """Why a clerk must look even at a VIP employer's transaction (empty: no need)."""
         return []
 
+    def required_materials(self, tx: Transaction, items: list[Item]) -> list[str]:
+        """The materials (Chinese source texts, gettext_noop msgids) that must be attached
+        (不见面审批) when this transaction goes to a clerk: 提交审批 of a transaction that
+        will need one refuses while one is missing (MATERIALS_MISSING). Asked before the
+        audit, a chunk of the imported rows at a time (a batch's answers are joined); each is
+        also offered as a 材料名称 of the upload form. Default: none."""
+        return []
+
     def apply(self, tx: Transaction, items: list[Item], ctx: AuditContext) -> None:
         """Change the register. Runs inside the finishing database transaction."""
         raise NotImplementedError

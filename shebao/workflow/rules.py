@@ -225,6 +225,14 @@ ENGINE_RULES = [
         E,
         gettext_noop("当前不在受理期内（每月 {first} 日至 {last} 日受理），请于 {reopen} 起提交。"),
     ),
+    Rule(
+        "MATERIALS_MISSING",
+        E,
+        gettext_noop(
+            "该业务须经经办机构审核，提交审批前请上传以下材料的扫描件：{materials}。"
+            "请在本页「上传材料」中选择材料名称和文件上传后，再提交审批。"
+        ),
+    ),
     Rule("ALL_ROWS_FAILED", E, gettext_noop("全部人员审核失败")),
     Rule("CLERK_MARKED_FAILED", E, gettext_noop("经办机构审核不通过：{reason}")),
     Rule("CLERK_RETURNED", E, gettext_noop("经办机构回退：{reason}")),

@@ -27,11 +27,13 @@ from shebao.core import bulk, clock
 from shebao.core.errors import ApplicationError, Conflict, NotFound, log_reference
 from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
+from shebao.core.scans import Scan
 from shebao.core.text import check_reason
 from shebao.params.services import ParamSnapshot
-from shebao.workflow import locks, registry
+from shebao.workflow import locks, materials, registry
 from shebao.workflow.models import (
     EDITABLE_STATES,
+    Attachment,
     AuditStatus,
     Event,
     Item,
@@ -40,7 +42,7 @@ from shebao.workflow.models import (
     State,
     Transaction,
 )
-from shebao.workflow.rules import Issue, errors_only, has_errors
+from shebao.workflow.rules import Issue, errors_only, has_errors, texts
 
 ACTION_LABELS = {
     "create": gettext_lazy("保存"),
@@ -57,6 +59,8 @@ ACTION_LABELS = {
     "agency_cancel": gettext_lazy("经办机构退单"),
     "finish": gettext_lazy("结束"),
     "photo": gettext_lazy("上传照片"),
+    "attach": gettext_lazy("上传材料"),
+    "detach": gettext_lazy("删除材料"),
     "delete_rows": gettext_lazy("删除人员"),
     "import": gettext_lazy("导入"),
     "mark_failed": gettext_lazy("标记审核失败"),
@@ -72,6 +76,10 @@ REPLACE_LABELS = {
     "replace": gettext_lazy("替换未提交的批次 流水号 %(serial)s"),
     "replace_skipped": gettext_lazy("未替换批次 流水号 %(serial)s：该批次已提交或已退单"),
 }
+ATTACHMENT_LABELS = {
+    "attach": gettext_lazy("上传材料「%(name)s」（%(material)s）"),
+    "detach": gettext_lazy("删除材料「%(name)s」（%(material)s）"),
+}
 ACTION_LABELS.update(
     replaced=gettext_lazy("被新文件替换"),
     replace=gettext_lazy("替换批次"),
@@ -83,6 +91,11 @@ def event_label(action: str, detail: dict | None = None) -> str:
     """What a history line calls an event. An audit or approval that finished a batch with
     failed rows says so: 自动审核通过 would read as "everyone passed"."""
     detail = detail or {}
+    if action in ATTACHMENT_LABELS and detail.get("name"):  # which file, for which material
+        return str(
+            ATTACHMENT_LABELS[action]
+            % {"name": str(detail["name"]), "material": _(str(detail.get("material") or materials.OTHER))}
+        )
     if action in REPLACE_LABELS:  # 用新文件替换未提交的批次: the other batch's 流水号
         serial = str(detail.get("by") or detail.get("serial") or "")
         return str(REPLACE_LABELS[action] % {"serial": serial})
@@ -345,6 +358,88 @@ def item_set_photo(*, tx: Transaction, actor, version: int, jpeg: bytes) -> Tran
     return tx
 
 
+# --- attached materials (不见面审批) ---------------------------------------------------------
+
+
+def _touch_editable(tx: Transaction) -> None:
+    """An upload or removal changes the transaction (its version, so that a page that showed
+    other attachments cannot submit, and its draft age), only while it is editable."""
+    updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES).update(
+        version=F("version") + 1, touched_at=timezone.now()
+    )
+    if not updated:
+        state = Transaction.objects.filter(pk=tx.pk).values_list("state", flat=True).first()
+        raise ApplicationError(
+            _("流水号 %(serial)s 当前状态为「%(state)s」，只有未提交的业务可以上传或删除材料。")
+            % {"serial": tx.serial, "state": State(state).label if state else "-"},
+            code="NOT_EDITABLE",
+        )
+    tx.refresh_from_db()
+
+
+def attachment_add(*, tx: Transaction, actor, material: str, scan: Scan) -> Attachment:
+    """上传材料: a checked scan (core.scans) attached for one of the offered materials, while
+    the transaction is saved or returned, up to SHEBAO_ATTACHMENT_MAX_COUNT of them."""
+    business = registry.get(tx.business_type)
+    if material not in materials.offered(tx, business):
+        raise ApplicationError(_("请选择「材料名称」。"), code="MATERIAL_CHOICE")
+    limit = settings.SHEBAO_ATTACHMENT_MAX_COUNT
+    with transaction.atomic():
+        _touch_editable(tx)  # the row lock serialises concurrent uploads: the count holds
+        count = Attachment.objects.filter(transaction=tx, removed_at__isnull=True).count()
+        if count >= limit:
+            raise ApplicationError(
+                _("每笔业务最多上传 %(max)d 个材料文件，本业务已有 %(count)d 个。请删除不需要的文件后再上传。")
+                % {"max": limit, "count": count},
+                code="ATTACHMENTS_TOO_MANY",
+            )
+        attachment = Attachment.objects.create(
+            transaction=tx,
+            material=material,
+            name=scan.name,
+            content_type=scan.content_type,
+            size=scan.size,
+            sha256=scan.sha256,
+            pages=scan.pages,
+            data=scan.data,
+            preview=scan.preview,
+            uploaded_by=actor,
+        )
+        log_event(tx, actor=actor, action="attach", from_state=tx.state, detail=_attachment_detail(attachment))
+    return attachment
+
+
+def attachment_remove(*, tx: Transaction, actor, attachment_id: int) -> Attachment:
+    """删除材料: hidden, never deleted (who and when are kept), while the transaction is
+    editable. Removing one removed already changes nothing."""
+    attachment = Attachment.objects.filter(transaction=tx, pk=attachment_id).defer("data", "preview").first()
+    if attachment is None:
+        raise NotFound(_("未找到该材料。"), code="NOT_FOUND")
+    if attachment.removed_at is not None:
+        return attachment
+    with transaction.atomic():
+        _touch_editable(tx)
+        now = timezone.now()
+        if Attachment.objects.filter(pk=attachment.pk, removed_at__isnull=True).update(
+            removed_at=now, removed_by=actor
+        ):
+            attachment.removed_at, attachment.removed_by = now, actor
+            log_event(tx, actor=actor, action="detach", from_state=tx.state, detail=_attachment_detail(attachment))
+        else:  # removed by another request meanwhile: nothing changed after all
+            transaction.set_rollback(True)
+    return attachment
+
+
+def _attachment_detail(attachment: Attachment) -> dict:
+    return {
+        "attachment": attachment.pk,
+        "name": attachment.name,
+        "material": attachment.material,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+    }
+
+
 # --- submit and the automatic audit --------------------------------------------------------
 
 
@@ -373,6 +468,13 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
             raise ApplicationError(issue.message(), code=issue.code)
     if not tx.items.filter(status=ItemStatus.IMPORTED).exists():
         raise ApplicationError(_("没有可提交的人员，请先添加或导入人员。"), code="NO_ROWS")
+    # Like the window: refused before anything changes. An upload or removal meanwhile
+    # changes the version, so the conditional update below refuses a submit checked
+    # against attachments that are no longer those.
+    lacking = materials.missing(tx, business)
+    if lacking:
+        issue = Issue("MATERIALS_MISSING", "", {"materials": texts(lacking)})
+        raise ApplicationError(issue.message(), code=issue.code, extra={"materials": lacking})
     now = timezone.now()
     try:
         with transaction.atomic():
