@@ -34,9 +34,18 @@ from shebao.backoffice.forms import (
 )
 from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict, NotFound
-from shebao.core.http import parse_id, private_jpeg
-from shebao.workflow import registry, services
-from shebao.workflow.models import EDITABLE_STATES, AuditStatus, Item, ItemStatus, Mode, State, Transaction
+from shebao.core.http import parse_id, private_file, private_jpeg
+from shebao.workflow import materials, registry, services
+from shebao.workflow.models import (
+    EDITABLE_STATES,
+    Attachment,
+    AuditStatus,
+    Item,
+    ItemStatus,
+    Mode,
+    State,
+    Transaction,
+)
 from shebao.workflow.rules import list_separator, split
 
 PAGE_SIZE = 50
@@ -236,6 +245,8 @@ def _render_detail(
         "return_form": ReturnForm(initial={"version": tx.version}),
         "cancel_form": CancelForm(initial={"version": tx.version}),
         "result": result,
+        "attachments": list(materials.attached(tx)),
+        "checklist": [_(m) for m in materials.checklist(tx, business)] if business else [],
     }
     ctx.update(forms or {})
     review_event = tx.events.filter(action="to_review").order_by("-at", "-id").first()
@@ -278,6 +289,26 @@ def photo(request, pk: int):
     if item is None or not item.photo:
         raise Http404
     return private_jpeg(item.photo)
+
+
+@clerk_required
+def attachment(request, pk: int, att: int):
+    """An attached scan, to a clerk of the employer's district (anyone else: 404, as the
+    detail): shown in the browser, ?preview=1 its small JPEG, ?download=1 downloaded."""
+    tx = get_object_or_404(_district(request).only("pk"), pk=pk)
+    query = Attachment.objects.filter(transaction=tx, removed_at__isnull=True)
+    if request.GET.get("preview") == "1":
+        found = get_object_or_404(query.only("preview"), pk=att)
+        if not found.preview:
+            raise Http404
+        return private_jpeg(found.preview)
+    found = get_object_or_404(query, pk=att)
+    return private_file(
+        found.data,
+        content_type=found.content_type,
+        filename=found.name,
+        as_attachment=request.GET.get("download") == "1",
+    )
 
 
 def _act(request, tx: Transaction, action, *, success: str, next_url: str, forms: dict | None = None):

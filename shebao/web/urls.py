@@ -16,4 +16,7 @@ urlpatterns = [
     path("tx/<id:pk>/action/", views.tx_action, name="tx_action"),
     path("tx/<id:pk>/status/", views.tx_status, name="tx_status"),
     path("tx/<id:pk>/photo/", views.tx_photo, name="tx_photo"),
+    path("tx/<id:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
+    path("tx/<id:pk>/attachments/<id:att>/", views.attachment_file, name="attachment_file"),
+    path("tx/<id:pk>/attachments/<id:att>/remove/", views.attachment_remove, name="attachment_remove"),
 ]

@@ -26,9 +26,10 @@ from shebao.accounts.scoping import employer_required
 from shebao.core import clock
 from shebao.core.choices import InsuranceType
 from shebao.core.errors import ApplicationError, Conflict, log_reference
-from shebao.core.http import posted_version, private_jpeg, url_or_empty
+from shebao.core.http import posted_version, private_file, private_jpeg, url_or_empty
 from shebao.core.images import reencode_uploaded_photo
 from shebao.core.months import parse_date
+from shebao.core.scans import check_uploaded_scan
 from shebao.core.text import list_separator, one_line
 from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
@@ -37,8 +38,8 @@ from shebao.register.models import Person, RelationStatus
 from shebao.web import selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
 from shebao.web.sheets import write_persons_xlsx
-from shebao.workflow import registry, services, tasklists
-from shebao.workflow.models import Event, Mode, State, Transaction
+from shebao.workflow import materials, registry, services, tasklists
+from shebao.workflow.models import Attachment, Event, Mode, State, Transaction
 from shebao.workflow.registry import Section
 from shebao.workflow.rules import has_errors, split
 from shebao.workflow.status import status_payload
@@ -437,9 +438,26 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
             "poll": tx.state in (State.AUDITING,),
             "has_photo": bool(item and item.photo),
             "photo_stamp": tx.version,
+            **attachments_context(tx, business),
         }
     )
     return render(request, "web/tx_detail.html", context, status=status)
+
+
+def attachments_context(tx: Transaction, business) -> dict:
+    """What web/_attachments.html shows: the attached scans, the upload form's 材料名称 and
+    the required materials still missing (what 提交审批 would refuse for)."""
+    attached = list(materials.attached(tx))
+    editable = tx.is_editable
+    return {
+        "attachments": attached,
+        "attachments_editable": editable,
+        "material_choices": [(m, _(m)) for m in materials.offered(tx, business)] if editable else [],
+        "materials_missing": [_(m) for m in materials.missing(tx, business)] if editable else [],
+        "attachment_max_mb": settings.SHEBAO_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+        "attachment_max_count": settings.SHEBAO_ATTACHMENT_MAX_COUNT,
+        "attachment_max_pages": settings.SHEBAO_ATTACHMENT_MAX_PAGES,
+    }
 
 
 @employer_required
@@ -521,6 +539,71 @@ def tx_photo(request, pk: int):
         messages.error(request, error.message)
         return _render_tx(request, tx, status=400)
     return redirect(f"{reverse('web:tx_detail', kwargs={'pk': tx.pk})}#photo")
+
+
+def _back_to_tx(tx: Transaction):
+    return redirect(f"{reverse('web:tx_detail', kwargs={'pk': tx.pk})}#attachments")
+
+
+def _attachment_refused(request, tx: Transaction, error: ApplicationError):
+    """A refused upload or removal: said on the transaction's page (a batch's has its own)."""
+    messages.error(request, error.message)
+    if tx.mode == Mode.BATCH:
+        return _back_to_tx(tx)
+    tx.refresh_from_db()
+    return _render_tx(request, tx, status=409 if isinstance(error, Conflict) else 400)
+
+
+@employer_required
+@require_POST
+def attachment_upload(request, pk: int):
+    """上传材料: a scan checked by its content and attached for the chosen 材料名称."""
+    tx = _tx_or_404(request, pk)
+    try:
+        scan = check_uploaded_scan(
+            request.FILES.get("file"),
+            max_bytes=settings.SHEBAO_ATTACHMENT_MAX_BYTES,
+            max_pages=settings.SHEBAO_ATTACHMENT_MAX_PAGES,
+        )
+        attachment = services.attachment_add(
+            tx=tx, actor=request.user, material=request.POST.get("material", ""), scan=scan
+        )
+    except ApplicationError as error:
+        return _attachment_refused(request, tx, error)
+    messages.success(
+        request,
+        _("已上传「%(name)s」（%(material)s）。") % {"name": attachment.name, "material": _(attachment.material)},
+    )
+    return _back_to_tx(tx)
+
+
+@employer_required
+@require_POST
+def attachment_remove(request, pk: int, att: int):
+    """删除材料: hidden from the transaction, kept in its history."""
+    tx = _tx_or_404(request, pk)
+    get_object_or_404(Attachment.objects.filter(transaction=tx).only("pk"), pk=att)
+    try:
+        attachment = services.attachment_remove(tx=tx, actor=request.user, attachment_id=att)
+    except ApplicationError as error:
+        return _attachment_refused(request, tx, error)
+    messages.success(request, _("已删除「%(name)s」。") % {"name": attachment.name})
+    return _back_to_tx(tx)
+
+
+@employer_required
+@require_GET
+def attachment_file(request, pk: int, att: int):
+    """An attached scan, to the employer whose transaction it is (anyone else: 404):
+    shown in the browser, or downloaded with ?download=1."""
+    tx = _tx_or_404(request, pk)
+    attachment = get_object_or_404(Attachment.objects.filter(transaction=tx, removed_at__isnull=True), pk=att)
+    return private_file(
+        attachment.data,
+        content_type=attachment.content_type,
+        filename=attachment.name,
+        as_attachment=request.GET.get("download") == "1",
+    )
 
 
 PERSONS_PAGE_SIZE = 50
