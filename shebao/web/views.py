@@ -449,11 +449,13 @@ def attachments_context(tx: Transaction, business) -> dict:
     the required materials still missing (what 提交审批 would refuse for)."""
     attached = list(materials.attached(tx))
     editable = tx.is_editable
+    lacking = materials.missing(tx, business) if editable else []
     return {
         "attachments": attached,
         "attachments_editable": editable,
         "material_choices": [(m, _(m)) for m in materials.offered(tx, business)] if editable else [],
-        "materials_missing": [_(m) for m in materials.missing(tx, business)] if editable else [],
+        "materials_missing": [_(m) for m in lacking],
+        "material_selected": lacking[0] if lacking else "",  # the form starts at what is still needed
         "attachment_max_mb": settings.SHEBAO_ATTACHMENT_MAX_BYTES // (1024 * 1024),
         "attachment_max_count": settings.SHEBAO_ATTACHMENT_MAX_COUNT,
         "attachment_max_pages": settings.SHEBAO_ATTACHMENT_MAX_PAGES,

@@ -62,7 +62,7 @@ def test_a_saved_transaction_offers_the_upload_form_with_its_materials(world):
     for text in ("申报材料（扫描件）", "上传材料", "材料名称", "选择文件", "尚未上传材料。"):
         assert text in html
     # The checklist, the required material, 其他材料; and what 提交审批 still needs.
-    assert f'<option value="{CHECKLIST}">' in html and f'<option value="{REQUIRED}">' in html
+    assert f'<option value="{CHECKLIST}">' in html and f'<option value="{REQUIRED}" selected>' in html
     assert '<option value="其他材料">' in html
     assert f"提交审批前须上传：「{REQUIRED}」" in html
 
