@@ -8,7 +8,7 @@ from django.db.models import Case, CharField, Exists, IntegerField, OuterRef, Q,
 from django.utils import timezone
 
 from shebao.core.choices import ALL_INSURANCE
-from shebao.register.models import ContributionBase, Person, Relation, RelationStatus
+from shebao.register.models import ContributionBase, Person, Relation, RelationStatus, Retiree
 from shebao.workflow.models import DONE_STATES, TODO_STATES, Item, ItemStatus, Transaction
 
 
@@ -162,3 +162,13 @@ def person_history(person: Person, employer) -> dict:
         .order_by("-transaction__finished_at", "-transaction_id")
     )
     return {"relations": relations, "bases": bases, "transactions": [(item.transaction, item) for item in items]}
+
+
+def employer_retirees(employer, search: str = "") -> QuerySet[Retiree]:
+    """退休人员: the persons whose retirement this employer declared, the latest first, with
+    their benefit items."""
+    query = Retiree.objects.filter(employer=employer).select_related("person", "transaction")
+    search = (search or "").strip()
+    if search:
+        query = query.filter(Q(person__id_number__startswith=search.upper()) | Q(person__name__contains=search))
+    return query.prefetch_related("benefits").order_by("-retire_month", "-id")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("persons/", views.persons, name="persons"),
     path("persons/export.xlsx", views.persons_export, name="persons_export"),
     path("persons/<id:pk>/", views.person_detail, name="person_detail"),
+    path("retirees/", views.retirees, name="retirees"),
     path("business/<str:code>/", views.business, name="business"),
     path("business/<str:code>/single/", views.single_new, name="single_new"),
     path("business/<str:code>/check/", views.check_fields, name="check_fields"),

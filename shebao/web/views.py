@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import tempfile
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,7 +34,7 @@ from shebao.core.scans import check_uploaded_scan
 from shebao.core.text import list_separator, one_line
 from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
-from shebao.register.choices import SuspendReason
+from shebao.register.choices import BenefitItem, SuspendReason
 from shebao.register.models import Person, RelationStatus
 from shebao.web import selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
@@ -660,6 +661,42 @@ def persons(request):
         },
         status=400 if errors else 200,
     )
+
+
+@employer_required
+@require_GET
+def retirees(request):
+    """退休人员: the employer's retirees (declared by 退休人员待遇申报), their benefit items and
+    monthly total; the bank account shown masked."""
+    q = (request.GET.get("q") or "").strip()[:50]
+    page = Paginator(selectors.employer_retirees(request.employer, q), PERSONS_PAGE_SIZE).get_page(
+        request.GET.get("page", "1")
+    )
+    rows = []
+    for retiree in page.object_list:
+        benefits = sorted(retiree.benefits.all(), key=lambda b: BENEFIT_ORDER.get(b.item, len(BENEFIT_ORDER)))
+        by_item = {b.item: b.monthly for b in benefits}
+        rows.append(
+            {
+                "retiree": retiree,
+                "amounts": [by_item.get(code) for code in BenefitItem.values],
+                "total": sum((b.monthly for b in benefits), Decimal("0.00")),
+                "account": mask_account(retiree.account),
+            }
+        )
+    return render(
+        request, "web/retirees.html", {"page": page, "rows": rows, "q": q, "benefit_items": BenefitItem.choices}
+    )
+
+
+BENEFIT_ORDER = {code: n for n, code in enumerate(BenefitItem.values)}
+
+
+def mask_account(account: str) -> str:
+    """6222020200012345678 as 6222 **** 5678: enough to recognise, not to reuse."""
+    if len(account) <= 8:
+        return account
+    return f"{account[:4]} **** {account[-4:]}"
 
 
 @employer_required
