@@ -26,7 +26,7 @@ from shebao.core.months import add_months, month_range
 from shebao.core.pinyin import name_sort_key
 from shebao.demo import data
 from shebao.employers.models import Employer, Office
-from shebao.params.models import BaseLimit, DeclarationWindow
+from shebao.params.models import BaseLimit, DeclarationWindow, Rate
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import EmploymentForm, Hukou, PersonIdentity, SuspendReason
 from shebao.register.contributions import base_for, compute_lines
@@ -35,6 +35,11 @@ from shebao.register.models import ContributionBase, ContributionLine, LineKind,
 ILLUSTRATIVE_LIMIT_NOTE = "示例数据：{year}年度基数尚未公布"
 ILLUSTRATIVE_PAST_NOTE = "示例数据：按2025年度基数复制，非{year}年度公布值"
 FIRST_DEMO_YEAR = 2023
+
+# Persons per employer number who reach their statutory retirement month around now (for
+# 退休人员待遇申报), with a contribution history long enough for the minimum months.
+RETIRING = {"10000001": 4, "10000002": 4}
+RETIRING_HISTORY_MONTHS = 200
 
 # Persons per employer number, and how many of them are suspended (for 续保).
 HEADCOUNT = {"10000001": 200, "10000002": 130, "10000003": 24}
@@ -60,6 +65,30 @@ def seed_demo_window(year: int) -> bool:
     _window, created = DeclarationWindow.objects.get_or_create(
         year=year, defaults={"opens": dt.date(year, 1, 1), "closes": dt.date(year, 12, 31), "note": DEMO_WINDOW_NOTE}
     )
+    return created
+
+
+PAST_RATES_FROM = dt.date(2006, 1, 1)
+PAST_RATES = {"pension": (Decimal("0.19"), Decimal("0.08")), "medical": (Decimal("0.08"), Decimal("0.02"))}
+PAST_RATES_NOTE = "示例数据：2019年5月降费前的费率，仅供演示较长的缴费历史"
+
+
+def seed_illustrative_past_rates() -> int:
+    """Pension and medical rates before the published ones (2019-05), labelled as examples,
+    so that the demo's persons near retirement can have a long history of lines."""
+    created = 0
+    for itype, (employer_rate, personal_rate) in PAST_RATES.items():
+        _, new = Rate.objects.get_or_create(
+            insurance_type=itype,
+            effective_from=PAST_RATES_FROM,
+            defaults={
+                "employer_rate": employer_rate,
+                "personal_rate": personal_rate,
+                "illustrative": True,
+                "note": PAST_RATES_NOTE,
+            },
+        )
+        created += new
     return created
 
 
@@ -102,11 +131,13 @@ class Command(BaseCommand):
             seed_published_parameters()
             limits = seed_illustrative_limits(list(range(FIRST_DEMO_YEAR, today.year + 1)))
             seed_demo_window(today.year)
+            seed_illustrative_past_rates()
             offices = self.seed_offices()
             employers = self.seed_employers(offices)
             self.seed_logins(employers, offices)
         with transaction.atomic():
             persons = self.seed_register(employers, seed)
+            persons += self.seed_retiring(employers, seed)
         self.stdout.write(
             f"seed_demo: {len(offices)} offices, {len(employers)} employers, "
             f"{len(data.LOGINS)} logins, {limits} new base-limit rows, {persons} new insured persons."
@@ -298,3 +329,97 @@ class Command(BaseCommand):
         ContributionBase.objects.bulk_create(bases, batch_size=1000, ignore_conflicts=True)
         ContributionLine.objects.bulk_create(lines, batch_size=2000, ignore_conflicts=True)
         return len(todo)
+
+    def seed_retiring(self, employers: dict[str, Employer], seed: int) -> int:
+        """Persons whose statutory retirement month is last month, this month or one of the
+        next two (so they depend on the month the command runs in: a later month may add a
+        few more), contributing here to every insurance for RETIRING_HISTORY_MONTHS months,
+        with the lines of all of them: enough for the minimum contribution months and the
+        pension estimate. Existing persons are left alone."""
+        who = random.Random(seed + 2)
+        params = ParamSnapshot.load()
+        this_month = clock.current_month()
+        added = 0
+        serial = 900_000
+        for number, count in RETIRING.items():
+            employer = employers[number]
+            for index in range(count):
+                wanted = add_months(this_month, index % 4 - 1)
+                sex = "1" if index % 2 == 0 else "2"
+                identity = PersonIdentity.CADRE.value if sex == "2" else PersonIdentity.WORKER.value
+                birth = _born_to_retire(params, sex, identity, wanted)
+                if birth is None:
+                    continue
+                serial += 1
+                number_ = data.resident_id(data.AREAS[index % len(data.AREAS)], birth, serial, sex)
+                key = id_key("01", number_)
+                if Person.objects.filter(id_key=key).exists():
+                    continue
+                name = data.person_name(who, sex)
+                start = add_months(this_month, -RETIRING_HISTORY_MONTHS)
+                person = Person.objects.create(
+                    id_type="01",
+                    id_number=number_,
+                    id_key=key,
+                    name=name,
+                    name_key=name_sort_key(name),
+                    sex=sex,
+                    birth_date=birth,
+                    ethnicity="汉族",
+                    hukou=Hukou.URBAN.value,
+                    identity=identity,
+                    employment_form=EmploymentForm.CONTRACT.value,
+                    first_work_date=dt.date(birth.year + 20, 7, 1),
+                    phone=data.phone(who),
+                    address=data.address(who),
+                )
+                wage = Decimal(who.randrange(5000, 16000, 100))
+                Relation.objects.bulk_create(
+                    Relation(
+                        person=person,
+                        employer=employer,
+                        insurance_type=itype,
+                        status=RelationStatus.CONTRIBUTING,
+                        start_month=start,
+                    )
+                    for itype in ALL_INSURANCE
+                )
+                lines = compute_lines(
+                    params,
+                    months=month_range(start, add_months(this_month, 1)),
+                    insurance_types=ALL_INSURANCE,
+                    wage=wage,
+                    risk_class=employer.risk_class,
+                    float_percent=employer.injury_float_percent,
+                )
+                ContributionLine.objects.bulk_create(
+                    [
+                        ContributionLine(
+                            person=person,
+                            employer=employer,
+                            month=line.month,
+                            insurance_type=line.insurance_type,
+                            kind=LineKind.REGULAR,
+                            base=line.base,
+                            employer_amount=line.employer_amount,
+                            personal_amount=line.personal_amount,
+                            limits_id=line.limits_id,
+                            rate_id=line.rate_id,
+                            injury_rate_id=line.injury_rate_id,
+                            provisional=line.provisional,
+                        )
+                        for line in lines
+                    ],
+                    batch_size=2000,
+                )
+                added += 1
+        return added
+
+
+def _born_to_retire(params: ParamSnapshot, sex: str, identity: str, month: dt.date) -> dt.date | None:
+    """A birth date (the 15th) whose statutory retirement month is `month`, if there is one."""
+    for back in range(50 * 12, 66 * 12):
+        birth = add_months(month, -back).replace(day=15)
+        if params.retirement_month(sex=sex, identity=identity, birth_date=birth) == month:
+            return birth
+    return None
