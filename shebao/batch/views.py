@@ -27,6 +27,7 @@ from shebao.core.errors import ApplicationError, Conflict, NotFound
 from shebao.core.http import parse_id, parse_ids, posted_version, private_jpeg, url_or_empty
 from shebao.core.images import reencode_uploaded_photo
 from shebao.params.services import ParamSnapshot
+from shebao.workflow import materials
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
 from shebao.workflow.rules import issues_from, shown, split
@@ -319,6 +320,7 @@ def _render_batch(request, tx: Transaction, *, status: int = 200):
         "photo_mb": settings.SHEBAO_PHOTO_MAX_BYTES // (1024 * 1024),
         "replacing": services.replacing_upload(tx) if tx.is_editable else None,
         "replaces": _replaced_batch(tx, upload),
+        **materials.page_context(tx, business),
     }
     return render(request, "batch/detail.html", context, status=status)
 

@@ -576,7 +576,7 @@ def _estimate_table(params: ParamSnapshot, data: dict, employer) -> PreviewTable
             "projected": est.projected_months,
             "deemed": est.deemed_months,
         },
-        "base": f"{est.pension_base:.2f}"
+        "base": _("%(amount)s 元") % {"amount": f"{est.pension_base:.2f}"}
         + ("" if not est.provisional_base else _("（暂按 %(year)s 年度）") % {"year": est.pension_base_year}),
         "index": f"{est.average_index:.4f}",
         "balance": f"{est.balance:.2f}",
@@ -598,13 +598,13 @@ ESTIMATE_PREVIEW = Preview(
     compute=_estimate_table,
     needs=("id_number", "retire_month", "deemed_months"),
     notes=(
-        PreviewNote("statutory", gettext_noop("法定退休年月")),
-        PreviewNote("months", gettext_noop("缴费月数")),
-        PreviewNote("years", gettext_noop("缴费年限"), gettext_noop("年")),
-        PreviewNote("base", gettext_noop("计发基数"), gettext_noop("元")),
-        PreviewNote("index", gettext_noop("平均缴费指数")),
-        PreviewNote("balance", gettext_noop("个人账户储存额"), gettext_noop("元")),
-        PreviewNote("payout", gettext_noop("计发月数"), gettext_noop("个月")),
+        PreviewNote("statutory", gettext_noop("法定退休年月：")),
+        PreviewNote("months", gettext_noop("缴费月数：")),
+        PreviewNote("years", gettext_noop("缴费年限："), gettext_noop("年")),
+        PreviewNote("base", gettext_noop("计发基数：")),
+        PreviewNote("index", gettext_noop("平均缴费指数：")),
+        PreviewNote("balance", gettext_noop("个人账户储存额："), gettext_noop("元")),
+        PreviewNote("payout", gettext_noop("计发月数："), gettext_noop("个月")),
     ),
 )
 

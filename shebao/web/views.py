@@ -439,28 +439,10 @@ def _render_tx(request, tx: Transaction, *, form=None, general=None, lock=None, 
             "poll": tx.state in (State.AUDITING,),
             "has_photo": bool(item and item.photo),
             "photo_stamp": tx.version,
-            **attachments_context(tx, business),
+            **materials.page_context(tx, business),
         }
     )
     return render(request, "web/tx_detail.html", context, status=status)
-
-
-def attachments_context(tx: Transaction, business) -> dict:
-    """What web/_attachments.html shows: the attached scans, the upload form's 材料名称 and
-    the required materials still missing (what 提交审批 would refuse for)."""
-    attached = list(materials.attached(tx))
-    editable = tx.is_editable
-    lacking = materials.missing(tx, business) if editable else []
-    return {
-        "attachments": attached,
-        "attachments_editable": editable,
-        "material_choices": [(m, _(m)) for m in materials.offered(tx, business)] if editable else [],
-        "materials_missing": [_(m) for m in lacking],
-        "material_selected": lacking[0] if lacking else "",  # the form starts at what is still needed
-        "attachment_max_mb": settings.SHEBAO_ATTACHMENT_MAX_BYTES // (1024 * 1024),
-        "attachment_max_count": settings.SHEBAO_ATTACHMENT_MAX_COUNT,
-        "attachment_max_pages": settings.SHEBAO_ATTACHMENT_MAX_PAGES,
-    }
 
 
 @employer_required

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from shebao.core import clock
@@ -108,3 +110,22 @@ def _chunks(tx: Transaction) -> Iterator[list[Item]]:
         if len(chunk) < CHUNK:
             return
         last = chunk[-1].id
+
+
+def page_context(tx: Transaction, business: registry.BusinessType) -> dict:
+    """What the pages' attachment section (web/_attachments.html, on a single transaction's
+    page and a batch's) shows: the attached scans, the upload form's 材料名称 and the
+    required materials still missing (what 提交审批 would refuse for)."""
+    attached_now = list(attached(tx))
+    editable = tx.is_editable
+    lacking = missing(tx, business) if editable else []
+    return {
+        "attachments": attached_now,
+        "attachments_editable": editable,
+        "material_choices": [(m, _(m)) for m in offered(tx, business)] if editable else [],
+        "materials_missing": [_(m) for m in lacking],
+        "material_selected": lacking[0] if lacking else "",  # the form starts at what is still needed
+        "attachment_max_mb": settings.SHEBAO_ATTACHMENT_MAX_BYTES // (1024 * 1024),
+        "attachment_max_count": settings.SHEBAO_ATTACHMENT_MAX_COUNT,
+        "attachment_max_pages": settings.SHEBAO_ATTACHMENT_MAX_PAGES,
+    }

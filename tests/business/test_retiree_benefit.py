@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
@@ -568,3 +569,55 @@ def test_the_template_is_prefilled_with_who_reaches_retirement_age(world, vip, o
     assert [(r[1], r[3], r[4], r[5]) for r in rows] == [(due.id_number, "正常退休", "2026-05", "0")]
     note = book["填写说明"].cell(row=2, column=1).value
     assert "2026-05 至 2026-09" in note
+
+
+def test_a_batch_with_a_reviewed_kind_takes_its_scan_on_the_import_screen(world, vip, operator, operator_client):
+    """批量办理 of a 弹性提前退休: the import screen offers 上传材料, 提交审批 is refused until
+    the written request is attached, then the batch waits for the clerk."""
+    woman = employed(PersonFactory(sex="2", birth_date=dt.date(1976, 2, 3), identity="worker"), vip, month(2011, 6))
+    history(woman, vip, {(month(2011, 6), month(2026, 5)): "7496"})
+    headers = [
+        "证件类型",
+        "证件号码",
+        "姓名",
+        "退休类别",
+        "退休年月",
+        "视同缴费月数",
+        "养老金发放银行",
+        "银行账号",
+        "联系电话",
+    ]
+    values = [
+        "居民身份证",
+        woman.id_number,
+        woman.name,
+        "弹性提前退休",
+        "2026-05",
+        "0",
+        "中国银行",
+        "6216610200001234567",
+    ]
+    client = operator_client(vip, operator)
+    tx = upload_and_import(
+        client, xlsx_bytes([dict(zip(headers, [*values, "13800001111"], strict=True))], headers), code=CODE
+    )
+    page = client.get(reverse("batch:detail", args=[tx.pk])).content.decode()
+    assert "上传材料" in page and "职工本人弹性提前退休书面申请" in page
+    tx.refresh_from_db()
+    refused = client.post(
+        reverse("batch:action", args=[tx.pk]), {"action": "submit", "version": tx.version}, follow=True
+    )
+    assert "职工本人弹性提前退休书面申请" in refused.content.decode()
+    tx.refresh_from_db()
+    assert tx.state == State.SAVED  # nothing submitted, nothing lost
+    upload = client.post(
+        reverse("web:attachment_upload", args=[tx.pk]),
+        {"material": retiree_benefit.MATERIALS["02"], "file": SimpleUploadedFile("申请.png", scan_png(), "image/png")},
+    )
+    assert upload.status_code == 302
+    assert client.get(upload["Location"], follow=True).request["PATH_INFO"] == reverse("batch:detail", args=[tx.pk])
+    tx.refresh_from_db()
+    client.post(reverse("batch:action", args=[tx.pk]), {"action": "submit", "version": tx.version})
+    services.run_audit(tx.pk)
+    tx.refresh_from_db()
+    assert tx.state == State.REVIEW
