@@ -661,7 +661,7 @@ def retirees(request):
         rows.append(
             {
                 "retiree": retiree,
-                "amounts": [by_item.get(code) for code in BenefitItem.values],
+                "amounts": [(by_item.get(code), label) for code, label in BenefitItem.choices],
                 "total": sum((b.monthly for b in benefits), Decimal("0.00")),
                 "account": mask_account(retiree.account),
             }
