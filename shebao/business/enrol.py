@@ -26,7 +26,17 @@ from shebao.params.services import ParamSnapshot
 from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
 from shebao.register.contributions import Line, base_rows, compute_lines, upsert_bases
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
-from shebao.workflow.fields import FieldSpec, RowResult, as_date, as_money, as_month, normalise_row
+from shebao.register.pension import paid_months
+from shebao.workflow.fields import (
+    FIRST_DATE,
+    LAST_DATE,
+    FieldSpec,
+    RowResult,
+    as_date,
+    as_money,
+    as_month,
+    normalise_row,
+)
 from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, money, seq_name_id
 from shebao.workflow.registry import (
     AuditContext,
@@ -108,8 +118,37 @@ FIELDS = [
         example="",
     ),
     FieldSpec("backpay_base", gettext_noop("补缴基数"), "money", False, example=""),
+    # Last, so that the batch template's new column is at its end (a file without it still
+    # imports: 否); the form shows it after 参保险种 (SECTION_FIELDS).
+    FieldSpec(
+        "delay_agreement",
+        gettext_noop("弹性延迟退休协议"),
+        "bool",
+        False,
+        YesNo,
+        default=YesNo.NO.value,
+        help=gettext_noop(
+            "已达法定退休年龄、在法定退休年龄前已签订弹性延迟退休书面协议的选择“是”（最长延迟 36 个月），"
+            "须上传协议由经办机构审核；其他人员选择“否”"
+        ),
+        template_help=gettext_noop("是 / 否，可不填（默认否）；已签订弹性延迟退休书面协议、已达法定退休年龄的填“是”"),
+        example="否",
+    ),
 ]
 F = {spec.name: spec for spec in FIELDS}
+
+# The form's 个人信息录入: every field but the back payment's, the agreement after 参保险种.
+SECTION_FIELDS = tuple(
+    name
+    for spec in FIELDS
+    if not spec.name.startswith("backpay_") and spec.name != "delay_agreement"
+    for name in ((spec.name, "delay_agreement") if spec.name == "insurance_types" else (spec.name,))
+)
+
+# 弹性延迟退休: at most this many months after the statutory retirement month (国务院关于渐进式
+# 延迟法定退休年龄的办法, 2024: 最长不超过三年).
+DELAY_MAX_MONTHS = 36
+DELAY_MATERIAL = gettext_noop("弹性延迟退休书面协议（须在法定退休年龄前签订）")
 
 RULES = [
     # Rules that need only the row (and parameters).
@@ -123,6 +162,47 @@ RULES = [
         ),
     ),
     Rule("AGE_OVER_RETIREMENT_INJURY", W, gettext_noop("该人员已于 {retire} 达到法定退休年龄，仅参加工伤保险。")),
+    Rule(
+        "AGE_OVER_RETIREMENT_CHECK",
+        W,
+        gettext_noop(
+            "该人员已于 {retire} 达到法定退休年龄：提交审批后将按参保登记核对其累计缴费月数，不足最低缴费年限的"
+            "可延长缴费；已满最低缴费年限或没有养老保险缴费记录的不能参加养老、医疗、失业、生育保险（可只选择“工伤”）。"
+            "已签订弹性延迟退休书面协议的，请在「弹性延迟退休协议」选择“是”。"
+        ),
+    ),
+    Rule(
+        "AGE_EXTENDED_CONTRIBUTION",
+        W,
+        gettext_noop(
+            "该人员已于 {retire} 达到法定退休年龄，累计缴费 {paid} 个月，不足最低缴费年限 {minimum} 个月，"
+            "可延长缴费至满最低缴费年限（尚差 {short} 个月）；满最低缴费年限后请及时办理退休。"
+        ),
+    ),
+    Rule(
+        "AGE_DELAY_AGREEMENT",
+        W,
+        gettext_noop(
+            "该人员已于 {retire} 达到法定退休年龄，按弹性延迟退休增员（最晚延迟至 {latest}）："
+            "弹性延迟退休书面协议须在法定退休年龄前签订，请上传协议，由经办机构审核。"
+        ),
+    ),
+    Rule(
+        "AGE_OVER_DELAY_LIMIT",
+        E,
+        gettext_noop(
+            "弹性延迟退休最长延迟 {months} 个月：该人员的法定退休年月为 {retire}，「参保起始年月」最晚为 {latest}。"
+            "累计缴费不足最低缴费年限需延长缴费的，请在「弹性延迟退休协议」选择“否”。"
+        ),
+    ),
+    Rule(
+        "DELAY_AGREEMENT_NOT_NEEDED",
+        W,
+        gettext_noop(
+            "该人员的法定退休年月为 {retire}，「参保起始年月」未超过该月，按正常增员办理："
+            "「弹性延迟退休协议」选择“是”不起作用，无需提交协议。"
+        ),
+    ),
     Rule("START_IN_FUTURE", E, gettext_noop("「参保起始年月」不能晚于当前月份 {current}。")),
     Rule(
         "START_TOO_OLD",
@@ -181,6 +261,52 @@ def insurance_list(data: dict) -> list[str]:
     """The insurance codes of a row. A value that failed its check (INSURANCE_TYPES) is kept as
     typed, "养老、工商", and names no code: later rules see no type rather than a typo."""
     return [v for v in (data.get("insurance_types") or "").split(",") if v in ALL_INSURANCE]
+
+
+# What a start month after the statutory retirement month means (the month itself is still a
+# contributing month: the pension starts the month after).
+PAST_INJURY = "injury"  # 工伤 only: allowed at any age (AGE_OVER_RETIREMENT_INJURY)
+PAST_DELAY = "delay"  # 弹性延迟退休 within DELAY_MAX_MONTHS: a warning, a clerk, the agreement
+PAST_DELAY_LIMIT = "over_delay"  # 弹性延迟退休 beyond DELAY_MAX_MONTHS: an error
+PAST_EXTEND = "extend"  # no agreement: the audit counts the paid months (延长缴费 or refused)
+
+
+def statutory_month(params: ParamSnapshot, *, sex: str, identity: str, birth: dt.date | None) -> dt.date | None:
+    """The statutory retirement month of a row's person (None: not known)."""
+    if birth is None or sex not in ("1", "2") or not FIRST_DATE <= birth <= LAST_DATE:
+        return None
+    return params.retirement_month(sex=sex, identity=identity, birth_date=birth)
+
+
+def past_retirement(retire: dt.date | None, start: dt.date | None, types: list[str], agreement: bool) -> str | None:
+    """Which case a row is in when its start month is after the statutory month (PAST_*);
+    None when it is not, or either month or the insurance types are not known."""
+    if not retire or not start or not types or start <= retire:
+        return None
+    if types == ["injury"]:
+        return PAST_INJURY
+    if agreement:
+        return PAST_DELAY if start <= add_months(retire, DELAY_MAX_MONTHS) else PAST_DELAY_LIMIT
+    return PAST_EXTEND
+
+
+def stored_past_retirement(data: dict, params: ParamSnapshot) -> tuple[str, dt.date] | None:
+    """past_retirement of a stored row (its normalised data), with the statutory month."""
+    start = as_month(data.get("start_month") or "")
+    retire = statutory_month(
+        params,
+        sex=data.get("sex") or "",
+        identity=data.get("identity") or "",
+        birth=as_date(data.get("birth_date") or ""),
+    )
+    case = past_retirement(retire, start, insurance_list(data), data.get("delay_agreement") == YesNo.YES)
+    return (case, retire) if case and retire else None
+
+
+def uses_delay_agreement(data: dict, params: ParamSnapshot) -> bool:
+    """Whether a stored row is enrolled as 弹性延迟退休 (the agreement counts: a clerk checks it)."""
+    found = stored_past_retirement(data, params)
+    return found is not None and found[0] == PAST_DELAY
 
 
 def backpay_months(data: dict) -> list[dt.date]:
@@ -320,7 +446,7 @@ class Enrol(BusinessType):
     fields = FIELDS
     rules = RULES
     sections = [
-        Section(gettext_noop("个人信息录入"), tuple(f.name for f in FIELDS if not f.name.startswith("backpay_"))),
+        Section(gettext_noop("个人信息录入"), SECTION_FIELDS),
         Section(gettext_noop("追溯补缴"), ("backpay_from", "backpay_base"), preview="backpay"),
     ]
     previews = [BACKPAY_PREVIEW]
@@ -373,6 +499,7 @@ class Enrol(BusinessType):
             "phone": person.phone,
             "address": person.address,
             "make_card": YesNo.NO.value,
+            "delay_agreement": YesNo.NO.value,
         }
 
     def check_row(self, raw: dict, params: ParamSnapshot, employer: object = None) -> RowResult:
@@ -473,16 +600,8 @@ class Enrol(BusinessType):
         if work and start and start < month_start(work):
             result.add("START_BEFORE_WORK", F["start_month"], work=work.isoformat())
         types = insurance_list(data)
-        retire = None
-        if birth and data.get("sex") in ("1", "2"):
-            retire = params.retirement_month(sex=data["sex"], identity=data.get("identity", ""), birth_date=birth)
-        # The month in which a person reaches retirement age is still a contributing month
-        # (the pension starts the month after): only a later start is past retirement.
-        if retire and start and start > retire and types:
-            if types == ["injury"]:
-                result.add("AGE_OVER_RETIREMENT_INJURY", F["insurance_types"], retire=format_month(retire))
-            else:
-                result.add("AGE_OVER_RETIREMENT", F["insurance_types"], retire=format_month(retire))
+        retire = statutory_month(params, sex=data.get("sex") or "", identity=data.get("identity") or "", birth=birth)
+        self._check_retirement(result, retire, start, types)
         # Declared wage against the start year's limits: a warning, the base is clamped.
         wage = as_money(data["wage"]) if ok("wage") else None
         if wage and start and types:
@@ -527,6 +646,31 @@ class Enrol(BusinessType):
                     ):
                         break  # one warning for the base, naming the first year it is clamped in
 
+    def _check_retirement(
+        self, result: RowResult, retire: dt.date | None, start: dt.date | None, types: list[str]
+    ) -> None:
+        """A start month after the statutory retirement month (the month itself is still a
+        contributing month). 工伤 only: a warning. With a 弹性延迟退休 agreement: a warning up
+        to DELAY_MAX_MONTHS after it, an error later. Without: the audit decides from the
+        paid months on the register (延长缴费 or AGE_OVER_RETIREMENT); a warning says so now."""
+        data = result.data
+        agreement = data.get("delay_agreement") == YesNo.YES and not result.field_has_issue("delay_agreement")
+        case = past_retirement(retire, start, types, agreement)
+        if retire is None or start is None:
+            return
+        shown = format_month(retire)
+        latest = format_month(add_months(retire, DELAY_MAX_MONTHS))
+        if case == PAST_INJURY:
+            result.add("AGE_OVER_RETIREMENT_INJURY", F["insurance_types"], retire=shown)
+        elif case == PAST_DELAY:
+            result.add("AGE_DELAY_AGREEMENT", F["delay_agreement"], retire=shown, latest=latest)
+        elif case == PAST_DELAY_LIMIT:
+            result.add("AGE_OVER_DELAY_LIMIT", F["start_month"], retire=shown, latest=latest, months=DELAY_MAX_MONTHS)
+        elif case == PAST_EXTEND:
+            result.add("AGE_OVER_RETIREMENT_CHECK", F["insurance_types"], retire=shown)
+        elif agreement and start <= retire:
+            result.add("DELAY_AGREEMENT_NOT_NEEDED", F["delay_agreement"], retire=shown)
+
     # --- audit: rules that need the register --------------------------------------------
     def audit(self, tx, items, ctx: AuditContext) -> dict[int, list[Issue]]:
         keys = {item.id_key for item in items if item.id_key}
@@ -541,6 +685,15 @@ class Enrol(BusinessType):
                 person_id__in=need_lines, voided_by__isnull=True
             ).values_list("person_id", "insurance_type", "month"):
                 paid[pid].add((itype, month))
+        # Past the statutory month without a 弹性延迟 agreement: the paid pension months at any
+        # employer decide (延长缴费), fetched for those rows only, in bulk.
+        past: dict[int, dt.date] = {}
+        for item in items:
+            found = stored_past_retirement(item.data, ctx.params)
+            if found is not None and found[0] == PAST_EXTEND:
+                past[item.pk] = found[1]
+        pension_ids = sorted({persons[i.id_key].pk for i in items if i.pk in past and i.id_key in persons})
+        pension_months = paid_months(pension_ids, "pension", current_month()) if pension_ids else {}
         out: dict[int, list[Issue]] = {}
         for item in items:
             issues: list[Issue] = []
@@ -550,10 +703,28 @@ class Enrol(BusinessType):
             if data.get("make_card") == YesNo.YES and not item.photo:
                 issues.append(Issue("PHOTO_REQUIRED", "photo"))
             person = persons.get(item.id_key)
+            if item.pk in past:
+                months = len(pension_months.get(person.pk, ())) if person is not None else 0
+                issues.append(self._extended_contribution(data, past[item.pk], months, ctx.params))
             if person is not None:
                 issues += self._register_issues(tx, item, person, relations[person.pk], paid[person.pk])
             out[item.pk] = issues
         return out
+
+    def _extended_contribution(self, data: dict, retire: dt.date, months: int, params: ParamSnapshot) -> Issue:
+        """延长缴费: past the statutory month without an agreement, a person with paid pension
+        months short of the minimum of the start month's year may go on contributing; anyone
+        else (not on the register, no pension month, the minimum reached, no minimum table)
+        is past retirement as ever."""
+        start = as_month(data.get("start_month") or "")
+        minimum = params.minimum_contribution_months(start.year) if start else None
+        if months > 0 and minimum is not None and months < minimum:
+            return Issue(
+                "AGE_EXTENDED_CONTRIBUTION",
+                "insurance_types",
+                {"retire": format_month(retire), "paid": months, "minimum": minimum, "short": minimum - months},
+            )
+        return Issue("AGE_OVER_RETIREMENT", "insurance_types", {"retire": format_month(retire)})
 
     def _register_issues(self, tx, item, person: Person, rels: list[Relation], paid: set) -> list[Issue]:
         issues: list[Issue] = []
@@ -599,10 +770,17 @@ class Enrol(BusinessType):
     def review_reasons(self, tx, items, ctx: AuditContext) -> list[str]:
         now = current_month()
         limit = ctx.params.setting_int("review_backpay_months", now)
-        for item in items:
-            if len(retroactive_months(item.data, now)) > limit:
-                return [_("追溯缴费（补缴及追溯参保的月份）超过 %(limit)s 个月") % {"limit": limit}]
-        return []
+        reasons: list[str] = []
+        if any(len(retroactive_months(item.data, now)) > limit for item in items):
+            reasons.append(_("追溯缴费（补缴及追溯参保的月份）超过 %(limit)s 个月") % {"limit": limit})
+        if any(uses_delay_agreement(item.data, ctx.params) for item in items):
+            reasons.append(_("已达法定退休年龄按弹性延迟退休增员，须经经办机构审核弹性延迟退休书面协议"))
+        return reasons
+
+    def required_materials(self, tx, items) -> list[str]:
+        """The 弹性延迟退休 agreement, when a row is enrolled past the statutory month with it."""
+        params = ParamSnapshot.load()
+        return [DELAY_MATERIAL] if any(uses_delay_agreement(item.data, params) for item in items) else []
 
     # --- effect on the register ---------------------------------------------------------
     def apply(self, tx, items, ctx: AuditContext) -> None:

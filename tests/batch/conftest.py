@@ -32,6 +32,7 @@ ENROL_HEADERS = [
     "是否制卡",
     "补缴起始年月",
     "补缴基数",
+    "弹性延迟退休协议",  # optional, the last column (a file without it imports: 否)
 ]
 
 BIRTH = dt.date(1990, 3, 7)  # of the persons of these tests' rows: make_resident_id(BIRTH)
@@ -57,6 +58,7 @@ def enrol_row(id_number: str | None = None, **overrides) -> dict:
         "是否制卡": "否",
         "补缴起始年月": "",
         "补缴基数": "",
+        "弹性延迟退休协议": "",
     }
     row.update(overrides)
     return row

@@ -38,7 +38,7 @@ def test_template_has_the_exact_headers_text_format_dropdowns_and_instructions(v
     for validation in data.data_validations.dataValidation:
         col = str(validation.sqref).split(":")[0].rstrip("0123456789")
         lists[headers[openpyxl.utils.column_index_from_string(col) - 1]] = validation.formula1
-    assert set(lists) == {"证件类型", "性别", "户口性质", "个人身份", "用工形式", "是否制卡"}
+    assert set(lists) == {"证件类型", "性别", "户口性质", "个人身份", "用工形式", "是否制卡", "弹性延迟退休协议"}
     assert "居民身份证" in lists["证件类型"] and "劳务派遣" in lists["用工形式"]
     guide = book["填写说明"]
     text = "\n".join(str(c.value) for row in guide.iter_rows() for c in row if c.value)

@@ -132,15 +132,26 @@ def test_a_leap_day_birthday_falls_on_1_march_in_a_common_year():
     )
 
 
+PAST_RETIREMENT = {
+    "AGE_OVER_RETIREMENT",
+    "AGE_OVER_RETIREMENT_CHECK",
+    "AGE_OVER_RETIREMENT_INJURY",
+    "AGE_DELAY_AGREEMENT",
+    "AGE_OVER_DELAY_LIMIT",
+}
+
+
 def test_the_retirement_month_is_still_a_contributing_month():
+    """The month after it is past retirement: since 延长缴费 the row check warns
+    (AGE_OVER_RETIREMENT_CHECK) and the audit refuses or accepts by the paid months."""
     birth = dt.date(1965, 1, 1)
     retire = ParamSnapshot.load().retirement_month(sex="1", identity="worker", birth_date=birth)
     assert retire == dt.date(2025, 2, 1)
     number = make_resident_id(birth)
     at_retirement = check(enrol_raw(number, start_month="2025-02", first_work_date="1985-07-01"))
-    assert not {c for c, _ in codes(at_retirement)} & {"AGE_OVER_RETIREMENT", "AGE_OVER_RETIREMENT_INJURY"}
+    assert not {c for c, _ in codes(at_retirement)} & PAST_RETIREMENT
     after = check(enrol_raw(number, start_month="2025-03", first_work_date="1985-07-01"))
-    assert ("AGE_OVER_RETIREMENT", "insurance_types") in codes(after)
+    assert ("AGE_OVER_RETIREMENT_CHECK", "insurance_types") in codes(after)
 
 
 def test_no_back_payment_after_the_retirement_month():

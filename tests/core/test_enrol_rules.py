@@ -132,12 +132,16 @@ def test_sixteen_in_the_start_month_is_old_enough():
     assert result.issues == []
 
 
-def test_past_retirement_age_with_pension_is_an_error():
+def test_past_retirement_age_with_pension_is_a_warning_at_the_row_check_and_the_audit_decides():
+    """Before 延长缴费, a start past the statutory month was refused here (AGE_OVER_RETIREMENT).
+    Now only the audit, which sees the paid months on the register, can tell whether the
+    person may go on contributing: the row check warns and neither saving nor an import is
+    blocked (the audit's outcomes: tests/business/test_enrol_retirement_age.py)."""
     # A man born 1960-01 reached 60 in 2020-01, before the reform.
     result = check(enrol_raw(make_resident_id(dt.date(1960, 1, 15))))
-    assert codes(result) == [("AGE_OVER_RETIREMENT", "insurance_types")]
-    assert result.issues[0].severity == Severity.ERROR
-    assert result.issues[0].message("zh-hans").startswith("该人员已于 2020-01 达到法定退休年龄")
+    assert codes(result) == [("AGE_OVER_RETIREMENT_CHECK", "insurance_types")]
+    assert result.issues[0].severity == Severity.WARNING
+    assert result.issues[0].message("zh-hans").startswith("该人员已于 2020-01 达到法定退休年龄：提交审批后")
 
 
 def test_past_retirement_age_with_injury_only_is_a_warning():
@@ -148,9 +152,11 @@ def test_past_retirement_age_with_injury_only_is_a_warning():
 
 
 def test_woman_worker_retires_earlier_than_a_cadre():
+    """The worker is past her statutory month (the row check's warning; the audit decides
+    since 延长缴费), the cadre is not."""
     birth = dt.date(1974, 3, 3)  # female worker: 50 in 2024-03; female cadre: 55 in 2029-03
     number = make_resident_id(birth, sex="2")
-    assert codes(check(enrol_raw(number, identity="工人"))) == [("AGE_OVER_RETIREMENT", "insurance_types")]
+    assert codes(check(enrol_raw(number, identity="工人"))) == [("AGE_OVER_RETIREMENT_CHECK", "insurance_types")]
     assert check(enrol_raw(number, identity="干部")).issues == []
 
 
