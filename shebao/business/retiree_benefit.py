@@ -710,7 +710,9 @@ class RetireeBenefitDeclaration(BusinessType):
             if years is None:
                 result.add("RETIRE_SPECIAL_REQUIRED", F["special_years"])
             elif years < SPECIAL_JOB_MIN_YEARS:
-                result.add("RETIRE_SPECIAL_SHORT", F["special_years"], minimum=SPECIAL_JOB_MIN_YEARS, years=str(years))
+                result.add(
+                    "RETIRE_SPECIAL_SHORT", F["special_years"], minimum=int(SPECIAL_JOB_MIN_YEARS), years=str(years)
+                )
         if data.get("account") and not result.field_has_issue("account"):
             account = bank_account(data["account"])
             data["account"] = account
