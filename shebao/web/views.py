@@ -35,7 +35,7 @@ from shebao.core.text import list_separator, one_line
 from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import BenefitItem, SuspendReason
-from shebao.register.models import Person, RelationStatus
+from shebao.register.models import Person, RelationStatus, Retiree
 from shebao.web import selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
 from shebao.web.sheets import write_persons_xlsx
@@ -728,11 +728,15 @@ def person_detail(request, pk: int):
     _label_persons([person])
     history = selectors.person_history(person, request.employer)
     resuming = registry.resuming()
+    # The retirement this employer declared (another employer's is not this page's business).
+    retiree = Retiree.objects.filter(person=person, employer=request.employer).prefetch_related("benefits").first()
     return render(
         request,
         "web/person_detail.html",
         {
             "person": person,
+            "retiree": retiree,
+            "retiree_total": sum((b.monthly for b in retiree.benefits.all()), Decimal("0.00")) if retiree else None,
             "relations": history["relations"],
             "bases": history["bases"],
             "transactions": [

@@ -621,3 +621,35 @@ def test_a_batch_with_a_reviewed_kind_takes_its_scan_on_the_import_screen(world,
     services.run_audit(tx.pk)
     tx.refresh_from_db()
     assert tx.state == State.REVIEW
+
+
+def test_the_clerk_sees_the_estimate_and_the_scan_then_approves(world, vip, operator, clerk, clerk_client):
+    """弹性提前退休 of a VIP employer waits for the clerk of its district, who reads the
+    statutory month, the months counted, the estimate and the attached request beside the
+    data; approving writes the retiree and ends the relations."""
+    woman = employed(PersonFactory(sex="2", birth_date=dt.date(1976, 2, 3), identity="worker"), vip, month(2011, 6))
+    history(woman, vip, {(month(2011, 6), month(2026, 6)): "7496"})
+    tx = declare(vip, operator, row(woman, kind="02"))
+    assert tx.state == State.REVIEW
+    desk = clerk_client.get(reverse("backoffice:detail", args=[tx.pk])).content.decode()
+    item = tx.items.get()
+    for text in ("法定退休年月", "2026-09", "累计缴费月数", item.data["counted_months"], item.data["estimate_total"]):
+        assert text in desk
+    assert "材料.png" in desk and "职工本人弹性提前退休书面申请" in desk
+    response = clerk_client.post(reverse("backoffice:approve", args=[tx.pk]), {"version": tx.version})
+    assert response.status_code in (200, 302)
+    tx.refresh_from_db()
+    assert tx.state == State.FINISHED
+    retiree = Retiree.objects.get(person=woman)
+    assert retiree.kind == "02" and retiree.pension_start == month(2026, 6)
+    assert str(sum(retiree.benefits.values_list("monthly", flat=True))) == item.data["estimate_total"]
+    assert not Relation.objects.filter(person=woman, status=RelationStatus.CONTRIBUTING).exists()
+
+
+def test_the_person_page_says_the_person_retired_here(world, vip, operator, operator_client):
+    man = employed(PersonFactory(sex="1", birth_date=dt.date(1966, 1, 10)), vip, month(2011, 6))
+    history(man, vip, {(month(2011, 6), month(2022, 12)): "5000", (month(2023, 1), month(2026, 6)): "7496"})
+    declare(vip, operator, row(man))
+    total = sum(Retiree.objects.get(person=man).benefits.values_list("monthly", flat=True))
+    page = operator_client(vip, operator).get(reverse("web:person_detail", args=[man.pk])).content.decode()
+    assert "已于 2026-05 退休（正常退休），自 2026-06 起领取养老金" in page and f"{total:.2f}" in page
