@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -776,6 +777,9 @@ class Enrol(BusinessType):
         if any(uses_delay_agreement(item.data, ctx.params) for item in items):
             reasons.append(_("已达法定退休年龄按弹性延迟退休增员，须经经办机构审核弹性延迟退休书面协议"))
         return reasons
+
+    # Only rows with the agreement can require its scan (the pages ask on every view of a batch).
+    materials_rows = Q(data__delay_agreement=YesNo.YES.value)
 
     def required_materials(self, tx, items) -> list[str]:
         """The 弹性延迟退休 agreement, when a row is enrolled past the statutory month with it."""

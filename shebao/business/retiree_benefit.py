@@ -767,6 +767,9 @@ class RetireeBenefitDeclaration(BusinessType):
             reasons.append(_("退休年月早于上月（补办退休），须经经办机构审核"))
         return reasons
 
+    # Only these rows can require a scan (the pages ask on every view of a batch).
+    materials_rows = ~Q(data__kind=RetirementKind.NORMAL.value) | ~Q(data__deemed_months="0")
+
     def required_materials(self, tx, items) -> list[str]:
         """The scans a clerk needs: per kind, and for deemed months."""
         wanted = [MATERIALS[k] for k in MATERIALS if any(item.data.get("kind") == k for item in items)]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -59,17 +59,18 @@ def required(tx: Transaction, business: registry.BusinessType) -> list[str]:
         return []
     out: list[str] = []
     try:
-        for chunk in _chunks(tx):
+        for chunk in _chunks(tx, business.materials_rows):
             out += [m for m in business.required_materials(tx, chunk) if m not in out]
     except Exception:
         log_reference(log, "required_materials of %s raised for transaction %s", business.code, tx.pk)
     return out
 
 
-def offered(tx: Transaction, business: registry.BusinessType) -> list[str]:
-    """The choices of 材料名称 on the upload form: the checklist, the required ones, 其他材料."""
+def offered(tx: Transaction, business: registry.BusinessType, needed: list[str] | None = None) -> list[str]:
+    """The choices of 材料名称 on the upload form: the checklist, the required ones (`needed`,
+    when already asked), 其他材料."""
     out: list[str] = []
-    for material in [*checklist(tx, business), *required(tx, business), OTHER]:
+    for material in [*checklist(tx, business), *(required(tx, business) if needed is None else needed), OTHER]:
         if material not in out:
             out.append(material)
     return out
@@ -89,10 +90,10 @@ def needs_clerk(tx: Transaction, business: registry.BusinessType) -> bool:
         return False
 
 
-def missing(tx: Transaction, business: registry.BusinessType) -> list[str]:
+def missing(tx: Transaction, business: registry.BusinessType, needed: list[str] | None = None) -> list[str]:
     """The required materials not attached yet, when the transaction will need a clerk
-    (what 提交审批 refuses for); [] otherwise."""
-    needed = required(tx, business)
+    (what 提交审批 refuses for); [] otherwise. `needed`: `required`'s answer, when already asked."""
+    needed = required(tx, business) if needed is None else needed
     if not needed:
         return []
     have = set(attached(tx).values_list("material", flat=True))
@@ -100,8 +101,10 @@ def missing(tx: Transaction, business: registry.BusinessType) -> list[str]:
     return lacking if lacking and needs_clerk(tx, business) else []
 
 
-def _chunks(tx: Transaction) -> Iterator[list[Item]]:
+def _chunks(tx: Transaction, only: Q | None = None) -> Iterator[list[Item]]:
     rows = Item.objects.filter(transaction_id=tx.pk, status=ItemStatus.IMPORTED).defer("photo", "raw")
+    if only is not None:
+        rows = rows.filter(only)
     last = 0
     while True:
         chunk = list(rows.filter(id__gt=last).order_by("id")[:CHUNK])
@@ -118,11 +121,12 @@ def page_context(tx: Transaction, business: registry.BusinessType) -> dict:
     required materials still missing (what 提交审批 would refuse for)."""
     attached_now = list(attached(tx))
     editable = tx.is_editable
-    lacking = missing(tx, business) if editable else []
+    needed = required(tx, business) if editable else []
+    lacking = missing(tx, business, needed) if editable else []
     return {
         "attachments": attached_now,
         "attachments_editable": editable,
-        "material_choices": [(m, _(m)) for m in offered(tx, business)] if editable else [],
+        "material_choices": [(m, _(m)) for m in offered(tx, business, needed)] if editable else [],
         "materials_missing": [_(m) for m in lacking],
         "material_selected": lacking[0] if lacking else "",  # the form starts at what is still needed
         "attachment_max_mb": settings.SHEBAO_ATTACHMENT_MAX_BYTES // (1024 * 1024),

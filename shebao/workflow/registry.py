@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.db.models import Q
 from django.utils.translation import gettext, gettext_noop
 
 from shebao.core.errors import log_reference
@@ -240,8 +241,13 @@ class BusinessType:
         (不见面审批) when this transaction goes to a clerk: 提交审批 of a transaction that
         will need one refuses while one is missing (MATERIALS_MISSING). Asked before the
         audit, a chunk of the imported rows at a time (a batch's answers are joined); each is
-        also offered as a 材料名称 of the upload form. Default: none."""
+        also offered as a 材料名称 of the upload form. Only the rows `materials_rows` selects
+        are read (the pages ask on every view of a batch of 100,000). Default: none."""
         return []
+
+    # The rows that can require a material (a filter of Item, on its data), so that
+    # `required_materials` reads only those: None reads every imported row.
+    materials_rows: ClassVar[Q | None] = None
 
     def apply(self, tx: Transaction, items: list[Item], ctx: AuditContext) -> None:
         """Change the register. Runs inside the finishing database transaction."""

@@ -653,3 +653,48 @@ def test_the_person_page_says_the_person_retired_here(world, vip, operator, oper
     total = sum(Retiree.objects.get(person=man).benefits.values_list("monthly", flat=True))
     page = operator_client(vip, operator).get(reverse("web:person_detail", args=[man.pk])).content.decode()
     assert "已于 2026-05 退休（正常退休），自 2026-06 起领取养老金" in page and f"{total:.2f}" in page
+
+
+def test_only_rows_that_need_a_scan_are_read_for_the_materials(world, vip, operator, operator_client):
+    """materials_rows: of a batch of normal retirements, the one 病退 and the one with deemed
+    months name their materials; the normal rows are not read (nothing required of them)."""
+    persons = [
+        employed(PersonFactory(sex="1", birth_date=dt.date(1966, 1, 1 + n)), vip, month(2011, 6)) for n in range(4)
+    ]
+    headers = [
+        "证件类型",
+        "证件号码",
+        "姓名",
+        "退休类别",
+        "退休年月",
+        "视同缴费月数",
+        "养老金发放银行",
+        "银行账号",
+        "联系电话",
+    ]
+    kinds = [("正常退休", "0"), ("正常退休", "0"), ("病退", "0"), ("正常退休", "12")]
+    body = [
+        dict(
+            zip(
+                headers,
+                ["居民身份证", p.id_number, p.name, k, "2026-05", d, "中国银行", "6216610200001234567", "13800001111"],
+                strict=True,
+            )
+        )
+        for p, (k, d) in zip(persons, kinds, strict=True)
+    ]
+    tx = upload_and_import(operator_client(vip, operator), xlsx_bytes(body, headers), code=CODE)
+    seen: list[int] = []
+    business = registry.get(CODE)
+    original = type(business).required_materials
+
+    def spy(self, tx, items):
+        seen.extend(item.row_no for item in items)
+        return original(self, tx, items)
+
+    type(business).required_materials = spy
+    try:
+        assert materials.required(tx, business) == [retiree_benefit.MATERIALS["05"], retiree_benefit.DEEMED_MATERIAL]
+    finally:
+        type(business).required_materials = original
+    assert sorted(seen) == [4, 5]
