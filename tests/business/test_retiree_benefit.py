@@ -698,3 +698,33 @@ def test_only_rows_that_need_a_scan_are_read_for_the_materials(world, vip, opera
     finally:
         type(business).required_materials = original
     assert sorted(seen) == [4, 5]
+
+
+def test_delay_and_special_kinds_on_the_wrong_side_of_the_statutory_month(world, vip, operator):
+    """Statutory 2026-05 for a man born 1966-01: 弹性延迟退休 in 2026-05 is not a delay; 病退 in
+    2026-05 is not early (a normal retirement is)."""
+    man = employed(PersonFactory(sex="1", birth_date=dt.date(1966, 1, 10)), vip, month(2000, 1))
+    history(man, vip, {(month(2000, 1), month(2026, 6)): "7496"})
+    delay = declare(vip, operator, row(man, kind="03"))
+    assert issues(delay)["RETIRE_DELAY_NOT_AFTER"] == {"statutory": "2026-05"}
+    cancel(delay, operator)
+    sick = declare(vip, operator, row(man, kind="05"))
+    assert issues(sick)["RETIRE_KIND_NOT_BEFORE"]["statutory"] == "2026-05"
+
+
+def test_without_a_retirement_age_rule_or_a_pension_base(world, vip, operator):
+    """No rule of the person's category: RETIRE_NO_STATUTORY. No 计发基数 at all: the
+    declaration goes on with a warning and the agency assesses the benefit."""
+    from shebao.params.models import RetirementRule
+
+    man = employed(PersonFactory(sex="1", birth_date=dt.date(1966, 1, 10)), vip, month(2000, 1))
+    history(man, vip, {(month(2000, 1), month(2026, 6)): "7496"})
+    PensionBase.objects.all().delete()
+    tx = declare(vip, operator, row(man))
+    assert "RETIRE_ESTIMATE_UNAVAILABLE" in issues(tx)
+    assert tx.state == State.FINISHED
+    assert not Retiree.objects.get(person=man).benefits.exists()
+
+    woman = employed(PersonFactory(sex="2", birth_date=dt.date(1976, 2, 3), identity="worker"), vip, month(2000, 1))
+    RetirementRule.objects.filter(category="female_worker").delete()
+    assert set(issues(declare(vip, operator, row(woman)))) >= {"RETIRE_NO_STATUTORY"}
