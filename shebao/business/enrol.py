@@ -24,7 +24,7 @@ from shebao.core.months import (
 )
 from shebao.core.pinyin import name_sort_key
 from shebao.params.services import ParamSnapshot
-from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity
+from shebao.register.choices import TERMINATING_REASONS, EmploymentForm, Hukou, PersonIdentity, SuspendReason
 from shebao.register.contributions import Line, base_rows, compute_lines, upsert_bases
 from shebao.register.models import ContributionBase, ContributionLine, LineKind, Person, Relation, RelationStatus
 from shebao.register.pension import paid_months
@@ -250,6 +250,11 @@ RULES = [
         gettext_noop("该人员正在其他单位参加{insurance}，须由原单位办理减员后才能增员。"),
     ),
     Rule("TERMINATED", E, gettext_noop("该人员的参保关系已因{reason}终止，不能增员。")),
+    Rule(
+        "TERMINATED_RETIRED",
+        E,
+        gettext_noop("该人员已退休，退休后再就业只能参加工伤保险：请在「参保险种」中只选择“工伤”。"),
+    ),
     Rule(
         "START_OVERLAP",
         E,
@@ -734,8 +739,13 @@ class Enrol(BusinessType):
             # The registered name is never shown: the number may be another employer's employee.
             issues.append(Issue("PERSON_MISMATCH", "name", {"name": data.get("name", "")}))
         terminated = [r for r in rels if r.status == RelationStatus.TERMINATED and r.end_reason in TERMINATING_REASONS]
-        if terminated:
-            issues.append(Issue("TERMINATED", "id_number", {"reason": reason_text(terminated[-1].end_reason)}))
+        # A retiree may be re-employed for work injury only (DOMAIN §5b); death ends everything.
+        retired = bool(terminated) and all(r.end_reason == SuspendReason.RETIRE for r in terminated)
+        if terminated and not (retired and insurance_list(data) == ["injury"]):
+            if retired:
+                issues.append(Issue("TERMINATED_RETIRED", "insurance_types"))
+            else:
+                issues.append(Issue("TERMINATED", "id_number", {"reason": reason_text(terminated[-1].end_reason)}))
             return issues
         start = as_month(data.get("start_month", ""))
         # One message per rule and row: the insurance types a problem concerns are named

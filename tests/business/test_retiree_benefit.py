@@ -728,3 +728,31 @@ def test_without_a_retirement_age_rule_or_a_pension_base(world, vip, operator):
     woman = employed(PersonFactory(sex="2", birth_date=dt.date(1976, 2, 3), identity="worker"), vip, month(2000, 1))
     RetirementRule.objects.filter(category="female_worker").delete()
     assert set(issues(declare(vip, operator, row(woman)))) >= {"RETIRE_NO_STATUTORY"}
+
+
+def test_a_retiree_is_re_employed_for_work_injury_only(world, vip, operator, office):
+    """After the retirement the person may be enrolled elsewhere for 工伤 only; with 养老 the
+    enrolment says so (TERMINATED_RETIRED)."""
+    from tests.workflow.helpers import enrol_raw
+
+    man = employed(PersonFactory(sex="1", birth_date=dt.date(1966, 1, 10)), vip, month(2011, 6))
+    history(man, vip, {(month(2011, 6), month(2026, 6)): "7496"})
+    declare(vip, operator, row(man))
+    other = EmployerFactory(office=office, is_vip=True)
+    user = OperatorFactory(employer=other)
+
+    def enrol(types: str) -> Transaction:
+        raw = enrol_raw(man.id_number, man.name, insurance_types=types, first_work_date="1986-07-01")
+        result = services.transaction_save_single(employer=other, actor=user, business_type="enrol", raw=raw)
+        tx = result.transaction
+        services.transaction_submit(tx=tx, actor=user, version=tx.version)
+        services.run_audit(tx.pk)
+        tx.refresh_from_db()
+        return tx
+
+    refused = enrol("养老、工伤")
+    assert "TERMINATED_RETIRED" in issues(refused)
+    cancel(refused, user)
+    injury = enrol("工伤")
+    assert injury.state == State.FINISHED, issues(injury)
+    assert Relation.objects.get(person=man, employer=other).insurance_type == "injury"
