@@ -24,6 +24,7 @@ from shebao.params.services import ParamSnapshot
 from shebao.register.models import ContributionLine, LineKind, Relation, RelationStatus, Retiree
 from shebao.workflow import services
 from shebao.workflow.models import State, Transaction
+from tests.batch.conftest import create_batch, xlsx_bytes
 from tests.browser.conftest import AUDIT_TIMEOUT_MS
 from tests.browser.pages import go_home, login, wait_approval
 from tests.browser.test_layout import CHECK
@@ -250,10 +251,32 @@ def test_the_retirement_pages_fit(site, browser, browser_context_args, live_serv
         business_type=CODE,
         raw={**raw, "id_number": person.id_number, "name": person.name},
     ).transaction
+    early, _ = retiring(site.vip, name="上官婉儿", serial=33)
+    headers = [
+        "证件类型",
+        "证件号码",
+        "姓名",
+        "退休类别",
+        "退休年月",
+        "视同缴费月数",
+        "养老金发放银行",
+        "银行账号",
+        "联系电话",
+    ]
+    cells = ["居民身份证", early.id_number, early.name, "弹性提前退休", f"{add_months(month, -1):%Y-%m}", "0"]
+    batch = create_batch(
+        site.vip,
+        site.vip_user,
+        xlsx_bytes(
+            [dict(zip(headers, [*cells, "中国银行", "6216610200001234567", "13800001111"], strict=True))], headers
+        ),
+        code=CODE,
+    )
     context, page = page_in(browser, browser_context_args, live_server, language, viewport)
     try:
         sign_in(page, site.url, site.vip_user.username, site.vip.number)
         for name, path in (
+            ("batch-import-screen-with-materials", f"/batch/{batch.pk}/#attachments"),
             ("business", f"/business/{CODE}/"),
             ("single-picked", f"/business/{CODE}/single/?person={person.pk}"),
             ("transaction-estimate", f"/tx/{saved.pk}/"),
