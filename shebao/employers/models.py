@@ -1,5 +1,6 @@
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +79,11 @@ class Employer(TimeStampedModel):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)
     address = models.CharField(_("单位地址"), max_length=200, blank=True)
+    email = models.CharField(_("电子邮箱"), max_length=100, blank=True)
+    # Where refunds are paid: changed only through a clerk (单位信息变更).
+    bank_name = models.CharField(_("开户银行"), max_length=100, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=40, blank=True)
+    account_name = models.CharField(_("户名"), max_length=200, blank=True)
     active = models.BooleanField(_("有效"), default=True)
 
     # Set by accounts.scoping on the employer of an employer page, read in the same query as
@@ -96,6 +102,38 @@ class Employer(TimeStampedModel):
     @property
     def kind_label(self) -> str:
         return str(_("VIP单位") if self.is_vip else _("普通单位"))
+
+
+class EmployerChange(models.Model):
+    """One changed detail of an employer: which field, the old and the new value, when, by
+    which transaction (单位信息变更) and the operator who declared it. Written when the change
+    takes effect, never edited."""
+
+    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="changes", verbose_name=_("单位"))
+    field = models.CharField(_("变更项目"), max_length=40)
+    old_value = models.CharField(_("原值"), max_length=200, blank=True)
+    new_value = models.CharField(_("新值"), max_length=200, blank=True)
+    changed_at = models.DateTimeField(_("变更时间"))
+    transaction = models.ForeignKey(
+        "workflow.Transaction", on_delete=models.PROTECT, related_name="employer_changes", verbose_name=_("流水号")
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("经办人")
+    )
+
+    class Meta:
+        verbose_name = _("单位信息变更记录")
+        verbose_name_plural = _("单位信息变更记录")
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["employer", "-changed_at"], name="employer_change_when")]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.field}"
+
+    @property
+    def field_label(self) -> str:
+        field = next((f for f in Employer._meta.concrete_fields if f.name == self.field), None)
+        return str(field.verbose_name) if field is not None else self.field
 
 
 class TaskListStamp(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shebao.web import views
+from shebao.web import employer_details, views
 
 app_name = "web"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("persons/export.xlsx", views.persons_export, name="persons_export"),
     path("persons/<id:pk>/", views.person_detail, name="person_detail"),
     path("retirees/", views.retirees, name="retirees"),
+    path("employer/", employer_details.details, name="employer_details"),
     path("business/<str:code>/", views.business, name="business"),
     path("business/<str:code>/single/", views.single_new, name="single_new"),
     path("business/<str:code>/check/", views.check_fields, name="check_fields"),

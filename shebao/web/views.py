@@ -328,7 +328,12 @@ def single_new(request, code: str):
     if "person" in request.GET:
         picked = _resume_initial(request, business)
     defaults = {spec.name: spec.default for spec in _specs(business) if spec.default}
-    initial = {**defaults, **business.header_initial(ParamSnapshot.load()), **(picked or {})}
+    initial = {
+        **defaults,
+        **business.header_initial(ParamSnapshot.load()),
+        **business.initial(request.employer),
+        **(picked or {}),
+    }
     form = spec_form(_specs(business), initial=initial)
     context = _form_context(request, business, form)
     if business.picks_person:

@@ -55,8 +55,9 @@ def _keys(business: BusinessType, tx: Transaction, items: Iterable[Item]) -> dic
 
 
 def item_key(business: BusinessType, tx: Transaction, item: Item) -> str:
-    """The key a row holds; a row that names no valid person (no id_key) holds none."""
-    if not item.id_key:
+    """The key a row holds; a row that names no valid person (no id_key) holds none, unless
+    the type's rows name no person at all (its declaration key alone decides)."""
+    if not item.id_key and business.person_rows:
         return ""
     if business.locking == Locking.PERSON:
         return item.id_key or ""

@@ -187,6 +187,8 @@ class BusinessType:
     # A note at the top of the template's 填写说明 when the type pre-fills it (`template_rows`),
     # formatted with the header `template_rows` returns.
     template_note: ClassVar[str] = ""
+    # The type changes the employer's own details (单位信息 offers it): one item, no person.
+    edits_employer: ClassVar[bool] = False
 
     @property
     def label(self) -> str:
@@ -209,6 +211,18 @@ class BusinessType:
 
     def preview(self, key: str) -> Preview | None:
         return next((p for p in self.previews if p.key == key), None)
+
+    @property
+    def person_rows(self) -> bool:
+        """Whether each row names a person (a 证件号码 field): a row that names none of a type
+        whose rows are persons holds no lock; a type without persons (e.g. the employer's own
+        details) locks by its declaration key alone."""
+        return any(spec.name == "id_number" for spec in self.fields)
+
+    def initial(self, employer: Any) -> dict[str, str]:
+        """A new single form's values for this employer (field name to the form's text), e.g.
+        its current details; the defaults and `header_initial` come first."""
+        return {}
 
     def header_initial(self, params: ParamSnapshot) -> dict[str, str]:
         """The header's values a new form or upload page starts with (e.g. the year open now)."""
@@ -370,6 +384,11 @@ def all_types() -> list[BusinessType]:
 def resuming() -> BusinessType | None:
     """The type that resumes a suspended person (续保), if one is registered."""
     return next((b for b in _REGISTRY.values() if b.resumes and b.single), None)
+
+
+def editing_employer() -> BusinessType | None:
+    """The type that changes the employer's own details, if one is registered."""
+    return next((b for b in _REGISTRY.values() if b.edits_employer and b.single), None)
 
 
 def choices() -> list[tuple[str, str]]:
