@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "shebao.params",
     "shebao.register",
     "shebao.workflow",
+    "shebao.inbox",
     "shebao.business",
     "shebao.batch",
     "shebao.exports",
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "shebao.web.context.current_actor",
+                "shebao.inbox.context.unread",
             ],
             "builtins": ["shebao.core.templatetags.shebao_tags", "shebao.workflow.templatetags.workflow_tags"],
         },
@@ -329,3 +331,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# 消息中心: e-mail to the operators who ask for it (Django's e-mail framework; the console back
+# end unless EMAIL_BACKEND names another, e.g. django.core.mail.backends.smtp.EmailBackend
+# with EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@shebao.example")
+# The address the e-mails' links start with.
+SHEBAO_SITE_URL = env("SHEBAO_SITE_URL", "http://127.0.0.1:8000")

@@ -22,5 +22,6 @@ urlpatterns = [
     path("backoffice/", include("shebao.backoffice.urls")),
     path("batch/", include("shebao.batch.urls")),
     path("exports/", include("shebao.exports.urls")),
+    path("inbox/", include("shebao.inbox.urls")),
     path("", include("shebao.web.urls")),
 ]

@@ -13,3 +13,7 @@ def expire_drafts_job() -> int:
 
 def sweep_stuck_audits_job() -> int:
     return services.sweep_stuck_audits()
+
+
+def warn_expiring_drafts_job() -> int:
+    return services.warn_expiring_drafts()

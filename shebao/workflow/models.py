@@ -302,3 +302,29 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class Outbox(models.Model):
+    """The transactional outbox: what happened, written in the database transaction of the change
+    that caused it (workflow/outbox.py), and delivered from here after commit (the message centre;
+    the API's webhooks read the same rows). `key` makes a writer's repetition a no-op."""
+
+    key = models.CharField(_("去重键"), max_length=100, unique=True)
+    kind = models.CharField(_("类别"), max_length=30)
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("业务")
+    )
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("业务日志"))
+    payload = models.JSONField(_("内容"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("投递时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("事件发件箱")
+        verbose_name_plural = _("事件发件箱")
+        indexes = [models.Index(fields=["delivered_at", "id"], name="outbox_undelivered")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -30,7 +30,7 @@ from shebao.core.months import add_months
 from shebao.core.scans import Scan
 from shebao.core.text import check_reason
 from shebao.params.services import ParamSnapshot
-from shebao.workflow import locks, materials, registry
+from shebao.workflow import locks, materials, outbox, registry
 from shebao.workflow.models import (
     EDITABLE_STATES,
     Attachment,
@@ -139,7 +139,9 @@ def log_event(
     reason: str = "",
     detail: dict | None = None,
 ) -> Event:
-    return Event.objects.create(
+    """The history line of a change, and its outbox row when the change is one others are told
+    about (outbox.from_event): both in the caller's database transaction."""
+    event = Event.objects.create(
         transaction=tx,
         actor=actor,
         action=action,
@@ -148,6 +150,8 @@ def log_event(
         reason=reason,
         detail=detail or {},
     )
+    outbox.from_event(tx, event)
+    return event
 
 
 def make_serial(tx: Transaction) -> str:
@@ -1085,6 +1089,35 @@ def expire_drafts(now: dt.datetime | None = None) -> int:
             count += 1
         except Conflict:
             continue
+    return count
+
+
+# How long before a draft's automatic 退单 its operators are warned.
+EXPIRY_WARNING_DAYS = 3
+
+
+def warn_expiring_drafts(now: dt.datetime | None = None) -> int:
+    """Tell the operators of every draft that expire_drafts will cancel within
+    EXPIRY_WARNING_DAYS: one outbox row per draft and last change (a draft touched again and
+    left again is warned again; the daily run twice, once)."""
+    now = now or timezone.now()
+    days = ParamSnapshot.load().setting_int("draft_expiry_days", clock.today())
+    expires = now - dt.timedelta(days=days)
+    warn_from = expires + dt.timedelta(days=EXPIRY_WARNING_DAYS)
+    count = 0
+    drafts = Transaction.objects.filter(CANCELLABLE, touched_at__lt=warn_from, touched_at__gte=expires)
+    for tx in drafts.only("pk", "employer_id", "serial", "business_type", "mode", "touched_at", "return_reasons"):
+        expires_at = tx.touched_at + dt.timedelta(days=days)
+        payload = {
+            "serial": tx.serial or "",
+            "business_type": tx.business_type,
+            "mode": tx.mode,
+            "expires_on": clock.date_of(expires_at).isoformat(),
+        }
+        with transaction.atomic():
+            key = f"{outbox.EXPIRY_WARNING}:{tx.pk}:{tx.touched_at.timestamp():.6f}"
+            if outbox.record(outbox.EXPIRY_WARNING, tx, key=key, payload=payload):
+                count += 1
     return count
 
 
