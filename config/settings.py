@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shebao.web.reader.ReaderCSPMiddleware",  # after CSPMiddleware: its response is seen first
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -224,6 +225,17 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SHEBAO_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+# The second-generation ID card reader (读卡器, docs/reader.md): the local service the vendor
+# installs on the operator's PC. Defaults of the 读卡器设置 an administrator edits in 系统管理
+# (params.ReaderSettings); the Content-Security-Policy of a page with the 读卡器 button
+# allows exactly this origin in connect-src. SHEBAO_READER_FIELDS: JSON {"name": "partyName", …}
+# overriding the reply's field names. The photo from the chip (102×126) is at most this big.
+SHEBAO_READER_ORIGIN = env("SHEBAO_READER_ORIGIN", "http://127.0.0.1:19196")
+SHEBAO_READER_OPEN_PATH = env("SHEBAO_READER_OPEN_PATH", "/OpenDevice")
+SHEBAO_READER_READ_PATH = env("SHEBAO_READER_READ_PATH", "/readcard")
+SHEBAO_READER_CLOSE_PATH = env("SHEBAO_READER_CLOSE_PATH", "/CloseDevice")
+SHEBAO_READER_FIELDS = env("SHEBAO_READER_FIELDS", "")
+SHEBAO_READER_PHOTO_MAX_BYTES = env_int("SHEBAO_READER_PHOTO_MAX_BYTES", 256 * 1024)
 SHEBAO_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 # Scanned materials attached to a transaction (不见面审批): the size of one file, the files
 # of one transaction and the pages of one PDF. Files bigger than FILE_UPLOAD_MAX_MEMORY_SIZE

@@ -350,3 +350,72 @@ def reencode_uploaded_photo(file, max_bytes: int) -> bytes:
             _("照片文件超过 %(mb)d MB，请压缩后上传。") % {"mb": max_bytes // (1024 * 1024)}, code="PHOTO_TOO_LARGE"
         )
     return reencode_photo(file.read(max_bytes + 1), max_bytes)
+
+
+# --- the ID card reader's photo ----------------------------------------------------------------
+# The chip holds a 102×126 photo; a reader service hands it over as a JPEG or an uncompressed
+# BMP. Its limits fit that size: at least 100×120 (as an upload), at most 1,000 px a side.
+
+READER_LIMITS = Limits(max_pixels=1_000_000, max_side=1000, min_size=MIN_SIZE)
+
+
+def _bmp_as_png(data: bytes) -> bytes:
+    """An uncompressed 24- or 32-bit BMP whose pixel data is all there, as PNG bytes for the
+    photo checks; ImageRefused otherwise. Its declared size is checked before decoding."""
+    if len(data) < 54:
+        raise ImageRefused(UNREADABLE)
+    offset, header_size = struct.unpack("<I", data[10:14])[0], struct.unpack("<I", data[14:18])[0]
+    if header_size < 40:
+        raise ImageRefused(FORMAT)
+    width, height, _planes, bits, compression = struct.unpack("<iiHHI", data[18:34])
+    height = abs(height)
+    if width <= 0 or height <= 0 or bits not in (24, 32) or compression not in (0, 3):
+        raise ImageRefused(FORMAT)
+    _check_declared_size(width, height, READER_LIMITS)
+    stride = (width * bits // 8 + 3) // 4 * 4
+    if offset < 14 + header_size or len(data) < offset + stride * height:
+        raise ImageRefused(INCOMPLETE, width, height)
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            if probe.format != "BMP" or probe.size != (width, height):
+                raise ImageRefused(FORMAT)
+            probe.load()
+            out = io.BytesIO()
+            probe.convert("RGB").save(out, "PNG")
+    except ImageRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error):
+        raise ImageRefused(UNREADABLE) from None
+    return out.getvalue()
+
+
+def reencode_reader_photo(data: bytes, max_bytes: int) -> bytes:
+    """The photo a card reader read from the chip (JPEG, PNG or BMP), checked with the reader's
+    limits and re-encoded like an upload (reencode_photo): a 358×441 JPEG of at most 60 KB."""
+    if not data:
+        raise _refused(gettext_noop("读卡器没有返回照片，请将身份证重新放到读卡器上再读一次。"), "READER_PHOTO_EMPTY")
+    if len(data) > max_bytes:
+        raise _refused(
+            gettext_noop("读卡器返回的照片超过 %(kb)d KB，不是身份证芯片中的照片。"),
+            "READER_PHOTO_TOO_LARGE",
+            kb=max_bytes // 1024,
+        )
+    try:
+        if data.startswith(b"BM"):
+            data = _bmp_as_png(data)
+        else:
+            decode_checked(data, READER_LIMITS)
+    except ImageRefused as refusal:
+        if refusal.reason == SIDE:
+            raise _refused(
+                gettext_noop("读卡器返回的照片为 %(width)d×%(height)d 像素，不是身份证芯片中的照片（102×126）。"),
+                "READER_PHOTO_SIDE",
+                width=refusal.width,
+                height=refusal.height,
+            ) from None
+        if refusal.reason == FORMAT:
+            raise _refused(
+                gettext_noop("读卡器返回的照片不是 JPEG、PNG 或 BMP 图片。"), "READER_PHOTO_FORMAT"
+            ) from None
+        raise _photo_refusal(refusal) from None
+    return reencode_photo(data, max(max_bytes, len(data)))

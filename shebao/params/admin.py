@@ -28,11 +28,13 @@ from shebao.params.models import (
     PayoutMonths,
     PensionBase,
     Rate,
+    ReaderSettings,
     RetirementCategory,
     RetirementRule,
     Setting,
     SettingKey,
 )
+from shebao.params.reader import validate_row
 from shebao.params.services import ParamSnapshot, in_effect, parameter_gaps
 
 
@@ -432,3 +434,28 @@ def link_in_effect(site: admin.AdminSite) -> None:
         return app_list
 
     site.get_app_list = get_app_list  # type: ignore[method-assign]
+
+
+class ReaderSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ReaderSettings
+        fields = ("origin", "open_path", "read_path", "close_path", "field_names")
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        probe = ReaderSettings(**{name: data.get(name) or "" for name in self.Meta.fields if name != "field_names"})
+        probe.field_names = data.get("field_names")
+        validate_row(probe)  # a message per field
+        data.update(origin=probe.origin, field_names=probe.field_names)
+        return data
+
+
+@admin.register(ReaderSettings)
+class ReaderSettingsAdmin(admin.ModelAdmin):
+    """读卡器设置: one row (docs/reader.md); blank fields use the SHEBAO_READER_* defaults."""
+
+    list_display = ("__str__", "origin", "read_path", "updated_at")
+    form = ReaderSettingsForm
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and not ReaderSettings.objects.exists()

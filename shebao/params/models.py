@@ -265,3 +265,31 @@ class AccountInterest(TimeStampedModel):
 
 def first_of_month(value: dt.date) -> dt.date:
     return value.replace(day=1)
+
+
+class ReaderSettings(TimeStampedModel):
+    """读卡器设置: the ID card reader service on the operator's PC (one row; params.reader reads
+    it, with the SHEBAO_READER_* settings for what is blank or when there is no row)."""
+
+    origin = models.CharField(
+        _("读卡器服务地址"),
+        max_length=200,
+        blank=True,
+        help_text=_("如 http://127.0.0.1:19196（协议、主机和端口，不含路径）；留空使用默认值"),
+    )
+    open_path = models.CharField(_("打开设备路径"), max_length=100, blank=True, help_text=_("如 /OpenDevice"))
+    read_path = models.CharField(_("读卡路径"), max_length=100, blank=True, help_text=_("如 /readcard"))
+    close_path = models.CharField(_("关闭设备路径"), max_length=100, blank=True, help_text=_("如 /CloseDevice"))
+    field_names = models.JSONField(
+        _("返回字段名"),
+        default=dict,
+        blank=True,
+        help_text=_('与默认名称不同的字段，如 {"name": "xm", "number": "sfzh"}；留空使用默认名称'),
+    )
+
+    class Meta:
+        verbose_name = _("读卡器设置")
+        verbose_name_plural = _("读卡器设置")
+
+    def __str__(self) -> str:
+        return str(_("读卡器设置"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shebao.web import employer_details, views
+from shebao.web import employer_details, reader, views
 
 app_name = "web"
 urlpatterns = [
@@ -18,6 +18,8 @@ urlpatterns = [
     path("tx/<id:pk>/action/", views.tx_action, name="tx_action"),
     path("tx/<id:pk>/status/", views.tx_status, name="tx_status"),
     path("tx/<id:pk>/photo/", views.tx_photo, name="tx_photo"),
+    path("tx/<id:pk>/reader-photo/", reader.tx_reader_photo, name="tx_reader_photo"),
+    path("business/<str:code>/reader-photo/", reader.reader_photo_check, name="reader_photo_check"),
     path("tx/<id:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("tx/<id:pk>/attachments/<id:att>/", views.attachment_file, name="attachment_file"),
     path("tx/<id:pk>/attachments/<id:att>/remove/", views.attachment_remove, name="attachment_remove"),

@@ -36,7 +36,7 @@ from shebao.employers.models import MaterialsChecklist
 from shebao.params.services import ParamSnapshot
 from shebao.register.choices import BenefitItem, SuspendReason
 from shebao.register.models import Person, RelationStatus, Retiree
-from shebao.web import selectors
+from shebao.web import reader, selectors
 from shebao.web.forms import attach_issues, raw_from_form, spec_form
 from shebao.web.sheets import write_persons_xlsx
 from shebao.workflow import materials, registry, services, tasklists
@@ -308,10 +308,17 @@ def single_new(request, code: str):
         raise Http404
     if request.method == "POST":
         header, raw = _split(business, raw_from_form(_specs(business), request.POST))
+        try:  # the photo a 读卡器 read put on the form, checked again before anything is saved
+            reader_jpeg = reader.posted_photo(request, business)
+        except ApplicationError as error:
+            form = spec_form(_specs(business), data=request.POST)
+            context = _form_context(request, business, form, general=[error.message])
+            return render(request, "web/single_form.html", context, status=422)
         result = services.transaction_save_single(
             employer=request.employer, actor=request.user, business_type=code, raw=raw, header=header
         )
         if result.transaction is not None:  # result.ok, in terms the type of result.transaction follows
+            reader.attach(result.transaction, request.user, reader_jpeg)
             messages.success(
                 request, _("已保存，流水号 %(serial)s。请核对后提交审批。") % {"serial": result.transaction.serial}
             )

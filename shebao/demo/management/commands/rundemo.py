@@ -7,13 +7,15 @@ set in the environment, and the address served is an allowed host.
 Starts three processes: `runserver` on 127.0.0.1:8000, `qcluster` with Q_CLUSTER_NAME=short
 (single audits, the stuck-audit sweeper) and `qcluster` with Q_CLUSTER_NAME=long (batches,
 draft expiry). Ctrl-C (SIGINT) or SIGTERM stops all three; if any of them dies, the others
-are stopped too and the command exits with its status.
+are stopped too and the command exits with its status. Beside them, the fake ID card reader
+(shebao.demo.fake_reader, docs/reader.md) on 127.0.0.1:19196, unless the port is taken.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -81,6 +83,7 @@ class Command(BaseCommand):
         for name, (argv, extra_env) in commands.items():
             env = {**os.environ, **extra_env, "PYTHONUNBUFFERED": "1"}
             children[name] = subprocess.Popen(argv, env=env)
+        reader = self.start_fake_reader(python)
 
         exit_code = 0
         try:
@@ -94,10 +97,27 @@ class Command(BaseCommand):
                 time.sleep(0.3)
         finally:
             self.stop(children)
+            if reader is not None:
+                self.stop({"fake-reader": reader})
         if stopping["signal"] is not None:
             self.stdout.write("rundemo: stopped.")
             return
         sys.exit(exit_code)
+
+    def start_fake_reader(self, python: str) -> subprocess.Popen | None:
+        """The fake ID card reader (shebao.demo.fake_reader) on FAKE_READER_ADDR (127.0.0.1:19196),
+        for the 读卡器 button; skipped with a message when the port is taken (a real reader's
+        service, or another demo). Not one of the processes whose death stops the demo."""
+        host, _sep, port = os.environ.get("FAKE_READER_ADDR", "127.0.0.1:19196").rpartition(":")
+        try:
+            with socket.create_server((host, int(port))):
+                pass
+        except OSError as error:
+            self.stdout.write(f"Fake ID card reader not started: {host}:{port} is in use ({error.strerror}).")
+            return None
+        self.stdout.write(f"Fake ID card reader (读卡器) at http://{host}:{port}: shebao/demo/fake_reader.py")
+        argv = [python, "-m", "shebao.demo.fake_reader", "--host", host, "--port", port]
+        return subprocess.Popen(argv, env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=str(settings.BASE_DIR))
 
     def stop(self, children: dict[str, subprocess.Popen]) -> None:
         # Forward SIGTERM (qcluster finishes its current task and exits; runserver exits).
