@@ -109,7 +109,7 @@ class EmployerChange(models.Model):
     which transaction (单位信息变更) and the operator who declared it. Written when the change
     takes effect, never edited."""
 
-    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="changes", verbose_name=_("单位"))
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="changes", verbose_name=_("单位"))
     field = models.CharField(_("变更项目"), max_length=40)
     old_value = models.CharField(_("原值"), max_length=200, blank=True)
     new_value = models.CharField(_("新值"), max_length=200, blank=True)

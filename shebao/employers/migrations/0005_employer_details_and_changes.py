@@ -6,51 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('employers', '0004_employer_wage_tier'),
-        ('workflow', '0008_attachment'),
+        ("employers", "0004_employer_wage_tier"),
+        ("workflow", "0008_attachment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='employer',
-            name='account_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='户名'),
+            model_name="employer",
+            name="account_name",
+            field=models.CharField(blank=True, max_length=200, verbose_name="户名"),
         ),
         migrations.AddField(
-            model_name='employer',
-            name='bank_account',
-            field=models.CharField(blank=True, max_length=40, verbose_name='银行账号'),
+            model_name="employer",
+            name="bank_account",
+            field=models.CharField(blank=True, max_length=40, verbose_name="银行账号"),
         ),
         migrations.AddField(
-            model_name='employer',
-            name='bank_name',
-            field=models.CharField(blank=True, max_length=100, verbose_name='开户银行'),
+            model_name="employer",
+            name="bank_name",
+            field=models.CharField(blank=True, max_length=100, verbose_name="开户银行"),
         ),
         migrations.AddField(
-            model_name='employer',
-            name='email',
-            field=models.CharField(blank=True, max_length=100, verbose_name='电子邮箱'),
+            model_name="employer",
+            name="email",
+            field=models.CharField(blank=True, max_length=100, verbose_name="电子邮箱"),
         ),
         migrations.CreateModel(
-            name='EmployerChange',
+            name="EmployerChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=40, verbose_name='变更项目')),
-                ('old_value', models.CharField(blank=True, max_length=200, verbose_name='原值')),
-                ('new_value', models.CharField(blank=True, max_length=200, verbose_name='新值')),
-                ('changed_at', models.DateTimeField(verbose_name='变更时间')),
-                ('employer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='employers.employer', verbose_name='单位')),
-                ('operator', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='employer_changes', to='workflow.transaction', verbose_name='流水号')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("field", models.CharField(max_length=40, verbose_name="变更项目")),
+                ("old_value", models.CharField(blank=True, max_length=200, verbose_name="原值")),
+                ("new_value", models.CharField(blank=True, max_length=200, verbose_name="新值")),
+                ("changed_at", models.DateTimeField(verbose_name="变更时间")),
+                (
+                    "employer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="changes",
+                        to="employers.employer",
+                        verbose_name="单位",
+                    ),
+                ),
+                (
+                    "operator",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="employer_changes",
+                        to="workflow.transaction",
+                        verbose_name="流水号",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位信息变更记录',
-                'verbose_name_plural': '单位信息变更记录',
-                'ordering': ['-changed_at', '-id'],
-                'indexes': [models.Index(fields=['employer', '-changed_at'], name='employer_change_when')],
+                "verbose_name": "单位信息变更记录",
+                "verbose_name_plural": "单位信息变更记录",
+                "ordering": ["-changed_at", "-id"],
+                "indexes": [models.Index(fields=["employer", "-changed_at"], name="employer_change_when")],
             },
         ),
     ]

@@ -5,31 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('employers', '0004_employer_wage_tier'),
-        ('workflow', '0008_attachment'),
+        ("employers", "0004_employer_wage_tier"),
+        ("workflow", "0008_attachment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Outbox',
+            name="Outbox",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=100, unique=True, verbose_name='去重键')),
-                ('kind', models.CharField(max_length=30, verbose_name='类别')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='内容')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('delivered_at', models.DateTimeField(blank=True, null=True, verbose_name='投递时间')),
-                ('employer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='employers.employer', verbose_name='单位')),
-                ('event', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workflow.event', verbose_name='业务日志')),
-                ('transaction', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='workflow.transaction', verbose_name='业务')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(max_length=100, unique=True, verbose_name="去重键")),
+                ("kind", models.CharField(max_length=30, verbose_name="类别")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="内容")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                ("delivered_at", models.DateTimeField(blank=True, null=True, verbose_name="投递时间")),
+                (
+                    "employer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="employers.employer",
+                        verbose_name="单位",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="workflow.event",
+                        verbose_name="业务日志",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="workflow.transaction",
+                        verbose_name="业务",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '事件发件箱',
-                'verbose_name_plural': '事件发件箱',
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['delivered_at', 'id'], name='outbox_undelivered')],
+                "verbose_name": "事件发件箱",
+                "verbose_name_plural": "事件发件箱",
+                "ordering": ["id"],
+                "indexes": [models.Index(fields=["delivered_at", "id"], name="outbox_undelivered")],
             },
         ),
     ]
