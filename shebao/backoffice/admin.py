@@ -165,3 +165,27 @@ class EmployerAdmin(admin.ModelAdmin):
         (_("年度工资申报"), {"fields": ("wage_tier",)}),
         (_("联系方式"), {"fields": ("contact_name", "contact_phone", "address")}),
     )
+
+
+@admin.register(employers_models.EmployerChange)
+class EmployerChangeAdmin(admin.ModelAdmin):
+    """单位信息变更记录: what each approved 单位信息变更 changed. History: read only."""
+
+    list_display = ("changed_at", "employer", "shown_field", "old_value", "new_value", "transaction", "operator")
+    list_filter = ("field",)
+    search_fields = ("employer__number", "employer__name", "transaction__serial")
+    list_select_related = ("employer", "transaction", "operator")
+    date_hierarchy = "changed_at"
+
+    @admin.display(description=_("变更项目"), ordering="field")
+    def shown_field(self, obj):
+        return obj.field_label
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

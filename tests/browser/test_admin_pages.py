@@ -103,6 +103,7 @@ ADMIN_PAGES = (
     ("transactions", "/admin/workflow/transaction/"),
     ("event-log", "/admin/workflow/event/"),
     ("employers", "/admin/employers/employer/"),
+    ("employer-changes", "/admin/employers/employerchange/"),
     ("users", "/admin/accounts/user/"),
     ("persons", "/admin/register/person/"),
     ("monthly-assessment", "/admin/register/assessmentrun/"),

@@ -241,3 +241,44 @@ def test_the_e_mail_setting(params, vip_employer, operator_client):
     assert inbox.email_wanted(client.user)
     client.user.refresh_from_db()
     assert client.user.email == "me@example.com"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_the_same_event_give_one_message_each(params, vip_employer):
+    """Four workers deliver the same outbox rows at the same instant (the queued task, the
+    minute's sweep and two retries): every operator still has exactly one message and one
+    e-mail per event."""
+    import threading
+
+    from django.db import connection
+
+    user = OperatorFactory(employer=vip_employer)
+    colleague = OperatorFactory(employer=vip_employer)
+    inbox.set_email_preference(colleague, wanted=True, address="hr@example.com")
+    _submit_and_audit(_save(vip_employer, user), user)
+    rows = list(Outbox.objects.values_list("pk", flat=True))
+    assert rows
+    barrier = threading.Barrier(4)
+    errors: list[Exception] = []
+
+    def work():
+        try:
+            barrier.wait()
+            for pk in rows:
+                inbox.deliver(pk)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for recipient in (user, colleague):
+        per_event = Message.objects.filter(recipient=recipient).values_list("outbox_id", flat=True)
+        assert len(per_event) == len(set(per_event)) > 0
+    assert len(mail.outbox) == Message.objects.filter(recipient=colleague).count()

@@ -175,6 +175,14 @@ class Command(BaseCommand):
                     "active": True,
                 },
             )
+            if not employer.bank_account:
+                # Fictitious refund account and e-mail (示例数据), set once: a 单位信息变更 tried
+                # in the demo is not undone by the next seed.
+                employer.email = f"hr{spec.number}@example.com"
+                employer.bank_name = "中国工商银行武汉江岸支行"
+                employer.bank_account = f"320200{spec.number}{spec.org_serial:05d}"
+                employer.account_name = spec.name
+                employer.save(update_fields=["email", "bank_name", "bank_account", "account_name"])
             employers[spec.number] = employer
         return employers
 
