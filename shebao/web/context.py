@@ -13,7 +13,9 @@ def current_actor(request) -> dict:
     return {
         "current_employer": employer,
         "current_role": user.get_role_display(),
-        "business_types": registry.all_types() if employer else [],
+        # The menu lists the business of persons; the type that changes the employer's own
+        # details is reached from 单位信息 (the employer's name in the top bar) and 首页.
+        "business_types": [b for b in registry.all_types() if not b.edits_employer] if employer else [],
         # 单位篇 is the employer site's name: the agency's pages (a clerk, an administrator) do not carry it.
         "agency_side": not user.is_operator,
     }

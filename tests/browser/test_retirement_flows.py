@@ -132,7 +132,8 @@ def test_single_declaration_with_the_estimate_then_the_retirees_page(site, new_p
     retiree = Retiree.objects.get(person=person)
     total = sum(retiree.benefits.values_list("monthly", flat=True))
 
-    page.locator("nav.mainnav").get_by_role("link", name="退休人员", exact=True).click()
+    page.locator("nav.mainnav").get_by_role("link", name="参保人员", exact=True).click()
+    page.get_by_test_id("retirees-link").click()
     table = page.get_by_test_id("retirees")
     expect(table).to_contain_text("欧阳建国")
     expect(table).to_contain_text(f"{total:.2f}")
