@@ -39,9 +39,9 @@ from shebao.core import bulk, clock
 from shebao.core.identity import clean_text, id_key
 from shebao.core.months import add_months, format_month, month_range, month_start, months_between
 from shebao.params.services import ParamSnapshot
-from shebao.register import pension
+from shebao.register import endings, pension
 from shebao.register.choices import BenefitItem, RetirementKind, SuspendReason
-from shebao.register.models import ContributionLine, Person, Relation, RelationStatus, Retiree, RetireeBenefit
+from shebao.register.models import Person, Relation, RelationStatus, Retiree, RetireeBenefit
 from shebao.workflow.fields import FieldSpec, RowResult, as_month, normalise_row, zh_label
 from shebao.workflow.models import Item
 from shebao.workflow.printing import Column, PrintForm, choice_label, money, seq_name_id
@@ -794,13 +794,7 @@ class RetireeBenefitDeclaration(BusinessType):
             end = add_months(retire, 1)
             for rel in person.relations:
                 if rel.status == RelationStatus.CONTRIBUTING:
-                    rel.status, rel.end_month, rel.end_reason, rel.ended_by = (
-                        RelationStatus.TERMINATED,
-                        end,
-                        SuspendReason.RETIRE.value,
-                        tx,
-                    )
-                    rel.updated_at = now
+                    rel.status, rel.end_month, rel.end_reason = RelationStatus.TERMINATED, end, SuspendReason.RETIRE
                     changed.append(rel)
             ends[end].append(person.person.pk)
             data = item.data
@@ -825,21 +819,9 @@ class RetireeBenefitDeclaration(BusinessType):
             )
             retirees.append(retiree)
             benefits.append((retiree, data))
-        # UPDATE … FROM unnest on PostgreSQL: bulk_update's CASE per row and field cost a
-        # second per 1,500 relations.
-        bulk.update_rows(
-            Relation,
-            ["status", "end_month", "end_reason", "ended_by_id", "updated_at"],
-            [(r.pk, r.status, r.end_month, r.end_reason, tx.pk, now) for r in changed],
-        )
+        endings.end_relations(tx, changed)
         for end, person_ids in ends.items():
-            for start in range(0, len(person_ids), 1000):
-                ContributionLine.objects.filter(
-                    Q(person_id__in=person_ids[start : start + 1000]),
-                    employer_id=tx.employer_id,
-                    month__gte=end,
-                    voided_by__isnull=True,
-                ).update(voided_by=tx)
+            endings.void_lines(tx, tx.employer_id, person_ids, end)
         Retiree.objects.bulk_create(retirees, batch_size=1000)
         items_out = []
         for retiree, data in benefits:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -25,8 +24,9 @@ from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE, InsuranceType
 from shebao.core.months import format_month
 from shebao.params.services import ParamSnapshot
+from shebao.register import endings
 from shebao.register.choices import TERMINATING_REASONS, SuspendReason
-from shebao.register.models import ContributionLine, Person, Relation, RelationStatus
+from shebao.register.models import Person, Relation, RelationStatus
 from shebao.workflow.fields import FieldSpec, RowResult, as_month, normalise_row
 from shebao.workflow.printing import Column, PrintForm, choice_label, insurance_labels, seq_name_id
 from shebao.workflow.registry import AuditContext, BusinessType, Locking, Names, register
@@ -235,25 +235,13 @@ class Suspend(BusinessType):
             types = [t for t in ALL_INSURANCE if t in rels and (means_all(wanted) or t in wanted)]
             for itype in types:
                 rel = rels[itype]
-                rel.status, rel.end_month, rel.end_reason, rel.ended_by = status, stop, reason, tx
+                rel.status, rel.end_month, rel.end_reason = status, stop, reason
                 changed.append(rel)
             if types:
                 stops[(stop, tuple(types))].append(person.pk)
-        now = clock.now()
-        for rel in changed:
-            rel.updated_at = now  # bulk_update does not touch auto_now fields
-        Relation.objects.bulk_update(
-            changed, ["status", "end_month", "end_reason", "ended_by", "updated_at"], batch_size=1000
-        )
+        endings.end_relations(tx, changed)
         for (stop, types), person_ids in stops.items():
-            for start in range(0, len(person_ids), 1000):
-                ContributionLine.objects.filter(
-                    Q(person_id__in=person_ids[start : start + 1000]),
-                    employer_id=tx.employer_id,
-                    insurance_type__in=types,
-                    month__gte=stop,
-                    voided_by__isnull=True,
-                ).update(voided_by=tx)
+            endings.void_lines(tx, tx.employer_id, person_ids, stop, types)
 
     def summary(self, data: dict) -> str:
         reason = data.get("reason", "")
