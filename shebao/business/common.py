@@ -3,6 +3,7 @@ words their messages use. Not a business type itself."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from shebao.core.choices import ALL_INSURANCE, IdType, InsuranceType, Sex
-from shebao.core.identity import id_key
+from shebao.core.identity import clean_text, id_key
 from shebao.register.choices import SuspendReason
 from shebao.workflow.fields import FieldSpec, RowResult, zh_label
 from shebao.workflow.rules import E, Issue, Rule, W, add_rules, text, texts
@@ -85,6 +86,15 @@ def sex_text(code: str) -> dict[str, Any]:
 def reason_text(code: str) -> dict[str, Any]:
     """A 减员原因 as a message parameter."""
     return text(zh_label(SuspendReason, code))
+
+
+def bank_account_digits(value: object) -> str:
+    """A bank account number as typed or pasted (groups of digits, full-width digits), with the
+    spaces and hyphens banks print between groups taken out; the format rule checks the rest."""
+    return re.sub(r"[\s-]", "", clean_text(value))
+
+
+BANK_ACCOUNT = re.compile(r"[0-9]{8,30}")  # digits only, as banks issue them
 
 
 def id_fields(*, name_help: str = "") -> list[FieldSpec]:

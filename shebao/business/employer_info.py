@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from shebao.business.common import BANK_ACCOUNT, bank_account_digits
 from shebao.core.identity import check_uscc, clean_text, uscc_issue_params
 from shebao.employers.models import Employer, EmployerChange
 from shebao.params.services import ParamSnapshot
@@ -138,7 +139,6 @@ RULES = [
     ),
 ]
 
-FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 PHONE = re.compile(r"1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{7,8}")
 
 
@@ -197,8 +197,8 @@ class EmployerInfo(BusinessType):
             elif error:
                 result.add("EMPLOYER_CREDIT_CODE_CHECKSUM", F["credit_code"])
         if ok("bank_account"):
-            data["bank_account"] = account = re.sub(r"[\s-]", "", data["bank_account"]).translate(FULLWIDTH_DIGITS)
-            if not re.fullmatch(r"[0-9]{8,30}", account):
+            data["bank_account"] = account = bank_account_digits(data["bank_account"])
+            if not BANK_ACCOUNT.fullmatch(account):
                 result.add("EMPLOYER_BANK_ACCOUNT_FORMAT", F["bank_account"])
         if any(data.get(name) for name in BANK):
             for name in BANK:

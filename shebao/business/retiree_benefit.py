@@ -34,7 +34,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from shebao.business.common import check_registered_names, id_fields
+from shebao.business.common import BANK_ACCOUNT, bank_account_digits, check_registered_names, id_fields
 from shebao.core import bulk, clock
 from shebao.core.identity import clean_text, id_key
 from shebao.core.months import add_months, format_month, month_range, month_start, months_between
@@ -243,7 +243,7 @@ RULES = [
 
 def deemed_months(value: object) -> int | None:
     """视同缴费月数 as a whole number of months (None: not one)."""
-    text = clean_text(str(value if value is not None else "")).translate(_FULLWIDTH)
+    text = clean_text(value)
     if text == "":
         return 0
     try:
@@ -257,21 +257,13 @@ def deemed_months(value: object) -> int | None:
 
 def special_years(value: object) -> Decimal | None:
     """特殊工种年限 in years, at most one decimal (None: not one)."""
-    text = clean_text(str(value if value is not None else "")).translate(_FULLWIDTH)
+    text = clean_text(value)
     if not re.fullmatch(r"\d{1,2}(\.\d+)?", text):
         return None
     number = Decimal(text)
     if number > 50 or number != number.quantize(Decimal("0.1")):
         return None
     return number.quantize(Decimal("0.1"))
-
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
-
-
-def bank_account(value: object) -> str:
-    """The account number without spaces and hyphens (as banks print it in groups)."""
-    return re.sub(r"[\s\-－]", "", clean_text(str(value or "")).translate(_FULLWIDTH))
 
 
 # --- what the register says about a person -------------------------------------------------------
@@ -352,9 +344,6 @@ class Reckoning:
     def counted(self) -> int:
         return self.paid + self.deemed
 
-    def short_at(self) -> int:
-        return max((self.minimum or 0) - self.counted, 0)
-
 
 def future_months(facts: Facts, retire: dt.date) -> set[dt.date]:
     """Months still to come up to 退休年月 while the person contributes to pension here."""
@@ -374,7 +363,7 @@ def reckon(facts: Facts, retire: dt.date, deemed: int, params: ParamSnapshot) ->
     pension_months = {m for m in facts.pension_months if m <= retire} | future
     medical_months = {m for m in facts.medical_months if m <= retire}
     if any(r.insurance_type == "medical" and r.status == RelationStatus.CONTRIBUTING for r in facts.relations):
-        medical_months |= {m for m in future}
+        medical_months |= future
     min_age = params.setting_int("min_work_age", retire)
     work_from = add_months(month_start(person.birth_date), min_age * 12)
     if person.first_work_date:
@@ -518,7 +507,18 @@ def estimate_for(facts: Facts, data: dict, params: ParamSnapshot) -> pension.Est
     )
 
 
-ESTIMATE_KEYS = ("estimate_basic", "estimate_account", "estimate_transition", "estimate_total")
+# Every key `figures` writes: an audit replaces all of them, so that a row audited again
+# never keeps an earlier audit's estimate (or its basis) beside this one's.
+FIGURE_KEYS = (
+    "statutory_month",
+    "counted_months",
+    "minimum_months",
+    "estimate_basic",
+    "estimate_account",
+    "estimate_transition",
+    "estimate_total",
+    "estimate_basis",
+)
 
 
 def figures(est: pension.Estimate | None, r: Reckoning | None) -> dict[str, str]:
@@ -714,9 +714,8 @@ class RetireeBenefitDeclaration(BusinessType):
                     "RETIRE_SPECIAL_SHORT", F["special_years"], minimum=int(SPECIAL_JOB_MIN_YEARS), years=str(years)
                 )
         if data.get("account") and not result.field_has_issue("account"):
-            account = bank_account(data["account"])
-            data["account"] = account
-            if not re.fullmatch(r"\d{8,30}", account):
+            data["account"] = account = bank_account_digits(data["account"])
+            if not BANK_ACCOUNT.fullmatch(account):
                 result.add("RETIRE_ACCOUNT_FORMAT", F["account"])
         retire = as_month(data.get("retire_month", "")) if not result.field_has_issue("retire_month") else None
         if retire is not None:
@@ -746,9 +745,9 @@ class RetireeBenefitDeclaration(BusinessType):
             est = estimate_for(person, item.data, ctx.params) if reckoning is not None else None
             if est is not None and est.missing:
                 issues.append(Issue("RETIRE_ESTIMATE_UNAVAILABLE", "retire_month"))
-            figures_now = figures(est, reckoning)
-            if figures_now:
-                item.data = {**{k: v for k, v in item.data.items() if k not in ESTIMATE_KEYS}, **figures_now}
+            data = {**{k: v for k, v in item.data.items() if k not in FIGURE_KEYS}, **figures(est, reckoning)}
+            if data != item.data:
+                item.data = data
                 changed.append(item)
             out[item.pk] = issues
         bulk.update_rows(Item, ["data"], [(item.pk, item.data) for item in changed])
