@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "csp",
+    "ninja",  # django-ninja: its Swagger UI is served from its own static files, not a CDN
     "shebao.core",
     "shebao.accounts",
     "shebao.employers",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "shebao.exports",
     "shebao.web",
     "shebao.backoffice",
+    "shebao.api",
     "shebao.demo",
 ]
 
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /api/: the language, the body's size, the token, the rate limit and Idempotency-Key.
+    "shebao.api.middleware.ApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shebao.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -253,6 +257,7 @@ if not SHEBAO_USCC_AUTHORITIES or set(SHEBAO_USCC_AUTHORITIES) - set("0123456789
 # "short" serves single audits; "long" serves batches, so a big batch never delays a single.
 Q_SHORT = "short"
 Q_LONG = "long"
+Q_HOOKS = "hooks"
 Q_CLUSTER = {
     "name": Q_SHORT,
     "orm": "default",
@@ -273,6 +278,8 @@ Q_CLUSTER = {
     "label": gettext_lazy("后台任务"),  # the admin app name of django-q
     "ALT_CLUSTERS": {
         Q_LONG: {"timeout": env_int("Q_LONG_TIMEOUT", 1800), "retry": env_int("Q_LONG_RETRY", 1900), "poll": 0.2},
+        # Webhook deliveries: a slow or hanging receiver never holds up an audit or an import.
+        Q_HOOKS: {"timeout": env_int("Q_HOOKS_TIMEOUT", 120), "retry": env_int("Q_HOOKS_RETRY", 150), "poll": 0.2},
     },
 }
 # An audit or import whose heartbeat (updated every chunk) is older than this is re-queued;
@@ -295,6 +302,25 @@ SHEBAO_AUDIT_CHUNK = env_int("SHEBAO_AUDIT_CHUNK", 2000)
 SHEBAO_APPLY_CHUNK = env_int("SHEBAO_APPLY_CHUNK", 500)
 # Between chunks a batch waits at most this long while single audits are queued.
 SHEBAO_BATCH_YIELD_SECONDS = float(env("SHEBAO_BATCH_YIELD_SECONDS", "1.0"))
+
+# The API (/api/v1/, docs/api.md). Requests per token and minute (429 with Retry-After past
+# it), validate calls per token and day, and the largest JSON body (10,000 rows of JSON fit).
+SHEBAO_API_RATE_PER_MINUTE = env_int("SHEBAO_API_RATE_PER_MINUTE", 3000)
+SHEBAO_API_VALIDATE_PER_DAY = env_int("SHEBAO_API_VALIDATE_PER_DAY", 500)
+SHEBAO_API_MAX_BODY_BYTES = env_int("SHEBAO_API_MAX_BODY_BYTES", 32 * 1024 * 1024)
+SHEBAO_API_MAX_ROWS = env_int("SHEBAO_API_MAX_ROWS", 100_000)
+# Idempotency keys are kept this long; a request still running after SHEBAO_API_RUNNING_SECONDS
+# is taken for abandoned (its process died) and may be retried.
+SHEBAO_API_IDEMPOTENCY_HOURS = env_int("SHEBAO_API_IDEMPOTENCY_HOURS", 24)
+SHEBAO_API_RUNNING_SECONDS = env_int("SHEBAO_API_RUNNING_SECONDS", 600)
+# Webhooks: https only in production; loopback targets only where a setting allows them (tests,
+# the demo); private and link-local targets never. Attempts per event before it is given up,
+# the first retry's delay (doubling each time) and the receiver's time to answer.
+SHEBAO_WEBHOOK_HTTPS_ONLY = env_bool("SHEBAO_WEBHOOK_HTTPS_ONLY", PRODUCTION)
+SHEBAO_WEBHOOK_ALLOW_LOOPBACK = env_bool("SHEBAO_WEBHOOK_ALLOW_LOOPBACK", False)
+SHEBAO_WEBHOOK_MAX_ATTEMPTS = env_int("SHEBAO_WEBHOOK_MAX_ATTEMPTS", 8)
+SHEBAO_WEBHOOK_FIRST_RETRY_SECONDS = env_int("SHEBAO_WEBHOOK_FIRST_RETRY_SECONDS", 30)
+SHEBAO_WEBHOOK_TIMEOUT_SECONDS = float(env("SHEBAO_WEBHOOK_TIMEOUT_SECONDS", "5"))
 
 # Every process keeps its own cache; nothing in it needs sharing, because what is cached is
 # keyed by a version kept in the database (the task lists of 首页: shebao.workflow.tasklists).

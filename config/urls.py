@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from shebao.api.v1 import api as api_v1
 from shebao.core.adminlists import harden
 from shebao.params.admin import in_effect_view, link_in_effect
 
@@ -23,5 +24,6 @@ urlpatterns = [
     path("batch/", include("shebao.batch.urls")),
     path("exports/", include("shebao.exports.urls")),
     path("inbox/", include("shebao.inbox.urls")),
+    path("api/v1/", api_v1.urls),
     path("", include("shebao.web.urls")),
 ]

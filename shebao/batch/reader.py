@@ -56,8 +56,9 @@ class FileRefused(ApplicationError):
     """The file as a whole is refused: nothing is created."""
 
     def __init__(self, code: str, **params: object) -> None:
-        self.issue = Issue(code, "", params)
-        super().__init__(self.issue.message(), code=code, extra={"params": params})
+        issue = Issue(code, "", params)
+        super().__init__(issue.message(), code=code, extra={"params": params})
+        self.issue: Issue = issue
 
 
 @dataclass

@@ -8,8 +8,10 @@ the row checks its `check_row`, the locks those it declares.
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
+import io
 import json
 import logging
 import os
@@ -26,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from shebao.batch import reader
+from shebao.batch import reader, sheets
 from shebao.batch.models import Upload
 from shebao.core import bulk
 from shebao.core.errors import ApplicationError, NotFound
@@ -322,45 +324,16 @@ def run_import(tx_id: int) -> str:
     business = registry.get(tx.business_type)
     params = ParamSnapshot.load()
     layout = _layout(upload)
-    fields = [s for s in business.fields if s.name in layout.columns]
-    header_values = dict(tx.header or {})
     try:
-        rows = []
-        for row_no, cells in reader.iter_rows(bytes(upload.content), layout):
-            raw = {}
-            for spec in fields:
-                index = layout.columns[spec.name]
-                raw[spec.name] = reader.raw_cell(cells[index] if index < len(cells) else "")
-            rows.append((row_no, raw))
+        rows = read_rows(business, bytes(upload.content), layout)
     except reader.FileRefused as refusal:
         return _refuse_in_worker(tx, refusal.issue)
     if len(rows) > reader.MAX_ROWS:
         return _refuse_in_worker(tx, Issue("FILE_TOO_MANY_ROWS", "", {"rows": len(rows), "max": reader.MAX_ROWS}))
     read = time.perf_counter()
-
-    def cook(raw: dict) -> dict:
-        cooked = dict(header_values)
-        for name, value in raw.items():
-            if isinstance(value, str):
-                if value.startswith("'"):
-                    value = _unquote(value)
-                cooked[name] = value
-            else:
-                cooked[name] = reader.cooked_cell(value)
-        return cooked
-
+    cook = cooker(dict(tx.header or {}))
     # Pass 1: the same person on several rows fails on every such row.
-    rows_of: dict[str, list[int]] = defaultdict(list)
-    id_names = [s.name for s in (_spec_of_kind(business, "id_type"), _spec_of_kind(business, "id_number")) if s]
-    for row_no, raw in rows:
-        try:
-            key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
-        except Exception:  # the row's own check fails it (and logs why); it pairs with no other row
-            key = ""
-        if key:
-            rows_of[key].append(row_no)
-    duplicates = {key: numbers for key, numbers in rows_of.items() if len(numbers) > 1}
-    del rows_of
+    duplicates = find_duplicates(business, rows)
     paired = time.perf_counter()
 
     # Chunks are cut from the whole file, so every delivery of the job cuts the same ones;
@@ -401,6 +374,192 @@ def run_import(tx_id: int) -> str:
         # After the commit, so the screen is shown without waiting for it.
         bulk.refresh_statistics(Item, len(rows))
     return outcome
+
+
+# --- the template and the failure lists ---------------------------------------------------------
+
+
+def template_file(business, employer) -> bytes:
+    """模板下载: the type's template, pre-filled for this employer where the type does so."""
+    header, rows = business.template_rows(employer, ParamSnapshot.load())
+    note = business.template_note.format(**header) if rows and business.template_note else ""
+    return sheets.write_template(business, rows, note)
+
+
+# 《导入失败人员列表》 / 《审核失败人员列表》: the rows each lists.
+FAILURE_KINDS = {"import": gettext_noop("导入失败人员列表"), "audit": gettext_noop("审核失败人员列表")}
+
+
+def failure_items(tx: Transaction, kind: str) -> QuerySet[Item]:
+    """The rows of a failure list, in row order (NotFound for a kind that is none)."""
+    if kind == "import":
+        query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORT_FAILED)
+    elif kind == "audit":
+        query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED)
+    else:
+        raise NotFound(_("没有这种失败人员列表。"), code="NOT_FOUND")
+    return query.order_by("row_no", "id")
+
+
+# --- reading rows, and checking them without storing them ------------------------------------
+
+
+def read_rows(business, data: bytes, layout: reader.Layout) -> list[tuple[int, dict]]:
+    """(row number as the user sees it, the cells of the type's columns) of every data row."""
+    fields = [s for s in business.fields if s.name in layout.columns]
+    rows = []
+    for row_no, cells in reader.iter_rows(data, layout):
+        raw = {}
+        for spec in fields:
+            index = layout.columns[spec.name]
+            raw[spec.name] = reader.raw_cell(cells[index] if index < len(cells) else "")
+        rows.append((row_no, raw))
+    return rows
+
+
+def cooker(header_values: dict) -> Callable[[dict], dict]:
+    """What check_row reads of a row's cells: the header's values (e.g. the declared year),
+    then the cells, a text's leading apostrophe (Excel's "as text") taken off."""
+
+    def cook(raw: dict) -> dict:
+        cooked = dict(header_values)
+        for name, value in raw.items():
+            if isinstance(value, str):
+                if value.startswith("'"):
+                    value = _unquote(value)
+                cooked[name] = value
+            else:
+                cooked[name] = reader.cooked_cell(value)
+        return cooked
+
+    return cook
+
+
+def find_duplicates(business, rows: list[tuple[int, dict]]) -> dict[str, list[int]]:
+    """The persons on more than one row: person key → their row numbers."""
+    rows_of: dict[str, list[int]] = defaultdict(list)
+    id_names = [s.name for s in (_spec_of_kind(business, "id_type"), _spec_of_kind(business, "id_number")) if s]
+    for row_no, raw in rows:
+        try:
+            key = _quick_key(business, {n: reader.cooked_cell(_unquote(raw.get(n, ""))) for n in id_names})
+        except Exception:  # the row's own check fails it (and logs why); it pairs with no other row
+            key = ""
+        if key:
+            rows_of[key].append(row_no)
+    return {key: numbers for key, numbers in rows_of.items() if len(numbers) > 1}
+
+
+def _row_issues(business, duplicates: dict[str, list[int]], row_no: int, result) -> tuple[str, list[Issue]]:
+    """A checked row's person key and issues, with DUPLICATE_IN_FILE where it is on others."""
+    key = _row_key(business, result)
+    issues = list(result.issues)
+    if key in duplicates:
+        id_spec = _spec_of_kind(business, "id_number")
+        others = [n for n in duplicates[key] if n != row_no]
+        issues.append(Issue("DUPLICATE_IN_FILE", id_spec.name if id_spec else "", {"rows": _rows_text(others)}))
+    return key, issues
+
+
+def json_rows(business, rows: list) -> list[tuple[int, dict]]:
+    """Rows given as JSON objects (field name → value), numbered from 1 as a list is read, in
+    what the import reads of a file's cells. A name that is no field of the type, or a row
+    that is no object, is refused as a whole, naming it."""
+    names = {spec.name for spec in business.fields}
+    out = []
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise ApplicationError(
+                _("第 %(row)d 行不是对象：每行应为「字段名: 值」的 JSON 对象。") % {"row": number},
+                code="ROW_NOT_OBJECT",
+            )
+        unknown = sorted(str(k) for k in row if k not in names)
+        if unknown:
+            raise ApplicationError(
+                _("第 %(row)d 行含有该业务没有的字段：%(fields)s。字段名见 GET /api/v1/types。")
+                % {"row": number, "fields": "、".join(unknown[:10])},
+                code="UNKNOWN_FIELD",
+            )
+        out.append((number, {name: reader.raw_cell(value) for name, value in row.items()}))
+    if len(out) > reader.MAX_ROWS:
+        raise reader.FileRefused("FILE_TOO_MANY_ROWS", rows=len(out), max=reader.MAX_ROWS)
+    return out
+
+
+def json_file(business, rows: list[tuple[int, dict]]) -> bytes:
+    """JSON rows as the CSV file the import reads (the template's column titles, UTF-8 with a
+    BOM): a batch sent as JSON is imported, stored and shown exactly as an uploaded file."""
+    specs = reader.template_specs(business.fields)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([spec.msgid for spec in specs])
+    for _number, row in rows:
+        writer.writerow(["" if row.get(spec.name) is None else str(row.get(spec.name)) for spec in specs])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@dataclass
+class CheckedRow:
+    row_no: int
+    data: dict
+    issues: list[Issue]
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.issues)
+
+
+@dataclass
+class Checked:
+    """What 免费预检 found: the header's issues and every row's."""
+
+    business: registry.BusinessType
+    header_issues: list[Issue]
+    rows: list[CheckedRow]
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for row in self.rows if row.has_errors)
+
+    @property
+    def warned(self) -> int:
+        return sum(1 for row in self.rows if row.issues and not row.has_errors)
+
+
+def check_rows(
+    *, employer, business_type: str, header: dict | None = None, rows: list | None = None, data: bytes | None = None
+) -> Checked:
+    """免费预检: the rows (a file's, or JSON objects) checked as the import checks them, by the
+    row rules and the rules on this employer's own register (`check_known_rows`), and the
+    persons on several rows. Nothing is stored and no lock is taken; rules that read other
+    employers' data (the audit's) are not run, so nothing of theirs can be learnt here. A file
+    refused as a whole raises FileRefused, as at the upload."""
+    business = batch_business(business_type)
+    params = ParamSnapshot.load()
+    head = business.check_header(header or {}, params) if business.header_fields else None
+    header_issues = list(head.issues) if head else []
+    if data is not None:
+        layout = reader.inspect(data, business)
+        numbered = read_rows(business, data, layout)
+    else:
+        numbered = json_rows(business, rows or [])
+    cook = cooker(head.data if head else {})
+    duplicates = find_duplicates(business, numbered)
+    out: list[CheckedRow] = []
+    for start in range(0, len(numbered), IMPORT_CHUNK):
+        chunk = numbered[start : start + IMPORT_CHUNK]
+        results = [
+            registry.check_row_safely(business, raw, params, employer, prepare=cook, where=f"validate row {row_no}")
+            for row_no, raw in chunk
+        ]
+        registry.check_known_rows_safely(business, results, employer, where="validate")
+        for (row_no, _raw), result in zip(chunk, results, strict=True):
+            _key, issues = _row_issues(business, duplicates, row_no, result)
+            out.append(CheckedRow(row_no, result.data, issues))
+    return Checked(business, header_issues, out)
 
 
 # --- the photos of a batch ----------------------------------------------------------------
@@ -532,8 +691,6 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     if not chunk:
         return True
     tx, business = job.tx, job.business
-    id_spec = _spec_of_kind(business, "id_number")
-    id_name = id_spec.name if id_spec else ""
     items = []
     # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
     results = [
@@ -545,11 +702,7 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
     # Then the rules on this employer's own register, for the chunk at once (one query).
     registry.check_known_rows_safely(business, results, tx.employer, where=f"import {tx.serial}")
     for (row_no, raw), result in zip(chunk, results, strict=True):
-        key = _row_key(business, result)
-        issues = list(result.issues)
-        if key in job.duplicates:
-            others = [n for n in job.duplicates[key] if n != row_no]
-            issues.append(Issue("DUPLICATE_IN_FILE", id_name, {"rows": _rows_text(others)}))
+        key, issues = _row_issues(business, job.duplicates, row_no, result)
         data = result.data
         items.append(
             Item(

@@ -80,11 +80,7 @@ def results_title(business) -> str:
 @require_GET
 def template(request, code: str):
     business = _business(code)
-    params = ParamSnapshot.load()
-    header, rows = business.template_rows(request.employer, params)
-    note = business.template_note.format(**header) if rows and business.template_note else ""
-    content = sheets.write_template(business, rows, note)
-    response = HttpResponse(content, content_type=XLSX)
+    response = HttpResponse(services.template_file(business, request.employer), content_type=XLSX)
     # The template is a Chinese document: its file name is too.
     response["Content-Disposition"] = content_disposition_header(True, f"{business.names.title}批量导入模板.xlsx")
     response["Cache-Control"] = "private, no-store"
@@ -444,19 +440,10 @@ def failures(request, pk: int, kind: str):
     """《导入失败人员列表》 / 《审核失败人员列表》 in the template's layout, ready to fix and re-upload."""
     tx = _batch_or_404(request, pk)
     business = _business(tx.business_type)
-    if kind == "import":
-        query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORT_FAILED)
-        title = _("导入失败人员列表")
-    elif kind == "audit":
-        query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED)
-        title = _("审核失败人员列表")
-    else:
+    if kind not in services.FAILURE_KINDS:
         raise Http404
-    items = (
-        query.order_by("row_no", "id")
-        .only("id", "row_no", "raw", "import_issues", "audit_issues")
-        .iterator(chunk_size=2000)
-    )
+    title = _(services.FAILURE_KINDS[kind])
+    items = services.failure_items(tx, kind).only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(2000)
     handle, _count = sheets.write_failure_list(business, items, audit=kind == "audit", title=str(title))
     name = f"{title}_{tx.serial}.xlsx"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)

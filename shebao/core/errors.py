@@ -11,11 +11,34 @@ class ApplicationError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, code: str = "error", extra: dict | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str = "error", extra: dict | None = None, messages: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.extra = extra or {}
+        # The message in each language (language code → text), where the raiser rendered it in
+        # more than the reader's (`in_languages`); the API's problem details carry them all.
+        self.messages = messages or {}
+        # The rule of the catalogue that refused (a workflow.rules.Issue), where one did.
+        self.issue: object | None = None
+
+
+LANGUAGES = ("zh-hans", "en")
+
+
+def in_languages(msgid: str, params: dict | None = None) -> dict[str, str]:
+    """`msgid` (a Chinese source text) translated into each language and formatted with
+    `params`: for a refusal whose message the API gives in Chinese and in English."""
+    from django.utils import translation
+
+    out = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            text = translation.gettext(msgid)
+            out[language] = text % params if params else text
+    return out
 
 
 class NotFound(ApplicationError):

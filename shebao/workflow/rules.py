@@ -21,6 +21,7 @@ from enum import StrEnum
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, pgettext
 
+from shebao.core.errors import ApplicationError
 from shebao.core.text import list_separator
 
 CATALOGUE_VERSION = "2026.2"
@@ -371,6 +372,14 @@ def render(code: str, field_name: str = "", params: dict | None = None, language
         return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def refusal(issue: Issue, *, extra: dict | None = None) -> ApplicationError:
+    """A service's refusal by a rule of the catalogue: its message in the reader's language,
+    its code, and the issue itself (the API renders it in every language)."""
+    error = ApplicationError(issue.message(), code=issue.code, extra=extra)
+    error.issue = issue
+    return error
 
 
 def has_errors(issues: list[Issue]) -> bool:

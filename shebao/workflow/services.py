@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_q.models import OrmQ
 
 from shebao.core import bulk, clock
-from shebao.core.errors import ApplicationError, Conflict, NotFound, log_reference
+from shebao.core.errors import LANGUAGES, ApplicationError, Conflict, NotFound, log_reference
 from shebao.core.identity import id_key as make_key
 from shebao.core.months import add_months
 from shebao.core.scans import Scan
@@ -42,7 +42,7 @@ from shebao.workflow.models import (
     State,
     Transaction,
 )
-from shebao.workflow.rules import Issue, errors_only, has_errors, texts
+from shebao.workflow.rules import Issue, errors_only, has_errors, refusal, texts
 
 ACTION_LABELS = {
     "create": gettext_lazy("保存"),
@@ -193,14 +193,22 @@ def stale_conflict(tx: Transaction) -> Conflict:
     current = Transaction.objects.filter(pk=tx.pk).values_list("state", flat=True).first()
     if last is None:
         return Conflict(_("该业务已被修改，请刷新后重试。"), code="STALE")
-    who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
     when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M:%S")
-    what = str(ACTION_LABELS.get(last.action, last.action))
+    messages = {}
+    for language in LANGUAGES:  # the API gives it in every language; a page shows the reader's
+        with translation.override(language):
+            who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+            what = str(ACTION_LABELS.get(last.action, last.action))
+            state = State(current).label if current else "-"
+            text = _("该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。")
+            messages[language] = text % {"when": when, "who": who, "what": what, "state": state}
+    who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+    reader = translation.get_language() or LANGUAGES[0]
     return Conflict(
-        _("该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。")
-        % {"when": when, "who": who, "what": what, "state": State(current).label if current else "-"},
+        messages.get(reader, messages[LANGUAGES[0]]),
         code="STALE",
         extra={"who": who, "when": when, "action": last.action},
+        messages=messages,
     )
 
 
@@ -469,7 +477,7 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     if business.windowed and not Event.objects.filter(transaction=tx, action="submit").exists():
         issue = acceptance_window_issue(ParamSnapshot.load(), clock.today())
         if issue:
-            raise ApplicationError(issue.message(), code=issue.code)
+            raise refusal(issue)
     if not tx.items.filter(status=ItemStatus.IMPORTED).exists():
         raise ApplicationError(_("没有可提交的人员，请先添加或导入人员。"), code="NO_ROWS")
     # Like the window: refused before anything changes. An upload or removal meanwhile
@@ -478,7 +486,7 @@ def transaction_submit(*, tx: Transaction, actor, version: int) -> Transaction:
     lacking = materials.missing(tx, business)
     if lacking:
         issue = Issue("MATERIALS_MISSING", "", {"materials": texts(lacking)})
-        raise ApplicationError(issue.message(), code=issue.code, extra={"materials": lacking})
+        raise refusal(issue, extra={"materials": lacking})
     now = timezone.now()
     try:
         with transaction.atomic():

@@ -1,0 +1,143 @@
+"""The API end to end on the test client: a token of the employer's administrator, then every
+kind of operation an HR system makes, each answered as documented."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from shebao.api import tokens
+from shebao.workflow import services
+from shebao.workflow.models import Event, Transaction
+from tests.factories import OperatorFactory, make_resident_id
+from tests.workflow.helpers import enrol_raw
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(params, vip_employer):
+    return OperatorFactory(employer=vip_employer)
+
+
+def bearer(secret: str, **headers) -> dict:
+    return {
+        "HTTP_AUTHORIZATION": f"Bearer {secret}",
+        **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+    }
+
+
+@pytest.fixture
+def writer(vip_employer, admin) -> str:
+    return tokens.token_create(employer=vip_employer, actor=admin, name="人事系统", scope="write").secret
+
+
+@pytest.fixture
+def reader(vip_employer, admin) -> str:
+    return tokens.token_create(employer=vip_employer, actor=admin, name="报表", scope="read").secret
+
+
+def post(client: Client, path: str, body: dict, secret: str, **headers):
+    return client.post(path, data=json.dumps(body), content_type="application/json", **bearer(secret, **headers))
+
+
+def test_single_enrolment_is_saved_submitted_and_finished(writer, vip_employer):
+    client = Client()
+    created = post(client, "/api/v1/enrol/transactions", {"row": enrol_raw(make_resident_id())}, writer)
+    assert created.status_code == 201, created.content
+    tx = created.json()
+    assert tx["state"] == "saved" and tx["row"]["name"] == "张三"
+    assert created["Location"] == f"/api/v1/transactions/{tx['id']}"
+    submitted = post(client, f"/api/v1/transactions/{tx['id']}/submit", {"version": tx["version"]}, writer)
+    assert submitted.status_code == 200, submitted.content
+    assert submitted.json()["state"] == "auditing" and submitted.json()["final"] is False
+    assert services.run_audit(tx["id"]) == "finished"
+    got = client.get(f"/api/v1/transactions/{tx['id']}", **bearer(writer)).json()
+    assert got["state"] == "finished" and got["final"] is True and got["counts"]["applied"] == 1
+    listed = client.get("/api/v1/transactions?state=finished", **bearer(writer)).json()
+    assert [t["id"] for t in listed["items"]] == [tx["id"]]
+
+
+def test_a_row_with_errors_is_a_problem_with_the_rule_codes_in_both_languages(writer):
+    response = post(Client(), "/api/v1/enrol/transactions", {"row": enrol_raw("110101199003077777")}, writer)
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == 422 and problem["code"] == problem["issues"][0]["code"]
+    assert problem["issues"][0]["field"] == "id_number"
+    assert problem["messages"]["zh-hans"] != problem["messages"]["en"]
+    assert Transaction.objects.count() == 0
+
+
+def test_english_detail_when_asked(writer):
+    response = post(
+        Client(),
+        "/api/v1/enrol/transactions",
+        {"row": enrol_raw("110101199003077777")},
+        writer,
+        **{"Accept-Language": "en"},
+    )
+    problem = response.json()
+    assert problem["detail"] == problem["messages"]["en"]
+
+
+def test_read_only_token_is_refused_for_writes_and_reads_fine(reader):
+    client = Client()
+    response = post(client, "/api/v1/enrol/transactions", {"row": enrol_raw(make_resident_id())}, reader)
+    assert response.status_code == 403 and response.json()["code"] == "TOKEN_READ_ONLY"
+    assert client.get("/api/v1/types", **bearer(reader)).status_code == 200
+    assert Transaction.objects.count() == 0
+
+
+def test_idempotency_key_replays_and_refuses_another_body(writer):
+    client = Client()
+    body = {"row": enrol_raw(make_resident_id())}
+    first = post(client, "/api/v1/enrol/transactions", body, writer, **{"Idempotency-Key": "k-1"})
+    again = post(client, "/api/v1/enrol/transactions", body, writer, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and again["Idempotent-Replayed"] == "true"
+    assert Transaction.objects.count() == 1 and Event.objects.filter(action="create").count() == 1
+    other = post(
+        client,
+        "/api/v1/enrol/transactions",
+        {"row": enrol_raw(make_resident_id())},
+        writer,
+        **{"Idempotency-Key": "k-1"},
+    )
+    assert other.status_code == 422 and other.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_validate_saves_nothing_and_reports_rows(writer):
+    rows = [enrol_raw(make_resident_id()), enrol_raw("110101199003077777"), enrol_raw(make_resident_id())]
+    rows[2]["id_number"] = rows[0]["id_number"]
+    response = post(Client(), "/api/v1/enrol/validate", {"rows": rows}, writer)
+    assert response.status_code == 200, response.content
+    out = response.json()
+    assert out["total"] == 3 and out["failed"] == 3 and out["saved"] is False
+    codes = {r["row"]: {i["code"] for i in r["issues"]} for r in out["rows"]}
+    assert "DUPLICATE_IN_FILE" in codes[1] and "DUPLICATE_IN_FILE" in codes[3]
+    assert Transaction.objects.count() == 0
+
+
+def test_catalogue_and_schema(writer):
+    client = Client()
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["openapi"].startswith("3.1")
+    types = client.get("/api/v1/types", **bearer(writer)).json()
+    assert any(t["code"] == "enrol" and t["batch"] for t in types)
+    rules = client.get("/api/v1/rules", **bearer(writer)).json()
+    assert any(r["code"] == "ID_CHECKSUM" and r["messages"]["en"] for r in rules["rules"])
+    params = client.get("/api/v1/params?month=2026-06", **bearer(writer)).json()
+    assert params["month"] == "2026-06" and params["limits"]
+    assert client.get("/api/v1/me", **bearer(writer)).json()["scope"] == "write"
+    assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_no_token_and_a_bad_token(writer):
+    client = Client()
+    missing = client.get("/api/v1/types")
+    assert missing.status_code == 401 and missing["Content-Type"] == "application/problem+json"
+    bad = client.get("/api/v1/types", HTTP_AUTHORIZATION="Bearer sb_nope")
+    assert bad.status_code == 401 and bad.json()["code"] == "TOKEN_INVALID"
