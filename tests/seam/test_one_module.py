@@ -26,7 +26,7 @@ from shebao.workflow.rules import RULES, E, Issue, Rule
 from tests.factories import EmployerFactory, PersonFactory, make_resident_id
 
 ROOT = Path(__file__).resolve().parents[2] / "shebao"
-GENERIC_APPS = ["web", "batch", "exports", "backoffice", "workflow"]
+GENERIC_APPS = ["web", "batch", "exports", "backoffice", "workflow", "api"]
 
 
 def _sources():
@@ -278,3 +278,38 @@ def test_a_preview_that_raises_leaves_the_form_and_its_live_check_working(contac
     assert page.status_code == 200 and 'data-preview="broken"' in page.content.decode()
     check = ordinary.post(reverse("web:check_fields", kwargs={"code": CODE}), {"year": "2026", "phone": "1"})
     assert check.status_code == 200 and check.json()["previews"] == {}
+
+
+def test_the_api_offers_a_type_of_the_test_suite(contact_check, people, vip_employer):
+    """/api/v1/ has no code per type: the suite's type is listed with its fields, pre-checked,
+    saved and uploaded through the same operations as the product's own types."""
+    import json
+
+    from django.test import Client
+
+    from shebao.api import tokens
+    from tests.factories import OperatorFactory
+
+    admin = OperatorFactory(employer=vip_employer)
+    secret = tokens.token_create(employer=vip_employer, actor=admin, name="HR", scope="write").secret
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    listed = {t["code"]: t for t in client.get("/api/v1/types").json()}
+    assert [f["name"] for f in listed[CODE]["fields"]] == ["id_type", "id_number", "name", "phone"]
+    assert [f["name"] for f in listed[CODE]["header_fields"]] == ["year"]
+    person = people[0]
+    row = {"id_number": person.id_number, "name": person.name, "phone": "13912345678"}
+    checked = client.post(
+        f"/api/v1/{CODE}/validate",
+        json.dumps({"header": {"year": "1999"}, "rows": [row]}),
+        content_type="application/json",
+    ).json()
+    assert [i["code"] for i in checked["header_issues"]] == ["CONTACT_YEAR"]
+    saved = client.post(
+        f"/api/v1/{CODE}/transactions",
+        json.dumps({"header": {"year": "2026"}, "row": row}),
+        content_type="application/json",
+    )
+    assert saved.status_code == 201, saved.content
+    assert DeclarationKey.objects.filter(key=f"{CODE}:2026:01{person.id_number}").exists()
+    template = client.get(f"/api/v1/{CODE}/template")
+    assert _xlsx(template)["A1"].value is not None
