@@ -25,5 +25,6 @@ urlpatterns = [
     path("exports/", include("shebao.exports.urls")),
     path("inbox/", include("shebao.inbox.urls")),
     path("api/v1/", api_v1.urls),
+    path("integration/", include("shebao.api.urls")),
     path("", include("shebao.web.urls")),
 ]
