@@ -637,3 +637,105 @@ def seed_contributing(employer_ids: list[int], persons: int, *, start: dt.date, 
         batch_size=20_000,
     )
     return len(relations)
+
+
+# --- the API (/api/v1/) ------------------------------------------------------------------------
+
+
+def api_token(employer, user, *, scope: str = "write") -> str:
+    """A token of the employer's administrator `user` (seed_base's operator is one); its secret."""
+    from shebao.api.tokens import token_create
+
+    return token_create(employer=employer, actor=user, name="压测", scope=scope).secret
+
+
+def api_post(base: str, path: str, token: str, body: bytes | dict, *, timeout: float = 120) -> tuple[int, bytes]:
+    """One POST of JSON to the API through a new connection (gunicorn's sync workers close
+    each one); returns (status, body)."""
+    import http.client
+    import json
+    import urllib.parse
+
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    parsed = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=timeout)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=data,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+GUNICORN_TIMED_LOG = ("--access-logformat", "%(m)s %(U)s %(s)s %(D)s")
+
+
+def gunicorn_timed_args(log: Path) -> list[str]:
+    """gunicorn arguments for an access log of `METHOD path status microseconds` per request:
+    the server's own time of each request (read back with `server_times`)."""
+    return ["--access-logfile", str(log), *GUNICORN_TIMED_LOG]
+
+
+def server_times(log: Path, method: str, path_re: str) -> list[tuple[int, float]]:
+    """(status, seconds) of every request of the access log written with gunicorn_timed_args
+    whose method is `method` and whose path matches the regular expression `path_re`."""
+    import re
+
+    pattern = re.compile(path_re)
+    out = []
+    for line in log.read_text(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == method and pattern.fullmatch(parts[1]):
+            out.append((int(parts[2]), int(parts[3]) / 1e6))
+    return out
+
+
+# --- open loops and the server's events ---------------------------------------------------------
+
+
+def open_loop(items: list, rate: float, threads: int, one) -> tuple[float, int]:
+    """Hand `one(item)` to a pool of `threads` every 1/rate s, so a slow call never delays the
+    schedule; wait for all. Returns (seconds taken, calls scheduled more than 50 ms late)."""
+    import concurrent.futures as cf
+
+    pool = cf.ThreadPoolExecutor(max_workers=threads)
+    futures, late = [], 0
+    t_start = time.perf_counter()
+    for i, item in enumerate(items):
+        delay = t_start + i / rate - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -0.05:
+            late += 1
+        futures.append(pool.submit(one, item))
+    cf.wait(futures)
+    pool.shutdown()
+    return time.perf_counter() - t_start, late
+
+
+FINISH_ACTIONS = ("audit_passed", "audit_returned", "to_review")
+
+
+def submit_and_finish_events(tx_ids: list[int]) -> tuple[dict[int, dt.datetime], dict[int, tuple[dt.datetime, str]]]:
+    """The server's times of each transaction: its last submit event, and the first of its
+    finishing events (audit_passed / audit_returned / to_review) with that event's action."""
+    from shebao.workflow.models import Event
+
+    submits = dict(
+        Event.objects.filter(transaction_id__in=tx_ids, action="submit")
+        .order_by("at")
+        .values_list("transaction_id", "at")
+    )
+    finishes: dict[int, tuple[dt.datetime, str]] = {}
+    for tx_id, at, action in (
+        Event.objects.filter(transaction_id__in=tx_ids, action__in=FINISH_ACTIONS)
+        .values_list("transaction_id", "at", "action")
+        .order_by("at")
+    ):
+        finishes.setdefault(tx_id, (at, action))
+    return submits, finishes

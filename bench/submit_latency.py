@@ -18,7 +18,6 @@ the long queue) and submits it as the open loop starts, so its audit runs alongs
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import sys
 import threading
 import time
@@ -28,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
 
-FINISH_ACTIONS = ("audit_passed", "audit_returned", "to_review")
+FINISH_ACTIONS = common.FINISH_ACTIONS
 
 
 def main() -> None:
@@ -111,23 +110,11 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         finally:
             close_old_connections()
 
-    pool = cf.ThreadPoolExecutor(max_workers=args.threads)
-    futures = []
-    late = 0
     t_start = time.perf_counter()
     if batch_tx is not None:
         batch_tx = services.transaction_submit(tx=batch_tx, actor=user, version=batch_tx.version)
         batch_submitted = time.perf_counter()
-    for i, raw in enumerate(raws):
-        due = t_start + i / args.rate
-        delay = due - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        elif delay < -0.05:
-            late += 1
-        futures.append(pool.submit(one, raw))
-    cf.wait(futures)
-    pool.shutdown()
+    _loop, late = common.open_loop(raws, args.rate, args.threads, one)
     t_sent = time.perf_counter() - t_start
     print(
         f"[bench] submitted {len(tx_ids)} in {t_sent:.1f} s (achieved {len(tx_ids) / t_sent:.1f}/s, "
@@ -159,14 +146,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     sampler.stop()
 
     # Latency from the server's own event timestamps.
-    submits = dict(Event.objects.filter(transaction_id__in=tx_ids, action="submit").values_list("transaction_id", "at"))
-    finishes: dict[int, tuple] = {}
-    for tx_id, at, action in (
-        Event.objects.filter(transaction_id__in=tx_ids, action__in=FINISH_ACTIONS)
-        .values_list("transaction_id", "at", "action")
-        .order_by("at")
-    ):
-        finishes.setdefault(tx_id, (at, action))
+    submits, finishes = common.submit_and_finish_events(tx_ids)
     latencies = [(finishes[t][0] - submits[t]).total_seconds() for t in tx_ids if t in finishes and t in submits]
     outcome: dict[str, int] = {}
     for _at, action in finishes.values():
