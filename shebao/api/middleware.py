@@ -24,6 +24,17 @@ def requested_language(request) -> str:
     return "en" if first.startswith("en") else "zh-hans"
 
 
+def _form_has_nul(request) -> bool:
+    """A NUL in a multipart form's field (refused here as a problem, not by the site's
+    RejectNulMiddleware as text)."""
+    if request.method != "POST" or not request.META.get("CONTENT_TYPE", "").startswith("multipart/"):
+        return False
+    try:
+        return any("\x00" in key or any("\x00" in v for v in request.POST.getlist(key)) for key in request.POST)
+    except Exception:  # an unreadable body: the operation refuses it
+        return False
+
+
 class ApiMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -54,6 +65,10 @@ class ApiMiddleware:
         refused = self._read_body(request)
         if refused is not None:
             return refused
+        if _form_has_nul(request):
+            return problems.of_msgid(
+                400, "NUL_CHARACTER", gettext_noop("请求中含有不允许的控制字符（NUL），请删除后重试。")
+            )
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _, raw = header.partition(" ")

@@ -367,7 +367,7 @@ def _issues_refused(request: HttpRequest, error: _IssuesRefused) -> HttpResponse
 
 # --- the catalogue -----------------------------------------------------------------------------
 
-catalogue = Router(tags=["目录 Catalogue"])
+catalogue = Router(tags=["目录 Catalogue"], by_alias=True)
 
 
 @catalogue.get("/me", response={200: schemas.TokenOut, **ERRORS}, summary="The token and its employer")
@@ -480,7 +480,7 @@ def params_in_effect(
 
 # --- transactions ------------------------------------------------------------------------------
 
-transactions = Router(tags=["业务 Transactions"])
+transactions = Router(tags=["业务 Transactions"], by_alias=True)
 
 
 @transactions.get("/transactions", response={200: schemas.TransactionPage, **ERRORS}, summary="List transactions")
@@ -697,7 +697,7 @@ def attachment_add(
 
 # --- batches -----------------------------------------------------------------------------------
 
-batches = Router(tags=["批量 Batches"])
+batches = Router(tags=["批量 Batches"], by_alias=True)
 
 
 def _batch_business(code: str) -> registry.BusinessType:
@@ -872,7 +872,7 @@ def _header_raw_any(code: str, header: dict) -> dict:
 
 # --- the register --------------------------------------------------------------------------------
 
-register = Router(tags=["参保 Register"])
+register = Router(tags=["参保 Register"], by_alias=True)
 
 
 @register.get("/persons", response={200: schemas.PersonPage, **ERRORS}, summary="参保人员 of the employer")
