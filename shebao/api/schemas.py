@@ -25,7 +25,9 @@ class IssueOut(Schema):
     code: str = Field(..., description="The rule's stable code (GET /api/v1/rules).")
     severity: str = Field(..., description="error: refuses; warning: a note that does not refuse.")
     field: str = Field("", description="The field the rule is about (a field name of GET /api/v1/types).")
-    row: int | None = Field(None, description="The row number: the file's row, or the position in a JSON list.")
+    row: int | None = Field(
+        None, description="The row number: the file's row; for JSON rows, the position in the list plus one."
+    )
     messages: Messages
 
 
@@ -171,7 +173,11 @@ class DeleteRowsIn(Schema):
 
 class RowsIn(Schema):
     header: dict[str, Any] = Field(default_factory=dict)
-    rows: list[dict[str, Any]] = Field(..., description="Field name → value per row; numbered from 1.")
+    rows: list[dict[str, Any]] = Field(
+        ...,
+        description="Field name → value per row. Rows are numbered as in the template, from 2 (row 1 holds the "
+        "titles): the first object is row 2, in validate's answer and in the batch it becomes alike.",
+    )
 
 
 class CheckedRowOut(Schema):

@@ -461,12 +461,13 @@ def _row_issues(business, duplicates: dict[str, list[int]], row_no: int, result)
 
 
 def json_rows(business, rows: list) -> list[tuple[int, dict]]:
-    """Rows given as JSON objects (field name → value), numbered from 1 as a list is read, in
-    what the import reads of a file's cells. A name that is no field of the type, or a row
+    """Rows given as JSON objects (field name → value), in what the import reads of a file's
+    cells, numbered as the rows of the same data in the template: from 2, after the titles
+    (so that 免费预检 and the batch the rows become name the same row by the same number). A name that is no field of the type, or a row
     that is no object, is refused as a whole, naming it."""
     names = {spec.name for spec in business.fields}
     out = []
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=2):
         if not isinstance(row, dict):
             raise ApplicationError(
                 _("第 %(row)d 行不是对象：每行应为「字段名: 值」的 JSON 对象。") % {"row": number},

@@ -130,8 +130,8 @@ def test_enrolment_batch_of_json_rows(api):
     _import(tx["id"])
     tx = api.final(tx["id"])
     assert tx["counts"]["import_failed"] == 2 and tx["counts"]["imported"] == 4
-    # The import numbers JSON rows as the rows of the CSV file it reads them from (the
-    # column titles are row 1): the 3rd and 6th rows are rows 4 and 7.
+    # JSON rows are numbered as in the template (the column titles are row 1), in validate's
+    # answer as in the batch: the 3rd and 6th rows are rows 4 and 7.
     done = _delete_failed_and_finish(api, tx, set(good_ids), {4, 7})
     assert done["state"] == "finished" and done["counts"]["applied"] == 4
 
@@ -182,7 +182,8 @@ def test_annual_wage_declaration(api, vip_employer):
 
     checked = api.post(f"/api/v1/{code}/validate", {"header": header, "rows": rows})
     assert checked.status_code == 200, checked.content
-    assert checked.json()["failed"] == 1 and [r["row"] for r in checked.json()["rows"]] == [4]
+    # The 4th row is row 5, in validate's answer as in the batch (row 1 holds the titles).
+    assert checked.json()["failed"] == 1 and [r["row"] for r in checked.json()["rows"]] == [5]
     no_year = api.post(f"/api/v1/{code}/batches", {"rows": rows})
     assert no_year.status_code == 422 and no_year["Content-Type"] == "application/problem+json"
 

@@ -117,7 +117,8 @@ def test_validate_saves_nothing_and_reports_rows(writer):
     out = response.json()
     assert out["total"] == 3 and out["failed"] == 3 and out["saved"] is False
     codes = {r["row"]: {i["code"] for i in r["issues"]} for r in out["rows"]}
-    assert "DUPLICATE_IN_FILE" in codes[1] and "DUPLICATE_IN_FILE" in codes[3]
+    # Numbered as the same rows in the template, after its title row: the first object is row 2.
+    assert "DUPLICATE_IN_FILE" in codes[2] and "DUPLICATE_IN_FILE" in codes[4]
     assert Transaction.objects.count() == 0
 
 
