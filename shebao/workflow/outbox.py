@@ -4,7 +4,8 @@ One choke point writes it: `services.log_event`, through which every transition 
 `from_event` inside the caller's database transaction, so an outbox row exists exactly when
 the change that caused it was committed. The same commit queues its delivery on the short
 cluster (django-q2's ORM broker writes the queue row through our connection); a schedule
-sweeps rows still undelivered (`DELIVERY_TASK`'s app, shebao.inbox, owns both jobs).
+sweeps rows still undelivered (`DELIVERY_TASK`'s app, shebao.inbox, owns both jobs). A row
+that a webhook tells of also queues `WEBHOOK_TASK` on the hooks cluster (shebao.api).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ IMPORT_REFUSED = "import_refused"  # the worker found the file unreadable: cance
 EXPIRED = "expired"  # a draft cancelled automatically
 AGENCY_CANCELLED = "agency_cancelled"  # a clerk or administrator cancelled it
 EXPIRY_WARNING = "expiry_warning"  # a draft will be cancelled automatically soon
+
+# The kinds the API's webhooks tell of, and their job (by name, as DELIVERY_TASK; the API's
+# schedule sweeps rows whose job was lost).
+WEBHOOK_KINDS = frozenset({FINISHED, APPROVED, RETURNED, CLERK_RETURNED})
+WEBHOOK_TASK = "shebao.api.jobs.webhook_job"
 
 KINDS: dict[tuple[str, str | None], str] = {
     ("audit_passed", None): FINISHED,
@@ -83,11 +89,14 @@ def record(kind: str, tx: Transaction, *, key: str, payload: dict, event: Event 
         if Outbox.objects.filter(key=key).exists():
             return None
         raise
-    enqueue(row.pk)
+    enqueue(row.pk, kind)
     return row
 
 
-def enqueue(outbox_id: int) -> None:
+def enqueue(outbox_id: int, kind: str = "") -> None:
     from django_q.tasks import async_task
 
     async_task(DELIVERY_TASK, outbox_id, cluster=settings.Q_SHORT, task_name=f"outbox-{outbox_id}", group="outbox")
+    if kind in WEBHOOK_KINDS:
+        # The API's webhooks, on their own cluster: a slow receiver holds up nothing else.
+        async_task(WEBHOOK_TASK, outbox_id, cluster=settings.Q_HOOKS, task_name=f"webhooks-{outbox_id}", group="outbox")

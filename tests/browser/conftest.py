@@ -7,9 +7,9 @@ How the pieces fit:
   tmp dir unless ``TEST_SQLITE_NAME`` already names one); on PostgreSQL it is the test
   database pytest-django creates (``TEST_DATABASE_NAME``).
 - ``short_worker`` / ``long_worker`` start ``manage.py qcluster`` with ``Q_CLUSTER_NAME``
-  short/long and ``DATABASE_URL`` naming that test database, once per session, after the
-  migrations ran (the ORM broker polls the django_q tables). Their logs are kept in
-  ``test-artifacts/browser/worker-*.log``.
+  short/long (a third serves hooks, the API's webhooks) and ``DATABASE_URL`` naming that
+  test database, once per session, after the migrations ran (the ORM broker polls the
+  django_q tables). Their logs are kept in ``test-artifacts/browser/worker-*.log``.
 - Every test uses ``live_server`` and a transactional database, so rows are committed and
   the worker sees them; the tables are flushed after each test.
 - Screenshots of key steps, and of every open page when a test fails, go to
@@ -182,7 +182,7 @@ def test_database_url(django_db_setup) -> str:
 
 
 class Worker:
-    """One `manage.py qcluster` process group for one django-q2 cluster (short or long)."""
+    """One `manage.py qcluster` process group for one django-q2 cluster (short, long or hooks)."""
 
     def __init__(self, cluster: str, database_url: str):
         self.cluster = cluster
@@ -271,9 +271,9 @@ class Worker:
 
 @pytest.fixture(scope="session")
 def workers(test_database_url):
-    """Both clusters, started together once per session: short (single audits) and long
-    (batch imports and audits)."""
-    pool = {name: Worker(name, test_database_url) for name in (settings.Q_SHORT, settings.Q_LONG)}
+    """The clusters, started together once per session: short (single audits), long (batch
+    imports and audits) and hooks (the API's webhooks)."""
+    pool = {name: Worker(name, test_database_url) for name in (settings.Q_SHORT, settings.Q_LONG, settings.Q_HOOKS)}
     for w in pool.values():
         w.launch()
     try:
@@ -281,7 +281,7 @@ def workers(test_database_url):
             w.wait_ready()
         yield pool
     finally:
-        for w in pool.values():  # both are asked first: they stop in parallel
+        for w in pool.values():  # all are asked first: they stop in parallel
             w.terminate()
         for w in pool.values():
             w.stop()

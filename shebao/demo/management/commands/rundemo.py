@@ -1,12 +1,13 @@
-"""`manage.py rundemo`: the web server and both background worker clusters, in the foreground.
+"""`manage.py rundemo`: the web server and the background worker clusters, in the foreground.
 
 The demo runs as a user sees the product: DEBUG is off (the product's own 404, 403 and 500
 pages, never Django's technical ones; whitenoise serves the static files) unless DEBUG is
 set in the environment, and the address served is an allowed host.
 
-Starts three processes: `runserver` on 127.0.0.1:8000, `qcluster` with Q_CLUSTER_NAME=short
-(single audits, the stuck-audit sweeper) and `qcluster` with Q_CLUSTER_NAME=long (batches,
-draft expiry). Ctrl-C (SIGINT) or SIGTERM stops all three; if any of them dies, the others
+Starts four processes: `runserver` on 127.0.0.1:8000, `qcluster` with Q_CLUSTER_NAME=short
+(single audits, the stuck-audit sweeper), `qcluster` with Q_CLUSTER_NAME=long (batches,
+draft expiry) and `qcluster` with Q_CLUSTER_NAME=hooks (the API's webhooks). Ctrl-C
+(SIGINT) or SIGTERM stops all of them; if any of them dies, the others
 are stopped too and the command exits with its status. Beside them, the fake ID card reader
 (shebao.demo.fake_reader, docs/reader.md) on 127.0.0.1:19196, unless the port is taken.
 """
@@ -47,7 +48,7 @@ def demo_environment(addrport: str, environ) -> dict[str, str]:
 
 
 class Command(BaseCommand):
-    help = "Run the demo: web server and the short/long django-q2 clusters; Ctrl-C stops all."
+    help = "Run the demo: web server and the short, long and hooks django-q2 clusters; Ctrl-C stops all."
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="web server address:port")
@@ -59,10 +60,11 @@ class Command(BaseCommand):
             "web": ([python, manage, "runserver", "--noreload", addrport], {}),
             "worker-short": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_SHORT}),
             "worker-long": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_LONG}),
+            "worker-hooks": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_HOOKS}),
         }
         # Show the workers' start-up and task lines (django-q2 logs at INFO) unless told otherwise.
         worker_log_level = os.environ.get("LOG_LEVEL", "INFO")
-        for name in ("worker-short", "worker-long"):
+        for name in ("worker-short", "worker-long", "worker-hooks"):
             commands[name][1]["LOG_LEVEL"] = worker_log_level
         demo_env = demo_environment(addrport, os.environ)
         for _argv, extra_env in commands.values():
