@@ -20,6 +20,7 @@ from http import HTTPStatus
 
 from django.http import HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 from shebao.core.errors import LANGUAGES, ApplicationError, in_languages
 from shebao.workflow.rules import Issue
@@ -98,7 +99,7 @@ def of_issues(status: int, issues: list[tuple[Issue, int | None]], **kwargs) -> 
 
 
 def _row_prefix(language: str, row: int) -> str:
-    return in_languages("第 %(row)d 行：", {"row": row})[language]
+    return in_languages(gettext_noop("第 %(row)d 行："), {"row": row})[language]
 
 
 def error_messages(error: ApplicationError) -> dict[str, str]:
