@@ -463,8 +463,9 @@ def _row_issues(business, duplicates: dict[str, list[int]], row_no: int, result)
 def json_rows(business, rows: list) -> list[tuple[int, dict]]:
     """Rows given as JSON objects (field name → value), in what the import reads of a file's
     cells, numbered as the rows of the same data in the template: from 2, after the titles
-    (so that 免费预检 and the batch the rows become name the same row by the same number). A name that is no field of the type, or a row
-    that is no object, is refused as a whole, naming it."""
+    (so that 免费预检 and the batch the rows become name the same row by the same number). A
+    name that is no field of the type, or a row that is no object, is refused as a whole,
+    naming it."""
     names = {spec.name for spec in business.fields}
     out = []
     for number, row in enumerate(rows, start=2):
