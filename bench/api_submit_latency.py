@@ -6,7 +6,7 @@
 Creates its own database (bench/common.py), seeds a VIP employer (its automatic audit
 finishes a valid enrolment with no clerk) whose operator is its administrator, creates a
 write token, starts `gunicorn config.wsgi -w 2` (with an access log of the server's time per
-request) and the django-q2 clusters `short`, `long` and `hooks`. Then every 1/rate s one
+request) and the django-q2 clusters `short`, `long` and `outbox`. Then every 1/rate s one
 client thread (of a pool, so a slow call never delays the schedule) does
 POST /api/v1/enrol/transactions {"row": …} and POST /api/v1/transactions/{id}/submit
 {"version": …}. Latency is from the create request's start (the client's wall clock, the
@@ -60,7 +60,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     rows = [people.template_row(start_month) for _ in range(total)]
 
     db.env.update({"SHEBAO_API_RATE_PER_MINUTE": str(max(100_000, int(args.rate * 120 * 2)))})
-    clusters = common.start_qclusters(procs, db, names=(settings.Q_SHORT, settings.Q_LONG, settings.Q_HOOKS))
+    clusters = common.start_qclusters(procs, db, names=(settings.Q_SHORT, settings.Q_LONG, settings.Q_OUTBOX))
     common.wait_qclusters_ready(clusters)
     log = db.tmpdir / "access.log"
     server, base = common.start_gunicorn(procs, db, *common.gunicorn_timed_args(log), workers=args.gunicorn_workers)

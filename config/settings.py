@@ -257,7 +257,7 @@ if not SHEBAO_USCC_AUTHORITIES or set(SHEBAO_USCC_AUTHORITIES) - set("0123456789
 # "short" serves single audits; "long" serves batches, so a big batch never delays a single.
 Q_SHORT = "short"
 Q_LONG = "long"
-Q_HOOKS = "hooks"
+Q_OUTBOX = "outbox"
 Q_CLUSTER = {
     "name": Q_SHORT,
     "orm": "default",
@@ -278,8 +278,10 @@ Q_CLUSTER = {
     "label": gettext_lazy("后台任务"),  # the admin app name of django-q
     "ALT_CLUSTERS": {
         Q_LONG: {"timeout": env_int("Q_LONG_TIMEOUT", 1800), "retry": env_int("Q_LONG_RETRY", 1900), "poll": 0.2},
-        # Webhook deliveries: a slow or hanging receiver never holds up an audit or an import.
-        Q_HOOKS: {"timeout": env_int("Q_HOOKS_TIMEOUT", 120), "retry": env_int("Q_HOOKS_RETRY", 150), "poll": 0.2},
+        # The outbox's deliveries: the message centre's messages and e-mails and the API's
+        # webhooks. Apart from the audits, so that at a busy time a single audit never waits
+        # behind them, and a slow or hanging receiver never holds up an audit or an import.
+        Q_OUTBOX: {"timeout": env_int("Q_OUTBOX_TIMEOUT", 120), "retry": env_int("Q_OUTBOX_RETRY", 150), "poll": 0.2},
     },
 }
 # An audit or import whose heartbeat (updated every chunk) is older than this is re-queued;
@@ -293,6 +295,8 @@ SHEBAO_JOB_MAX_ATTEMPTS = env_int("SHEBAO_JOB_MAX_ATTEMPTS", 3)
 # The long cluster (batches, big exports) runs at a lower CPU priority, so that on a small
 # machine a big batch leaves the CPU to single audits (0 disables).
 SHEBAO_LONG_NICE = env_int("SHEBAO_LONG_NICE", 10)
+# The outbox cluster (messages, e-mails, webhooks) too, a little: a message may wait a moment.
+SHEBAO_OUTBOX_NICE = env_int("SHEBAO_OUTBOX_NICE", 5)
 # Processes that share the import of a big file on PostgreSQL (the worker forks the others;
 # each commits its own chunks). 1 imports in the worker alone.
 SHEBAO_IMPORT_PROCESSES = env_int("SHEBAO_IMPORT_PROCESSES", 2)

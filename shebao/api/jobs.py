@@ -1,5 +1,5 @@
-"""Entry points for the background worker, on the hooks cluster (settings.Q_HOOKS), except
-the daily pruning. Thin: the logic is in webhooks, limits and idempotency."""
+"""Entry points for the background worker, on the outbox cluster (settings.Q_OUTBOX). Thin:
+the logic is in webhooks, limits and idempotency."""
 
 from __future__ import annotations
 

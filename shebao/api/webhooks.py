@@ -7,9 +7,9 @@ seconds of the attempt) and `webhook-signature` (`v1,` + base64 of HMAC-SHA256 o
 Standard Webhooks library.
 
 Deliveries are read from the engine's outbox (workflow/outbox.py queues `jobs.webhook_job`
-on the hooks cluster in the commit that wrote the row; `deliver_due` sweeps what was lost and
-retries with exponential backoff). Never the cluster of imports and audits: a slow receiver
-holds up nothing else.
+on the outbox cluster in the commit that wrote the row; `deliver_due` sweeps what was lost and
+retries with exponential backoff). Never the cluster of imports nor of audits: a slow
+receiver holds up nothing but other deliveries.
 
 A server-side request forgery guard (`check_url`): https only in production, no credentials
 in the address, and every address the host resolves to must be public (no loopback unless
@@ -270,6 +270,15 @@ def remove_webhook(*, employer: Employer, actor: User, token_id: int) -> ApiToke
 
 def new_message_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
+
+
+FAN_OUT_TASK = "shebao.api.jobs.webhook_job"
+
+
+def employer_listens(employer_id: int) -> bool:
+    """Whether an active token of the employer has a webhook (asked in the commit of every
+    outbox row a webhook tells of: one indexed look-up instead of a job for nobody)."""
+    return ApiToken.objects.filter(employer_id=employer_id, revoked_at__isnull=True).exclude(webhook_url="").exists()
 
 
 def fan_out(outbox_id: int) -> int:
@@ -552,7 +561,7 @@ def deliveries_of(token: ApiToken) -> QuerySet[WebhookDelivery]:
 
 def resend(*, employer: Employer, actor: User, delivery_id: int, token_id: int | None = None) -> WebhookDelivery:
     """重新发送: the delivery is due again now, with the same webhook-id (a receiver that took it
-    already recognises it), and a fresh count of attempts; queued on the hooks cluster."""
+    already recognises it), and a fresh count of attempts; queued on the outbox cluster."""
     if not tokens.is_admin(actor, employer):
         raise PermissionDenied(_("只有单位管理员可以重新发送回调。"), code="NOT_ADMIN")
     query = WebhookDelivery.objects.filter(pk=delivery_id, token__employer=employer)
@@ -576,7 +585,7 @@ SEND_TASK = "shebao.api.jobs.send_job"
 
 
 def queue_send(delivery_id: int) -> None:
-    """send() of one delivery on the hooks cluster, queued in the caller's commit."""
+    """send() of one delivery on the outbox cluster, queued in the caller's commit."""
     from django_q.tasks import async_task
 
-    async_task(SEND_TASK, delivery_id, cluster=settings.Q_HOOKS, task_name=f"webhook-{delivery_id}", group="webhooks")
+    async_task(SEND_TASK, delivery_id, cluster=settings.Q_OUTBOX, task_name=f"webhook-{delivery_id}", group="webhooks")

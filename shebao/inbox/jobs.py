@@ -1,4 +1,4 @@
-"""Entry points for the background worker (short cluster). Thin: the logic is in services."""
+"""Entry points for the background worker (outbox cluster). Thin: the logic is in services."""
 
 from shebao.inbox import services
 

@@ -13,6 +13,8 @@ class WorkflowConfig(AppConfig):
 
         from django.conf import settings
 
-        # Only in a worker of the long cluster (Q_CLUSTER_NAME selects it; see settings).
-        if os.environ.get("Q_CLUSTER_NAME") == settings.Q_LONG and settings.SHEBAO_LONG_NICE:
-            os.nice(settings.SHEBAO_LONG_NICE)
+        # Only in a worker of the long or the outbox cluster (Q_CLUSTER_NAME selects it; see
+        # settings): single audits keep the CPU they need.
+        nice = {settings.Q_LONG: settings.SHEBAO_LONG_NICE, settings.Q_OUTBOX: settings.SHEBAO_OUTBOX_NICE}
+        if nice.get(os.environ.get("Q_CLUSTER_NAME", "")):
+            os.nice(nice[os.environ["Q_CLUSTER_NAME"]])

@@ -2,13 +2,17 @@
 
 One choke point writes it: `services.log_event`, through which every transition passes, calls
 `from_event` inside the caller's database transaction, so an outbox row exists exactly when
-the change that caused it was committed. The same commit queues its delivery on the short
+the change that caused it was committed. The same commit queues its delivery on the outbox
 cluster (django-q2's ORM broker writes the queue row through our connection); a schedule
 sweeps rows still undelivered (`DELIVERY_TASK`'s app, shebao.inbox, owns both jobs). A row
-that a webhook tells of also queues `WEBHOOK_TASK` on the hooks cluster (shebao.api).
+that another app listens to (`listen`: the API's webhooks) also queues that app's job on the
+same cluster, for an employer that listens.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -33,8 +37,6 @@ EXPIRY_WARNING = "expiry_warning"  # a draft will be cancelled automatically soo
 
 # The kinds the API's webhooks tell of, and their job (by name, as DELIVERY_TASK; the API's
 # schedule sweeps rows whose job was lost).
-WEBHOOK_KINDS = frozenset({FINISHED, APPROVED, RETURNED, CLERK_RETURNED})
-WEBHOOK_TASK = "shebao.api.jobs.webhook_job"
 
 KINDS: dict[tuple[str, str | None], str] = {
     ("audit_passed", None): FINISHED,
@@ -89,14 +91,42 @@ def record(kind: str, tx: Transaction, *, key: str, payload: dict, event: Event 
         if Outbox.objects.filter(key=key).exists():
             return None
         raise
-    enqueue(row.pk, kind)
+    enqueue(row.pk, kind, tx.employer_id)
     return row
 
 
-def enqueue(outbox_id: int, kind: str = "") -> None:
+@dataclass(frozen=True)
+class Listener:
+    """An app above the engine told of some kinds of outbox rows (the API's webhooks): its job
+    is queued with the row, in the row's commit, when `wanted(employer_id)` says that employer
+    listens at all, so that an employer with no listener costs no job. The app registers it
+    when it starts (`listen`), as business types register with the registry."""
+
+    kinds: frozenset[str]
+    wanted: Callable[[int], bool]
+    task: str  # the job's dotted name; it gets the outbox row's id
+
+
+_LISTENERS: list[Listener] = []
+
+
+def listen(listener: Listener) -> None:
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def listeners() -> list[Listener]:
+    return list(_LISTENERS)
+
+
+def enqueue(outbox_id: int, kind: str = "", employer_id: int | None = None) -> None:
     from django_q.tasks import async_task
 
-    async_task(DELIVERY_TASK, outbox_id, cluster=settings.Q_SHORT, task_name=f"outbox-{outbox_id}", group="outbox")
-    if kind in WEBHOOK_KINDS:
-        # The API's webhooks, on their own cluster: a slow receiver holds up nothing else.
-        async_task(WEBHOOK_TASK, outbox_id, cluster=settings.Q_HOOKS, task_name=f"webhooks-{outbox_id}", group="outbox")
+    # On the outbox cluster, apart from the audits: a delivery never delays a single audit,
+    # and a slow webhook receiver holds up nothing but other deliveries.
+    async_task(DELIVERY_TASK, outbox_id, cluster=settings.Q_OUTBOX, task_name=f"outbox-{outbox_id}", group="outbox")
+    for listener in _LISTENERS:
+        if kind in listener.kinds and employer_id is not None and listener.wanted(employer_id):
+            async_task(
+                listener.task, outbox_id, cluster=settings.Q_OUTBOX, task_name=f"{kind}-{outbox_id}", group="outbox"
+            )

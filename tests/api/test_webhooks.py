@@ -47,13 +47,21 @@ def _verified(request: dict, secret: str) -> dict:
     return Webhook(secret).verify(request["body"], request["headers"])
 
 
+def test_an_employer_without_a_webhook_costs_no_job(hooks_admin, vip_employer):
+    """The engine asks the API whether the employer listens before it queues a fan-out."""
+    tokens.token_create(employer=vip_employer, actor=hooks_admin, name="报表", scope="read")  # no webhook
+    _finished(vip_employer, hooks_admin)
+    assert not [q for q in OrmQ.objects.filter(key="outbox") if q.task["func"] == webhooks.FAN_OUT_TASK]
+    assert OrmQ.objects.filter(key="outbox").exists()  # the message centre's delivery is queued
+
+
 # --- a real receiver -------------------------------------------------------------------------
 
 
 def test_a_finished_transaction_is_called_back_signed_and_verified(hooks_token, hooks_admin, hooks_receiver):
     tx = _finished(hooks_token.employer, hooks_admin)
-    # The engine queued the fan-out on the hooks cluster, in the commit that finished it.
-    queued = [q for q in OrmQ.objects.filter(key="hooks") if q.task["func"] == outbox.WEBHOOK_TASK]
+    # The engine queued the fan-out on the outbox cluster, in the commit that finished it.
+    queued = [q for q in OrmQ.objects.filter(key="outbox") if q.task["func"] == webhooks.FAN_OUT_TASK]
     assert [q.task["args"] for q in queued] == [(_event(tx).pk,)]
     assert jobs.webhook_job(_event(tx).pk) == 1
     [request] = hooks_receiver.requests
@@ -442,7 +450,7 @@ def test_the_log_shows_the_attempts_and_a_resend_requeues(
     assert response.status_code == 302 and response["Location"] == log_url
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)  # a fresh count
-    [queued] = [q for q in OrmQ.objects.filter(key="hooks") if q.task["func"] == webhooks.SEND_TASK]
+    [queued] = [q for q in OrmQ.objects.filter(key="outbox") if q.task["func"] == webhooks.SEND_TASK]
     assert queued.task["args"] == (delivery.pk,) and queued.task["group"] == "webhooks"
     assert "待发送" in client.get(log_url).content.decode()
     assert jobs.send_job(delivery.pk) == DeliveryStatus.DELIVERED  # the hooks worker runs it
@@ -467,13 +475,13 @@ def test_a_resend_of_a_revoked_token_is_refused(
     assert not [q for q in OrmQ.objects.all() if q.task["func"] == webhooks.SEND_TASK]
 
 
-def test_the_schedules_are_on_the_hooks_cluster(db):
+def test_the_schedules_are_on_the_outbox_cluster(db):
     from django_q.models import Schedule
 
     schedules = {s.name: s for s in Schedule.objects.filter(name__in=["deliver-webhooks", "prune-api-records"])}
     assert schedules["deliver-webhooks"].func == "shebao.api.jobs.deliver_due_job"
     assert schedules["prune-api-records"].func == "shebao.api.jobs.prune_job"
-    assert {s.cluster for s in schedules.values()} == {"hooks"}
+    assert {s.cluster for s in schedules.values()} == {"outbox"}
     assert jobs.prune_job() == 0
 
 

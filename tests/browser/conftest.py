@@ -7,7 +7,7 @@ How the pieces fit:
   tmp dir unless ``TEST_SQLITE_NAME`` already names one); on PostgreSQL it is the test
   database pytest-django creates (``TEST_DATABASE_NAME``).
 - ``short_worker`` / ``long_worker`` start ``manage.py qcluster`` with ``Q_CLUSTER_NAME``
-  short/long (a third serves hooks, the API's webhooks) and ``DATABASE_URL`` naming that
+  short/long (a third serves outbox: messages and webhooks) and ``DATABASE_URL`` naming that
   test database, once per session, after the migrations ran (the ORM broker polls the
   django_q tables). Their logs are kept in ``test-artifacts/browser/worker-*.log``.
 - Every test uses ``live_server`` and a transactional database, so rows are committed and
@@ -182,7 +182,7 @@ def test_database_url(django_db_setup) -> str:
 
 
 class Worker:
-    """One `manage.py qcluster` process group for one django-q2 cluster (short, long or hooks)."""
+    """One `manage.py qcluster` process group for one django-q2 cluster (short, long or outbox)."""
 
     def __init__(self, cluster: str, database_url: str):
         self.cluster = cluster
@@ -272,8 +272,8 @@ class Worker:
 @pytest.fixture(scope="session")
 def workers(test_database_url):
     """The clusters, started together once per session: short (single audits), long (batch
-    imports and audits) and hooks (the API's webhooks)."""
-    pool = {name: Worker(name, test_database_url) for name in (settings.Q_SHORT, settings.Q_LONG, settings.Q_HOOKS)}
+    imports and audits) and outbox (messages and webhooks)."""
+    pool = {name: Worker(name, test_database_url) for name in (settings.Q_SHORT, settings.Q_LONG, settings.Q_OUTBOX)}
     for w in pool.values():
         w.launch()
     try:

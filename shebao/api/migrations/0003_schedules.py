@@ -1,4 +1,4 @@
-"""The API's schedules, on the hooks cluster:
+"""The API's schedules, on the outbox cluster:
 
 - deliver-webhooks: every minute, webhook deliveries due (retries with backoff, re-sends) and
   outbox rows of the last day whose queued fan-out was lost.
@@ -18,7 +18,7 @@ def create(apps, schema_editor) -> None:
     Schedule = apps.get_model("django_q", "Schedule")
     for spec in SCHEDULES:
         defaults = {key: value for key, value in spec.items() if key != "name"}
-        Schedule.objects.update_or_create(name=spec["name"], defaults={**defaults, "repeats": -1, "cluster": "hooks"})
+        Schedule.objects.update_or_create(name=spec["name"], defaults={**defaults, "repeats": -1, "cluster": "outbox"})
 
 
 def delete(apps, schema_editor) -> None:

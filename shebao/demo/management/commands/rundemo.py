@@ -6,7 +6,8 @@ set in the environment, and the address served is an allowed host.
 
 Starts four processes: `runserver` on 127.0.0.1:8000, `qcluster` with Q_CLUSTER_NAME=short
 (single audits, the stuck-audit sweeper), `qcluster` with Q_CLUSTER_NAME=long (batches,
-draft expiry) and `qcluster` with Q_CLUSTER_NAME=hooks (the API's webhooks). Ctrl-C
+draft expiry) and `qcluster` with Q_CLUSTER_NAME=outbox (the message centre's messages and
+the API's webhooks). Ctrl-C
 (SIGINT) or SIGTERM stops all of them; if any of them dies, the others
 are stopped too and the command exits with its status. Beside them, the fake ID card reader
 (shebao.demo.fake_reader, docs/reader.md) on 127.0.0.1:19196, unless the port is taken.
@@ -48,7 +49,7 @@ def demo_environment(addrport: str, environ) -> dict[str, str]:
 
 
 class Command(BaseCommand):
-    help = "Run the demo: web server and the short, long and hooks django-q2 clusters; Ctrl-C stops all."
+    help = "Run the demo: web server and the short, long and outbox django-q2 clusters; Ctrl-C stops all."
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="web server address:port")
@@ -60,11 +61,11 @@ class Command(BaseCommand):
             "web": ([python, manage, "runserver", "--noreload", addrport], {}),
             "worker-short": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_SHORT}),
             "worker-long": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_LONG}),
-            "worker-hooks": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_HOOKS}),
+            "worker-outbox": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_OUTBOX}),
         }
         # Show the workers' start-up and task lines (django-q2 logs at INFO) unless told otherwise.
         worker_log_level = os.environ.get("LOG_LEVEL", "INFO")
-        for name in ("worker-short", "worker-long", "worker-hooks"):
+        for name in ("worker-short", "worker-long", "worker-outbox"):
             commands[name][1]["LOG_LEVEL"] = worker_log_level
         demo_env = demo_environment(addrport, os.environ)
         for _argv, extra_env in commands.values():
