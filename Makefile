@@ -42,7 +42,10 @@ demo: venv fonts
 	$(PY) manage.py seed_demo --quiet-logins
 	$(PY) manage.py rundemo
 
-test: venv lint system-deps migrations-check test-sqlite test-sqlite-moved-clock test-postgres test-browser
+# The unit suite runs twice: on SQLite with the process's clock moved (a date boundary, see
+# test-sqlite-moved-clock) and on PostgreSQL at the real date. `make test-sqlite` runs the
+# SQLite suite at the real date too, for a quick check while working.
+test: venv lint system-deps migrations-check test-sqlite-moved-clock test-postgres test-browser
 
 # (0) Lint, before any suite: ruff's rules and formatting, the types (mypy with the Django
 # plugin, configured in pyproject.toml) and, once they are written, the import contracts
