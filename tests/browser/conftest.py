@@ -205,6 +205,9 @@ class Worker:
             "PYTHONUNBUFFERED": "1",
             # django-q2 logs through the root logger: INFO makes "cluster running" visible.
             "LOG_LEVEL": "INFO",
+            # Webhooks to a receiver the test runs on this machine, over http.
+            "SHEBAO_WEBHOOK_ALLOW_LOOPBACK": "1",
+            "SHEBAO_WEBHOOK_HTTPS_ONLY": "0",
         }
         for name in ("TEST_SQLITE_NAME", "TEST_DATABASE_NAME", "DJANGO_ALLOW_ASYNC_UNSAFE"):
             env.pop(name, None)
