@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from shebao.core.identity import ID_CHECK, ID_WEIGHTS, USCC_CHARS, USCC_WEIGHTS, check_resident_id, check_uscc
 
 DEMO_PASSWORD = "Demo#Pass2026"
+# A read-write API token of the demo VIP employer, known to everyone like the demo password
+# (示例数据: only seed_demo creates it), so that /api/v1/ can be tried at once.
+DEMO_API_TOKEN = "sb_demo0001_" + "shebaodemotokenforthedemoemployeronly0000"
+DEMO_API_EMPLOYER = "10000001"
+DEMO_API_ADMIN = "vip_admin"
 DEMO_SEED = 20260101
 DEMO_URL = "http://127.0.0.1:8000"
 
@@ -207,4 +212,7 @@ def logins_table() -> str:
             detail += f"：{names.get(spec.employer_number, '')}"
         lines.append(_pad(spec.employer_number or "-", 11) + _pad(spec.username, 12) + _pad(spec.role, 10) + detail)
     lines.append("Clerks and the administrator leave 单位编号 empty; clerks land on /backoffice/, sysadmin on /admin/.")
+    lines.append(
+        f"API: {DEMO_URL}/api/v1/docs    token of {DEMO_API_EMPLOYER} (读写): Authorization: Bearer {DEMO_API_TOKEN}"
+    )
     return "\n".join(lines)

@@ -19,6 +19,8 @@ from django.db import transaction
 
 from shebao.accounts import lockout
 from shebao.accounts.models import Membership, Role, User
+from shebao.api import tokens
+from shebao.api.models import ApiToken, Scope
 from shebao.core import clock
 from shebao.core.choices import ALL_INSURANCE
 from shebao.core.identity import id_key
@@ -135,6 +137,7 @@ class Command(BaseCommand):
             offices = self.seed_offices()
             employers = self.seed_employers(offices)
             self.seed_logins(employers, offices)
+            self.seed_api_token(employers)
         with transaction.atomic():
             persons = self.seed_register(employers, seed)
             persons += self.seed_retiring(employers, seed)
@@ -205,6 +208,22 @@ class Command(BaseCommand):
                 Membership.objects.update_or_create(
                     user=user, employer=employers[spec.employer_number], defaults={"is_admin": True, "active": True}
                 )
+
+    def seed_api_token(self, employers: dict[str, Employer]) -> None:
+        """The demo employer's read-write API token (data.DEMO_API_TOKEN), active again if it
+        was revoked in an earlier demo."""
+        ApiToken.objects.update_or_create(
+            digest=tokens.digest(data.DEMO_API_TOKEN),
+            defaults={
+                "employer": employers[data.DEMO_API_EMPLOYER],
+                "name": "示例人事系统（演示令牌）",
+                "scope": Scope.WRITE,
+                "prefix": data.DEMO_API_TOKEN[:11],
+                "created_by": User.objects.get(username=data.DEMO_API_ADMIN),
+                "revoked_at": None,
+                "revoked_by": None,
+            },
+        )
 
     # --- the register ---------------------------------------------------------------------
 
