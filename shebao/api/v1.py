@@ -547,7 +547,7 @@ def transaction_get(request: HttpRequest, tx_id: int = Path(..., ge=1, le=MAX_ID
 def transaction_create(request: HttpRequest, business_type: str, body: schemas.SingleIn) -> HttpResponse:
     token = _writer(request)
     business = _single_business(business_type)
-    raw = {name: value for name, value in body.row.items()}
+    raw = _known_fields(business, body.row)
     result = engine.transaction_save_single(
         employer=token.employer,
         actor=_actor(token),
@@ -559,6 +559,21 @@ def transaction_create(request: HttpRequest, business_type: str, body: schemas.S
         raise _IssuesRefused(422 if result.lock is None else 409, [(i, None) for i in result.issues])
     assert result.transaction is not None
     return _created(request, result.transaction)
+
+
+UNKNOWN_FIELDS = gettext_noop("含有该业务没有的字段：%(fields)s。字段名见 GET /api/v1/types。")
+
+
+def _known_fields(business: registry.BusinessType, row: dict) -> dict:
+    """A single row's values; a name that is no field of the type is refused, naming it (a
+    typo would otherwise be a field left empty)."""
+    unknown = sorted(str(name) for name in row if name not in {spec.name for spec in business.fields})
+    if unknown:
+        params = {"fields": "、".join(unknown[:10])}
+        raise ApplicationError(
+            UNKNOWN_FIELDS % params, code="UNKNOWN_FIELD", messages=in_languages(UNKNOWN_FIELDS, params)
+        )
+    return dict(row)
 
 
 def _header_raw(business: registry.BusinessType, header: dict) -> dict:
@@ -589,7 +604,7 @@ def transaction_update(
         employer=token.employer,
         actor=_actor(token),
         business_type=tx.business_type,
-        raw=dict(body.row),
+        raw=_known_fields(business, body.row),
         header=_header_raw(business, body.header),
         tx=tx,
         version=body.version,

@@ -142,3 +142,11 @@ def test_no_token_and_a_bad_token(writer):
     assert missing.status_code == 401 and missing["Content-Type"] == "application/problem+json"
     bad = client.get("/api/v1/types", HTTP_AUTHORIZATION="Bearer sb_nope")
     assert bad.status_code == 401 and bad.json()["code"] == "TOKEN_INVALID"
+
+
+def test_a_field_the_type_does_not_have_is_refused_by_name(writer):
+    row = {**enrol_raw(make_resident_id()), "nmae": "张三"}
+    response = post(Client(), "/api/v1/enrol/transactions", {"row": row}, writer)
+    assert response.status_code == 400 and response.json()["code"] == "UNKNOWN_FIELD"
+    assert "nmae" in response.json()["messages"]["zh-hans"] and "nmae" in response.json()["messages"]["en"]
+    assert Transaction.objects.count() == 0
