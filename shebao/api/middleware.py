@@ -57,6 +57,9 @@ class ApiMiddleware:
 
     def _handle(self, request):
         request.api_token = None
+        # No cookie counts here: the API takes no session (a token only) and answers in the
+        # language Accept-Language asks for, never the pages' language cookie.
+        request.COOKIES = {}
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query.lower() or "\x00" in query:
             return problems.of_msgid(

@@ -150,3 +150,19 @@ def test_a_field_the_type_does_not_have_is_refused_by_name(writer):
     assert response.status_code == 400 and response.json()["code"] == "UNKNOWN_FIELD"
     assert "nmae" in response.json()["messages"]["zh-hans"] and "nmae" in response.json()["messages"]["en"]
     assert Transaction.objects.count() == 0
+
+
+def test_a_session_and_the_pages_language_cookie_count_for_nothing(writer, vip_employer, operator_client):
+    """A browser's session does not authenticate at the API, and the pages' language cookie
+    does not change the language the services answer in (Accept-Language does)."""
+    browser = operator_client(vip_employer)
+    browser.cookies["django_language"] = "en"
+    assert browser.get("/home/").status_code == 200  # logged in on the pages
+    assert browser.get("/api/v1/types").status_code == 401
+    browser.defaults["HTTP_AUTHORIZATION"] = f"Bearer {writer}"
+    problem = browser.post(
+        "/api/v1/enrol/transactions",
+        json.dumps({"row": enrol_raw("110101199003077777")}),
+        content_type="application/json",
+    ).json()
+    assert problem["detail"] == problem["messages"]["zh-hans"] != problem["messages"]["en"]
