@@ -66,6 +66,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts and ends in the site's language: a request made in English (the
+    language cookie) leaves English active in its thread afterwards, as Django's middleware
+    does, and a later test of the same worker would read English where it expects Chinese."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_test_data():
     """Every test's made-up numbers and names start afresh (tests/factories.py)."""
     reset_sequences()
