@@ -9,10 +9,6 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from shebao.core.converters import MAX_ID
-
-Id = Field(..., ge=1, le=MAX_ID)
-
 
 class Messages(Schema):
     zh_hans: str = Field(..., alias="zh-hans")

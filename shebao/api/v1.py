@@ -343,10 +343,7 @@ def _refuse_header(business: registry.BusinessType, header: dict) -> dict:
     """The header checked by the type's header rules: its values, or a 422 naming each error."""
     if not business.header_fields:
         return {}
-    raw = {
-        spec.name: str(header.get(spec.name, "") if header.get(spec.name) is not None else "").strip()
-        for spec in business.header_fields
-    }
+    raw = {name: value.strip() for name, value in _header_raw(business, header).items()}
     result = business.check_header(raw, ParamSnapshot.load())
     errors = [i for i in result.issues if i.is_error]
     if errors:
