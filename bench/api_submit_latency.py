@@ -71,6 +71,8 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
             raise SystemExit(f"validate answered {status}: {answer[:300]!r}")
     sampler = common.RssSampler({"gunicorn": server.pid, **{f"q-{k}": p.pid for k, p in clusters.items()}})
     sampler.start()
+    census = common.CpuCensus()
+    census.start()
 
     print(
         f"[bench] open loop: {total} create + submit at {args.rate:g}/s for {args.seconds:g} s through "
@@ -105,6 +107,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
                 errors.append(f"{type(error).__name__}: {error}")
 
     t_sent, late = common.open_loop(rows, args.rate, args.threads, one)
+    census.sample()
     print(
         f"[bench] {len(started)} submitted in {t_sent:.1f} s (achieved {len(started) / t_sent:.1f}/s, "
         f"{late} scheduled >50 ms late), {len(errors)} client errors"
@@ -117,6 +120,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     while time.time() < deadline and Transaction.objects.filter(pk__in=ids, state=State.AUDITING).exists():
         time.sleep(0.25)
     sampler.stop()
+    census.stop()
 
     submits, finishes = common.submit_and_finish_events(ids)
     end_to_end = [finishes[t][0].timestamp() - started[t] for t in ids if t in finishes]
@@ -146,6 +150,11 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
             cells = [common.percentile(values, p) * 1000 for p in (50, 95, 99)] + [max(values) * 1000]
             print(f"  {label:40s} " + " ".join(f"{c:7.1f}ms" for c in cells))
     print(f"  load average at the end: {load_average()}")
+    print(
+        f"  CPU from the first create to the last finish ({census.wall:.1f} s): the machine "
+        f"{census.machine_busy():.0%} busy of {os.cpu_count()} cores; PostgreSQL {census.postgres_seconds():.1f} s, "
+        f"{census.postgres_seconds() / max(len(ids), 1) * 1000:.1f} ms per transaction"
+    )
     goal = bool(end_to_end) and common.percentile(end_to_end, 99) < 0.3 and unfinished == 0 and not errors
     print(f"  goal p99 < 300 ms, none unfinished, no errors: {'MET' if goal else 'NOT MET'}")
     sampler.report()

@@ -446,6 +446,63 @@ def cpu_seconds(pid: int) -> float:
     return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class CpuCensus:
+    """CPU time of the whole machine and of PostgreSQL's processes between start() and stop().
+
+    The machine's busy share is from /proc/stat (every process, the bench client included);
+    PostgreSQL's is the utime + stime of every process named postgres, counting a backend
+    that exits meanwhile up to its last sample (`sample()` is called from time to time)."""
+
+    def __init__(self) -> None:
+        self.pg_first: dict[int, float] = {}
+        self.pg_last: dict[int, float] = {}
+        self.machine_first = self.machine_last = (0, 0)
+        self.wall = 0.0
+
+    @staticmethod
+    def _machine() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    def _postgres(self) -> dict[int, float]:
+        out = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/comm") as f:
+                        if f.read().strip() != "postgres":
+                            continue
+                except OSError:
+                    continue
+                out[int(entry)] = cpu_seconds(int(entry))
+        return out
+
+    def start(self) -> None:
+        self.pg_first = self._postgres()
+        self.pg_last = dict(self.pg_first)
+        self.machine_first = self._machine()
+        self.wall = time.monotonic()
+
+    def sample(self) -> None:
+        self.pg_last.update({pid: cpu for pid, cpu in self._postgres().items() if cpu})
+
+    def stop(self) -> None:
+        self.sample()
+        self.machine_last = self._machine()
+        self.wall = time.monotonic() - self.wall
+
+    def postgres_seconds(self) -> float:
+        return sum(cpu - self.pg_first.get(pid, 0.0) for pid, cpu in self.pg_last.items())
+
+    def machine_busy(self) -> float:
+        """The busy share of all cores, 0..1."""
+        busy = self.machine_last[0] - self.machine_first[0]
+        total = self.machine_last[1] - self.machine_first[1]
+        return busy / total if total else 0.0
+
+
 def _label(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:

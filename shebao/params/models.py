@@ -293,3 +293,27 @@ class ReaderSettings(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(_("读卡器设置"))
+
+
+class ParamsVersion(models.Model):
+    """One row whose token the database changes with every write to a parameter table.
+
+    ParamSnapshot.load() asks only this row whether the parameters changed since a process
+    read them. Triggers (migration 0011) set a new random token after every INSERT, UPDATE,
+    DELETE (and TRUNCATE on PostgreSQL) of every table the snapshot reads, whatever wrote it
+    (a form, the admin, queryset.update(), bulk_create, raw SQL, a seed). A random token,
+    not a counter: a write that is rolled back restores the token before it, and a later
+    write never repeats a token a process may have cached inside the rolled-back transaction.
+    A parameter table added later needs the same triggers (tests/test_params_snapshot.py
+    writes every table of this app and checks the token moved).
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = _("参数版本")
+        verbose_name_plural = _("参数版本")
+
+    def __str__(self) -> str:
+        return self.token
