@@ -178,7 +178,7 @@ def transition(
         query = query.filter(where)
     if version is not None:
         query = query.filter(version=version)
-    updated = query.update(state=to_state, version=F("version") + 1, **changes)
+    updated = query.update_of(tx.employer_id, state=to_state, version=F("version") + 1, **changes)
     if not updated:
         raise stale_conflict(tx)
     from_state = tx.state

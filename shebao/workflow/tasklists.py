@@ -33,10 +33,29 @@ UNLISTED_FIELDS = frozenset(
 )
 
 
+class _Bump:
+    """The after-commit bump of a database transaction: the employers it changed, gathered
+    from every write of the transaction, so that each stamp is bumped once per commit."""
+
+    def __init__(self, ids: set[int], using: str) -> None:
+        self.ids, self.using = ids, using
+
+    def __call__(self) -> None:
+        bump(self.ids, using=self.using)
+
+
 def bump_after_commit(employer_ids: Iterable[int], using: str = "default") -> None:
-    ids = sorted({int(i) for i in employer_ids if i is not None})
-    if ids:
-        transaction.on_commit(lambda: bump(ids, using=using), using=using)
+    ids = {int(i) for i in employer_ids if i is not None}
+    if not ids:
+        return
+    # A bump already waiting for this commit takes these employers too. One registered in a
+    # savepoint that was rolled back is gone from the list, and a new one is registered; ids
+    # added from a savepoint later rolled back are bumped anyway (a bump too many is harmless).
+    for entry in getattr(connections[using], "run_on_commit", ()):
+        if isinstance(entry[1], _Bump):
+            entry[1].ids |= ids
+            return
+    transaction.on_commit(_Bump(ids, using), using=using)
 
 
 def bump(employer_ids: Iterable[int], using: str = "default") -> None:
@@ -77,6 +96,14 @@ class TransactionQuerySet(models.QuerySet):
             # More rows updated than looked up a moment before (a row's state moved in between):
             # then every employer's lists are refreshed rather than one left stale.
             bump_after_commit(before.values() if count <= len(before) else _all_employer_ids(), using=self.db)
+        return count
+
+    def update_of(self, employer_id: int, **kwargs):
+        """update() of rows the caller knows are all of one employer (a transition of one
+        transaction): no query to find whose lists the change touches."""
+        count = models.QuerySet.update(self, **kwargs)
+        if count and not set(kwargs) <= UNLISTED_FIELDS:
+            bump_after_commit([employer_id], using=self.db)
         return count
 
     def delete(self):
