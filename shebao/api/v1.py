@@ -47,7 +47,7 @@ from shebao.workflow import registry
 from shebao.workflow import services as engine
 from shebao.workflow.fields import FieldSpec
 from shebao.workflow.models import Item, Mode, State, Transaction
-from shebao.workflow.rules import CATALOGUE_VERSION, RULES, Issue, issues_from
+from shebao.workflow.rules import CATALOGUE_VERSION, RULES, Issue, has_errors, issues_from
 from shebao.workflow.status import counts as tx_counts
 
 log = logging.getLogger(__name__)
@@ -341,12 +341,8 @@ def _header_json(text: str) -> dict:
 
 def _refuse_header(business: registry.BusinessType, header: dict) -> dict:
     """The header checked by the type's header rules: its values, or a 422 naming each error."""
-    if not business.header_fields:
-        return {}
-    raw = {name: value.strip() for name, value in _header_raw(business, header).items()}
-    result = business.check_header(raw, ParamSnapshot.load())
-    errors = [i for i in result.issues if i.is_error]
-    if errors:
+    result = batch.check_header(business, header)
+    if has_errors(result.issues):
         raise _IssuesRefused(422, [(i, None) for i in result.issues])
     return result.data
 

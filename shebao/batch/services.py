@@ -39,7 +39,7 @@ from shebao.core.images import reencode_photo
 from shebao.core.text import without_hidden_characters
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import locks, registry, rules
-from shebao.workflow.fields import FieldSpec, choice_value
+from shebao.workflow.fields import FieldSpec, RowResult, choice_value
 from shebao.workflow.models import (
     EDITABLE_STATES,
     AuditStatus,
@@ -84,6 +84,19 @@ def batch_business(code: str) -> registry.BusinessType:
 def header_specs(business) -> list[FieldSpec]:
     """Business-level values asked once per file (e.g. 申报年度): the type's header fields."""
     return list(business.header_fields)
+
+
+def check_header(business, values) -> RowResult:
+    """A batch's header (asked once per file, e.g. 申报年度) from a form's POST or an API body,
+    checked by the type's header rules: the upload page and the API both call this. A value
+    that is missing or null is empty; each is stripped."""
+    if not business.header_fields:
+        return RowResult()
+    raw = {
+        spec.name: "" if values.get(spec.name) is None else str(values.get(spec.name)).strip()
+        for spec in business.header_fields
+    }
+    return business.check_header(raw, ParamSnapshot.load())
 
 
 # --- upload --------------------------------------------------------------------------------

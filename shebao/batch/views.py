@@ -30,7 +30,7 @@ from shebao.params.services import ParamSnapshot
 from shebao.workflow import materials
 from shebao.workflow import services as engine
 from shebao.workflow.models import AuditStatus, Event, Item, ItemStatus, Mode, State, Transaction
-from shebao.workflow.rules import issues_from, shown, split
+from shebao.workflow.rules import has_errors, issues_from, shown, split
 from shebao.workflow.status import counts, status_payload
 
 if TYPE_CHECKING:
@@ -90,15 +90,6 @@ def template(request, code: str):
 # --- upload ---------------------------------------------------------------------------------
 
 
-def _header_values(business, post) -> tuple[dict, list[str]]:
-    """The header fields (asked once per file): checked by the type's header rules."""
-    if not business.header_fields:
-        return {}, []
-    raw = {spec.name: (post.get(spec.name) or "").strip() for spec in business.header_fields}
-    result = business.check_header(raw, ParamSnapshot.load())
-    return result.data, [issue.message() for issue in result.issues if issue.is_error]
-
-
 @employer_required
 @require_http_methods(["GET", "POST"])
 def upload(request, code: str):
@@ -130,9 +121,10 @@ def upload(request, code: str):
         error = reader.FileRefused(
             "FILE_TOO_LARGE", size=reader._mb(file.size), max=reader._mb(settings.SHEBAO_UPLOAD_MAX_BYTES)
         ).message
-    header, header_errors = _header_values(business, request.POST)
-    if not error and header_errors:
-        error = " ".join(header_errors)
+    checked = services.check_header(business, request.POST)
+    header = checked.data
+    if not error and has_errors(checked.issues):
+        error = " ".join(issue.message() for issue in checked.issues if issue.is_error)
     photos_file = request.FILES.get("photos") if business.photo is not None else None
     if not error and photos_file is not None and photos_file.size > settings.SHEBAO_UPLOAD_MAX_BYTES:
         error = reader.FileRefused(
