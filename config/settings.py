@@ -325,6 +325,8 @@ SHEBAO_WEBHOOK_ALLOW_LOOPBACK = env_bool("SHEBAO_WEBHOOK_ALLOW_LOOPBACK", False)
 SHEBAO_WEBHOOK_MAX_ATTEMPTS = env_int("SHEBAO_WEBHOOK_MAX_ATTEMPTS", 8)
 SHEBAO_WEBHOOK_FIRST_RETRY_SECONDS = env_int("SHEBAO_WEBHOOK_FIRST_RETRY_SECONDS", 30)
 SHEBAO_WEBHOOK_TIMEOUT_SECONDS = float(env("SHEBAO_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# The delivery log (回调投递记录) keeps a delivery that ended (送达 or 已放弃) this long.
+SHEBAO_WEBHOOK_KEEP_DAYS = env_int("SHEBAO_WEBHOOK_KEEP_DAYS", 90)
 
 # Every process keeps its own cache; nothing in it needs sharing, because what is cached is
 # keyed by a version kept in the database (the task lists of 首页: shebao.workflow.tasklists).

@@ -22,6 +22,6 @@ def deliver_due_job() -> int:
 
 
 def prune_job() -> int:
-    """Daily (schedule prune-api-records): rate and quota counters past their window, and
-    idempotency keys past their time."""
-    return limits.prune() + idempotency.prune()
+    """Daily (schedule prune-api-records): rate and quota counters past their window,
+    idempotency keys past their time, and webhook deliveries ended long ago."""
+    return limits.prune() + idempotency.prune() + webhooks.prune()

@@ -114,6 +114,7 @@ def webhook_deliveries(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "admin": tokens.is_admin(request.user, _employer(request)),
         "can_resend": token.is_active and bool(token.webhook_url),
+        "keep_days": settings.SHEBAO_WEBHOOK_KEEP_DAYS,
     }
     return render(request, "api/webhook_deliveries.html", context)
 

@@ -559,6 +559,20 @@ def deliveries_of(token: ApiToken) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(token=token).select_related("outbox", "outbox__transaction").order_by("-id")
 
 
+def prune(now: dt.datetime | None = None) -> int:
+    """Deliveries ended (送达 or 已放弃) more than SHEBAO_WEBHOOK_KEEP_DAYS ago: run daily with
+    the counters and keys. One waiting or retrying is kept, however old, and so is one sent
+    again (重新发送) since."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.SHEBAO_WEBHOOK_KEEP_DAYS)
+    deleted, _ = (
+        WebhookDelivery.objects.filter(status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED))
+        .filter(Q(last_attempt_at__lt=cutoff) | Q(last_attempt_at__isnull=True, created_at__lt=cutoff))
+        .delete()
+    )
+    return deleted
+
+
 def resend(*, employer: Employer, actor: User, delivery_id: int, token_id: int | None = None) -> WebhookDelivery:
     """重新发送: the delivery is due again now, with the same webhook-id (a receiver that took it
     already recognises it), and a fresh count of attempts; queued on the outbox cluster."""

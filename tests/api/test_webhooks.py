@@ -158,6 +158,26 @@ def test_the_backoff_doubles_and_is_given_up_after_the_last_attempt(
     assert webhooks.deliver_due() == 0 and len(hooks_receiver.requests) == 3
 
 
+def test_deliveries_that_ended_are_pruned_after_the_keeping_time(
+    operator_client, hooks_token, hooks_admin, hooks_receiver, settings
+):
+    settings.SHEBAO_WEBHOOK_KEEP_DAYS = 90
+    hooks_receiver.answers = [(200, {}, b"ok"), (500, {}, b"busy")]
+    delivered_tx, retrying_tx = (_finished(hooks_token.employer, hooks_admin, serial=n) for n in (1, 2))
+    webhooks.fan_out(_event(delivered_tx).pk)
+    webhooks.fan_out(_event(retrying_tx).pk)
+    statuses = dict(WebhookDelivery.objects.values_list("outbox__transaction", "status"))
+    assert statuses == {delivered_tx.pk: DeliveryStatus.DELIVERED, retrying_tx.pk: DeliveryStatus.RETRYING}
+    now = timezone.now()
+    assert webhooks.prune(now + dt.timedelta(days=89)) == 0
+    assert webhooks.prune(now + dt.timedelta(days=91)) == 1
+    [kept] = WebhookDelivery.objects.all()  # still retrying: kept, however old
+    assert kept.outbox.transaction_id == retrying_tx.pk
+    page = reverse("api:webhook_deliveries", kwargs={"pk": hooks_token.pk})
+    client = operator_client(hooks_token.employer, hooks_admin)
+    assert "已送达或已放弃的投递记录保留 90 天。" in client.get(page).content.decode()
+
+
 def test_a_redirect_is_not_followed(hooks_token, hooks_admin, hooks_receiver):
     elsewhere = f"http://127.0.0.1:{hooks_receiver.port}/elsewhere"
     hooks_receiver.answers = [(302, {"Location": elsewhere}, b"moved")]
