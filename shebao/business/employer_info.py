@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,7 +28,7 @@ from shebao.employers.models import Employer, EmployerChange
 from shebao.params.services import ParamSnapshot
 from shebao.workflow.fields import FieldSpec, RowResult, normalise_row
 from shebao.workflow.registry import AuditContext, BusinessType, Locking, Names, Section, register
-from shebao.workflow.rules import E, Rule, has_errors
+from shebao.workflow.rules import E, Issue, Rule, has_errors, refusal
 
 CODE = "employer_info"
 
@@ -277,7 +278,22 @@ class EmployerInfo(BusinessType):
                     )
                 )
         if records:
-            employer.save(update_fields=[*{r.field for r in records}, "updated_at"])
+            code = employer.credit_code
+            taken = refusal(Issue("EMPLOYER_CREDIT_CODE_TAKEN", "credit_code"))
+            # Checked at the save and the audit, and again here: another employer may have
+            # taken the code since (its change approved meanwhile). Two approvals at once
+            # both pass this query; the unique index stops the second, and either way the
+            # approval is refused with the rule's message and nothing of it applied.
+            if any(r.field == "credit_code" for r in records):
+                if Employer.objects.filter(credit_code=code).exclude(pk=employer.pk).exists():
+                    raise taken
+            try:
+                with transaction.atomic():
+                    employer.save(update_fields=[*{r.field for r in records}, "updated_at"])
+            except IntegrityError:
+                if Employer.objects.filter(credit_code=code).exclude(pk=employer.pk).exists():
+                    raise taken from None
+                raise
             EmployerChange.objects.bulk_create(records)
 
     def summary(self, data: dict) -> str:

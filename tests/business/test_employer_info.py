@@ -201,6 +201,24 @@ def test_name_and_code_change_needs_the_licence_and_the_clerk_returns_it(params,
     assert vip.name == NAME and vip.credit_code != new_code and not vip.changes.exists()
 
 
+def test_a_code_taken_by_another_employer_meanwhile_is_refused_at_the_approval(params, vip, user, office, clerk_client):
+    new_code = make_credit_code()
+    tx = save(vip, user, employer_name="武汉长江新名称有限公司", credit_code=new_code)
+    attach(tx, user, LICENCE_SCAN)
+    outcome, tx = submit_and_audit(tx, user)
+    assert outcome == "review"
+    other = EmployerFactory(office=office)
+    Employer.objects.filter(pk=other.pk).update(credit_code=new_code)  # its own change, approved first
+    page = reverse("backoffice:approve", kwargs={"pk": tx.pk})
+    response = clerk_client.post(page, {"version": tx.version})
+    assert response.status_code == 400
+    assert "该统一社会信用代码已登记为其他单位" in response.content.decode()
+    tx.refresh_from_db()
+    vip.refresh_from_db()
+    assert tx.state == State.REVIEW  # nothing applied: the clerk returns it, with the reason
+    assert vip.name == NAME and vip.credit_code != new_code and not vip.changes.exists()
+
+
 def test_one_open_change_per_employer(params, vip, user):
     save(vip, user, contact_name="张三")
     result = services.transaction_save_single(
