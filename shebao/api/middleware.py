@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from shebao.api import idempotency, limits, problems, tokens
+from shebao.workflow import services as engine
 
 log = logging.getLogger(__name__)
 PREFIX = "/api/"
@@ -44,12 +45,14 @@ class ApiMiddleware:
             return self.get_response(request)
         language = requested_language(request)
         reset = problems.REQUESTED.set(language)
+        via = engine.VIA.set(None)
         try:
             # Services run in Chinese, the source language: a refusal's message is its msgid,
             # which problems.py renders in both languages.
             with translation.override("zh-hans"):
                 response = self._handle(request)
         finally:
+            engine.VIA.reset(via)
             problems.REQUESTED.reset(reset)
         response.headers.setdefault("Content-Language", language)
         response.headers.setdefault("Cache-Control", "no-store")
@@ -84,6 +87,8 @@ class ApiMiddleware:
                     headers={"WWW-Authenticate": 'Bearer realm="shebao"'},
                 )
             request.api_token = token
+            # The history of what this request changes names the token it came with.
+            engine.VIA.set({"token": token.name, "prefix": token.prefix})
             try:
                 limits.check_rate(token)
             except limits.LimitReached as limit:

@@ -134,6 +134,7 @@ def _history(tx: Transaction) -> list[dict]:
             {
                 "at": event.at,
                 "actor": (actor.get_full_name() or actor.username) if actor else _("系统"),
+                "via": services.event_via(event.detail) if actor else "",
                 "action": services.event_label(event.action, event.detail),
                 "counts": services.event_counts(event.detail),
                 "from_state": _state_label(event.from_state),

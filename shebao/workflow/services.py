@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -107,6 +108,15 @@ def event_label(action: str, detail: dict | None = None) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
+def event_via(detail: dict | None) -> str:
+    """How a person's action reached the product when not through its pages: the API token
+    it came with ("经接口令牌“人事系统”"), for the history's 操作人; '' for a page."""
+    via = (detail or {}).get("via")
+    if not isinstance(via, dict) or not via.get("token"):
+        return ""
+    return str(_("经接口令牌“%(name)s”") % {"name": str(via["token"])[:100]})
+
+
 def event_counts(detail: dict | None) -> str:
     """The persons an event finished with ("生效 2 人，审核失败 2 人"); '' for other events."""
     detail = detail or {}
@@ -129,6 +139,12 @@ log = logging.getLogger(__name__)
 CANCELLABLE = Q(state__in=EDITABLE_STATES) | Q(state=State.IMPORTING, job_failed_at__isnull=False)
 
 
+# The channel of the request being served when it is not a page: the API sets its token here
+# ({"token": name, "prefix": …}) for the request, and every event a person causes records it
+# as detail["via"] (the history then says the action came through that token).
+VIA: ContextVar[dict | None] = ContextVar("shebao_event_via", default=None)
+
+
 def log_event(
     tx: Transaction,
     *,
@@ -141,6 +157,9 @@ def log_event(
 ) -> Event:
     """The history line of a change, and its outbox row when the change is one others are told
     about (outbox.from_event): both in the caller's database transaction."""
+    via = VIA.get()
+    if via is not None and actor is not None:
+        detail = {**(detail or {}), "via": via}
     event = Event.objects.create(
         transaction=tx,
         actor=actor,

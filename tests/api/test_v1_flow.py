@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from shebao.api import tokens
 from shebao.workflow import services
@@ -166,3 +167,22 @@ def test_a_session_and_the_pages_language_cookie_count_for_nothing(writer, vip_e
         content_type="application/json",
     ).json()
     assert problem["detail"] == problem["messages"]["zh-hans"] != problem["messages"]["en"]
+
+
+def test_the_history_names_the_token_an_action_came_through(writer, admin, vip_employer, operator_client, clerk_client):
+    client = Client()
+    tx = post(client, "/api/v1/enrol/transactions", {"row": enrol_raw(make_resident_id())}, writer).json()
+    post(client, f"/api/v1/transactions/{tx['id']}/submit", {"version": tx["version"]}, writer)
+    assert services.run_audit(tx["id"]) == "finished"
+    events = {e.action: e.detail for e in Event.objects.filter(transaction_id=tx["id"])}
+    assert events["create"]["via"]["token"] == events["submit"]["via"]["token"] == "人事系统"
+    assert "via" not in events["audit_passed"]  # the audit is the system's, not the token's
+    page = operator_client(vip_employer, admin).get(reverse("web:tx_detail", kwargs={"pk": tx["id"]}))
+    assert page.content.decode().count("经接口令牌“人事系统”") == 2
+    clerk_page = clerk_client.get(reverse("backoffice:detail", kwargs={"pk": tx["id"]}))
+    assert clerk_page.status_code == 200 and clerk_page.content.decode().count("经接口令牌“人事系统”") == 2
+    # A page's own save names nobody's token, even right after an API request in this thread.
+    saved = services.transaction_save_single(
+        employer=vip_employer, actor=admin, business_type="enrol", raw=enrol_raw(make_resident_id(serial=2))
+    )
+    assert "via" not in Event.objects.get(transaction=saved.transaction, action="create").detail

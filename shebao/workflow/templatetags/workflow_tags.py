@@ -68,6 +68,14 @@ def event_label(event) -> str:
 
 
 @register.filter
+def event_via(event) -> str:
+    """The API token a person's action came through, after the history's 操作人 ('' for a page)."""
+    from shebao.workflow.services import event_via as via
+
+    return via(event.detail)
+
+
+@register.filter
 def event_counts(event) -> str:
     """The persons a finishing event took effect with, for the history's 说明."""
     from shebao.workflow.services import event_counts as counts
