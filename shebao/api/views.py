@@ -8,6 +8,7 @@ the list read-only.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -85,17 +86,68 @@ def _tokens_page(
         "rate": settings.SHEBAO_API_RATE_PER_MINUTE,
         "quota": settings.SHEBAO_API_VALIDATE_PER_DAY,
     }
+    context["once"] = _form_once(request, form or {})
     return render(request, "api/tokens.html", context, status=status)
+
+
+# 新建令牌's form carries a value of its own, kept in the session until the token it creates:
+# the same form posted again (a reload of the answer that shows the token) is then told the
+# token exists, instead of creating a second one. The secret itself is never stored.
+ONCE_KEY = "api_token_form"
+ONCE_KEPT = 20
+
+
+def _form_once(request: HttpRequest, form: dict) -> str:
+    """The form's value: the one it was posted with while that has created nothing, else new."""
+    pending = request.session.get(ONCE_KEY, {}).get("pending", [])
+    posted = form.get("once", "")
+    if posted and posted in pending:
+        return posted
+    value = secrets.token_urlsafe(16)
+    _remember(request, pending=[*pending, value][-ONCE_KEPT:])
+    return value
+
+
+def _remember(request: HttpRequest, **lists: list[str]) -> None:
+    state = dict(request.session.get(ONCE_KEY, {"pending": [], "used": []}))
+    state.update(lists)
+    request.session[ONCE_KEY] = state
+
+
+def _used_already(request: HttpRequest, once: str) -> bool:
+    return bool(once) and once in request.session.get(ONCE_KEY, {}).get("used", [])
+
+
+def _use(request: HttpRequest, once: str) -> None:
+    if not once:
+        return
+    state = request.session.get(ONCE_KEY, {"pending": [], "used": []})
+    _remember(
+        request,
+        pending=[v for v in state.get("pending", []) if v != once],
+        used=[*state.get("used", []), once][-ONCE_KEPT:],
+    )
 
 
 @employer_required
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     """The list; a POST is 新建令牌, whose answer is the only page that shows the whole token
-    (rendered here, never stored nor redirected: a reload of the list shows its prefix)."""
+    (rendered here, never stored nor redirected: a reload of the list shows its prefix, and
+    the same form posted again creates nothing, see _form_once)."""
     if request.method == "GET":
         return _tokens_page(request)
-    form = {"name": request.POST.get("name", ""), "scope": request.POST.get("scope", "")}
+    form = {
+        "name": request.POST.get("name", ""),
+        "scope": request.POST.get("scope", ""),
+        "once": request.POST.get("once", "")[:64],
+    }
+    if _used_already(request, form["once"]):
+        return _tokens_page(
+            request,
+            status=409,
+            error=_("该令牌已创建，完整令牌只显示一次，不会再次显示。如未保存，请吊销它后新建一个令牌。"),
+        )
     try:
         created = tokens.token_create(
             employer=_employer(request),
@@ -105,6 +157,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as refusal:
         return _tokens_page(request, status=refusal.status, error=_refusal_text(refusal), form=form)
+    _use(request, form["once"])
     return _tokens_page(request, created=created)
 
 

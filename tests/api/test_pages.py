@@ -54,6 +54,24 @@ def test_the_administrator_creates_a_token_and_sees_it_once(pages_admin):
     assert "金蝶人事系统" in again and "读写" in again and "从未使用" in again and "有效" in again
 
 
+def test_the_same_form_posted_again_creates_no_second_token(pages_admin):
+    once = pages_admin.get(TOKENS).context["once"]
+    form = {"name": "用友薪资", "scope": "write", "once": once}
+    first = pages_admin.post(TOKENS, form)
+    assert first.status_code == 200 and first.context["created"] is not None
+    again = pages_admin.post(TOKENS, form)  # a reload of the answer posts the form again
+    assert again.status_code == 409 and again.context["created"] is None
+    page = again.content.decode()
+    assert "该令牌已创建，完整令牌只显示一次" in page and first.context["created"].secret not in page
+    assert ApiToken.objects.count() == 1
+    # A refused form keeps its value: corrected and posted, it creates the token.
+    once = pages_admin.get(TOKENS).context["once"]
+    refused = pages_admin.post(TOKENS, {"name": "", "scope": "read", "once": once})
+    assert refused.status_code == 400 and refused.context["once"] == once
+    assert pages_admin.post(TOKENS, {"name": "报表", "scope": "read", "once": once}).context["created"] is not None
+    assert ApiToken.objects.count() == 2
+
+
 def test_read_only_and_read_write_are_stored(pages_admin):
     _create(pages_admin, name="只读系统", scope="read")
     _create(pages_admin, name="读写系统", scope="write")
