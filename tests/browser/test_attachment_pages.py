@@ -87,9 +87,11 @@ def test_the_attachment_pages_fit(
         page.goto(f"{site.url}/backoffice/tx/{tx.pk}/")
         images = page.locator("#attachments img")
         expect(images).to_have_count(1)
-        assert page.evaluate("document.querySelector('#attachments img').naturalWidth") > 0
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # The thumbnail loads lazily: once in view, it must load and show a picture.
         page.locator("#attachments").scroll_into_view_if_needed()
+        images.first.scroll_into_view_if_needed()
+        page.wait_for_function("document.querySelector('#attachments img').naturalWidth > 0")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, f"{language}-{viewport}-clerk")
     finally:
         context.close()
