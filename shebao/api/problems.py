@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from http import HTTPStatus
 
 from django.http import HttpResponse
-from django.utils import translation
 from django.utils.translation import gettext_noop
 
 from shebao.core.errors import LANGUAGES, ApplicationError, in_languages
@@ -30,12 +29,17 @@ CONTENT_TYPE = "application/problem+json"
 REQUESTED = contextvars.ContextVar("api_language", default=LANGUAGES[0])
 
 
+def issue_messages(issue: Issue) -> dict[str, str]:
+    """An issue's message in every language."""
+    return {language: issue.message(language) for language in LANGUAGES}
+
+
 def issue_json(issue: Issue, row: int | None = None) -> dict:
     out: dict = {
         "code": issue.code,
         "severity": str(issue.severity),
         "field": issue.field,
-        "messages": {language: issue.message(language) for language in LANGUAGES},
+        "messages": issue_messages(issue),
     }
     if row is not None:
         out["row"] = row
@@ -92,7 +96,7 @@ def of_issues(status: int, issues: list[tuple[Issue, int | None]], **kwargs) -> 
     errors = [(i, r) for i, r in issues if i.is_error] or issues
     lead, row = errors[0]
     listed = [issue_json(i, r) for i, r in issues]
-    messages = {language: lead.message(language) for language in LANGUAGES}
+    messages = issue_messages(lead)
     if row is not None:
         messages = {language: _row_prefix(language, row) + text for language, text in messages.items()}
     return response(status, lead.code, messages, issues=listed, **kwargs)
@@ -110,13 +114,9 @@ def error_messages(error: ApplicationError) -> dict[str, str]:
         return error.messages
     issue = getattr(error, "issue", None)
     if isinstance(issue, Issue):
-        return {language: issue.message(language) for language in LANGUAGES}
+        return issue_messages(issue)
     # The API runs its services in Chinese (see middleware): the message is the source text.
-    out = {}
-    for language in LANGUAGES:
-        with translation.override(language):
-            out[language] = translation.gettext(error.message)
-    return out
+    return in_languages(error.message)
 
 
 def of_error(error: ApplicationError, **kwargs) -> HttpResponse:

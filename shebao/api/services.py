@@ -25,7 +25,6 @@ class QuotaReached(ApplicationError):
             extra={"retry_after": retry_after},
             messages=in_languages(QUOTA_MESSAGE, {"limit": limit}),
         )
-        self.retry_after = retry_after
 
 
 def validate(

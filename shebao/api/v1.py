@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -37,18 +38,18 @@ from shebao.api.models import ApiToken
 from shebao.batch import reader, sheets
 from shebao.batch import services as batch
 from shebao.core.converters import MAX_ID
-from shebao.core.errors import LANGUAGES, ApplicationError, NotFound, PermissionDenied, in_languages, log_reference
+from shebao.core.errors import ApplicationError, NotFound, PermissionDenied, in_languages, log_reference
 from shebao.core.months import parse_month
 from shebao.core.scans import check_uploaded_scan
 from shebao.params.services import ParamSnapshot, in_effect
-from shebao.register.models import Retiree
 from shebao.web import selectors
 from shebao.workflow import registry
 from shebao.workflow import services as engine
-from shebao.workflow.fields import FieldSpec
+from shebao.workflow.fields import FieldSpec, raw_values
 from shebao.workflow.models import Item, Mode, State, Transaction
 from shebao.workflow.rules import CATALOGUE_VERSION, RULES, Issue, has_errors, issues_from
 from shebao.workflow.status import counts as tx_counts
+from shebao.workflow.status import is_final
 
 log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -242,7 +243,6 @@ def _item_json(item: Item) -> dict:
 
 
 def _tx_json(tx: Transaction, *, row: bool = True, notes: list[str] | None = None) -> dict:
-    final = tx.state not in (State.AUDITING, State.IMPORTING) or tx.job_failed_at is not None
     out: dict[str, Any] = {
         "id": tx.pk,
         "serial": tx.serial or "",
@@ -252,7 +252,7 @@ def _tx_json(tx: Transaction, *, row: bool = True, notes: list[str] | None = Non
         "state_label": _label(State(tx.state).label),
         "version": tx.version,
         "returned": tx.returned,
-        "final": final,
+        "final": is_final(tx),
         "header": tx.header or {},
         "counts": tx_counts(tx),
         "progress": {"done": tx.progress_done, "total": tx.progress_total},
@@ -272,6 +272,13 @@ def _tx_json(tx: Transaction, *, row: bool = True, notes: list[str] | None = Non
 
 def _cursor(values: tuple) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def _page(query, limit: int, key: Callable[[Any], tuple]) -> tuple[list, str | None]:
+    """A page of `limit` rows, and the cursor of the next page (None on the last): `key` is
+    what the query orders by, read from the page's last row."""
+    page = list(query[: limit + 1])
+    return page[:limit], _cursor(key(page[limit - 1])) if len(page) > limit else None
 
 
 def _uncursor(cursor: str, size: int) -> list[int] | None:
@@ -315,9 +322,11 @@ def _field_json(spec: FieldSpec) -> dict:
     }
 
 
-def _created(request: HttpRequest, tx: Transaction, notes: list[str] | None = None) -> HttpResponse:
-    content = schemas.TransactionOut.model_validate(_tx_json(tx, notes=notes)).model_dump_json(by_alias=True)
-    response = HttpResponse(content, status=201, content_type="application/json")
+def _located(tx: Transaction, status: int) -> HttpResponse:
+    """201 Created (保存) or 202 Accepted (a batch, imported in the background): the
+    transaction, and where to poll it."""
+    content = schemas.TransactionOut.model_validate(_tx_json(tx)).model_dump_json(by_alias=True)
+    response = HttpResponse(content, status=status, content_type="application/json")
     response["Location"] = reverse("api-v1:transaction", kwargs={"tx_id": tx.pk})
     return response
 
@@ -406,11 +415,7 @@ def rule_catalogue(request: HttpRequest) -> dict:
     out = []
     for code in sorted(RULES):
         rule = RULES[code]
-        texts = {}
-        for language in LANGUAGES:
-            with translation.override(language):
-                texts[language] = rule.text()
-        out.append({"code": code, "severity": str(rule.severity), "messages": texts})
+        out.append({"code": code, "severity": str(rule.severity), "messages": in_languages(rule.message)})
     return {"version": CATALOGUE_VERSION, "rules": out}
 
 
@@ -513,13 +518,8 @@ def transaction_list(
     after = _uncursor(cursor, 1)
     if after is not None:
         query = query.filter(pk__lt=after[0])
-    page = list(query.order_by("-id").defer("header")[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return {
-        "items": [_tx_json(tx, row=False) for tx in page],
-        "next_cursor": _cursor((page[-1].pk,)) if more else None,
-    }
+    page, next_cursor = _page(query.order_by("-id"), limit, lambda tx: (tx.pk,))
+    return {"items": [_tx_json(tx, row=False) for tx in page], "next_cursor": next_cursor}
 
 
 @transactions.get(
@@ -546,12 +546,12 @@ def transaction_create(request: HttpRequest, business_type: str, body: schemas.S
         actor=_actor(token),
         business_type=business.code,
         raw=raw,
-        header=_header_raw(business, body.header),
+        header=raw_values(business.header_fields, body.header),
     )
     if not result.ok:
         raise _IssuesRefused(422 if result.lock is None else 409, [(i, None) for i in result.issues])
     assert result.transaction is not None
-    return _created(request, result.transaction)
+    return _located(result.transaction, 201)
 
 
 UNKNOWN_FIELDS = gettext_noop("含有该业务没有的字段：%(fields)s。字段名见 GET /api/v1/types。")
@@ -567,13 +567,6 @@ def _known_fields(business: registry.BusinessType, row: dict) -> dict:
             UNKNOWN_FIELDS % params, code="UNKNOWN_FIELD", messages=in_languages(UNKNOWN_FIELDS, params)
         )
     return dict(row)
-
-
-def _header_raw(business: registry.BusinessType, header: dict) -> dict:
-    return {
-        spec.name: "" if header.get(spec.name) is None else str(header.get(spec.name))
-        for spec in business.header_fields
-    }
 
 
 @transactions.put(
@@ -598,7 +591,7 @@ def transaction_update(
         actor=_actor(token),
         business_type=tx.business_type,
         raw=_known_fields(business, body.row),
-        header=_header_raw(business, body.header),
+        header=raw_values(business.header_fields, body.header),
         tx=tx,
         version=body.version,
     )
@@ -657,13 +650,8 @@ def item_list(
     after = _uncursor(cursor, 2)
     if after is not None:
         query = query.filter(Q(row_no__gt=after[0]) | Q(row_no=after[0], pk__gt=after[1]))
-    page = list(query.order_by("row_no", "id")[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    return {
-        "items": [_item_json(i) for i in page],
-        "next_cursor": _cursor((page[-1].row_no, page[-1].pk)) if more else None,
-    }
+    page, next_cursor = _page(query.order_by("row_no", "id"), limit, lambda item: (item.row_no, item.pk))
+    return {"items": [_item_json(i) for i in page], "next_cursor": next_cursor}
 
 
 @transactions.post(
@@ -708,16 +696,9 @@ def attachment_add(
 batches = Router(tags=["批量 Batches"], by_alias=True)
 
 
-def _batch_business(code: str) -> registry.BusinessType:
-    business = _business(code)
-    if not business.batch:
-        raise _refusal(NotFound, "NOT_FOUND", gettext_noop("该业务不支持批量办理。"))
-    return business
-
-
 @batches.get("/{business_type}/template", response={200: None, **ERRORS}, summary="模板下载 (xlsx)")
 def template(request: HttpRequest, business_type: str) -> HttpResponse:
-    business = _batch_business(business_type)
+    business = batch.batch_business(business_type)
     return _xlsx(batch.template_file(business, _token(request).employer), f"{business.names.title}批量导入模板.xlsx")
 
 
@@ -728,7 +709,7 @@ def template(request: HttpRequest, business_type: str) -> HttpResponse:
 )
 def batch_rows(request: HttpRequest, business_type: str, body: schemas.RowsIn) -> HttpResponse:
     token = _writer(request)
-    business = _batch_business(business_type)
+    business = batch.batch_business(business_type)
     header = _refuse_header(business, body.header)
     content = batch.json_file(business, batch.json_rows(business, body.rows))
     tx = batch.batch_upload(
@@ -739,7 +720,7 @@ def batch_rows(request: HttpRequest, business_type: str, body: schemas.RowsIn) -
         data=content,
         header=header,
     )
-    return _accepted(tx)
+    return _located(tx, 202)
 
 
 @batches.post(
@@ -754,7 +735,7 @@ def batch_file(
     header: str = Form("{}", description='The header fields as a JSON object, e.g. {"year": "2026"}', max_length=2000),
 ) -> HttpResponse:
     token = _writer(request)
-    business = _batch_business(business_type)
+    business = batch.batch_business(business_type)
     values = _refuse_header(business, _header_json(header))
     data = _file_bytes(file)
     tx = batch.batch_upload(
@@ -765,7 +746,7 @@ def batch_file(
         data=data,
         header=values,
     )
-    return _accepted(tx)
+    return _located(tx, 202)
 
 
 def _file_bytes(file: UploadedFile) -> bytes:
@@ -773,13 +754,6 @@ def _file_bytes(file: UploadedFile) -> bytes:
     if (file.size or 0) > limit:
         raise reader.FileRefused("FILE_TOO_LARGE", size=reader._mb(file.size or 0), max=reader._mb(limit))
     return file.read(limit + 1)
-
-
-def _accepted(tx: Transaction) -> HttpResponse:
-    content = schemas.TransactionOut.model_validate(_tx_json(tx, row=False)).model_dump_json(by_alias=True)
-    response = HttpResponse(content, status=202, content_type="application/json")
-    response["Location"] = reverse("api-v1:transaction", kwargs={"tx_id": tx.pk})
-    return response
 
 
 @batches.get(
@@ -790,9 +764,7 @@ def _accepted(tx: Transaction) -> HttpResponse:
 def failures(request: HttpRequest, kind: str, tx_id: int = Path(..., ge=1, le=MAX_ID)) -> dict:
     tx = _tx(request, tx_id, mode=Mode.BATCH)
     rows = []
-    for item in (
-        batch.failure_items(tx, kind).only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(2000)
-    ):
+    for item in batch.failure_items(tx, kind):
         issues = item.import_issues if kind == "import" else item.audit_issues
         rows.append({"row": item.row_no, "cells": item.raw or {}, "issues": _issues(issues, item.row_no)})
     return {"kind": kind, "rows": rows}
@@ -805,8 +777,8 @@ def failures(request: HttpRequest, kind: str, tx_id: int = Path(..., ge=1, le=MA
 )
 def failures_xlsx(request: HttpRequest, kind: str, tx_id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
     tx = _tx(request, tx_id, mode=Mode.BATCH)
-    business = _batch_business(tx.business_type)
-    items = batch.failure_items(tx, kind).only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(2000)
+    business = batch.batch_business(tx.business_type)
+    items = batch.failure_items(tx, kind)
     title = batch.FAILURE_KINDS[kind]
     handle, _count = sheets.write_failure_list(business, items, audit=kind == "audit", title=title)
     with handle:
@@ -843,7 +815,7 @@ def validate(request: HttpRequest, business_type: str, body: schemas.RowsIn) -> 
     checked = api_services.validate(
         employer=token.employer,
         business_type=business_type,
-        header=_header_raw_any(business_type, body.header),
+        header=body.header,
         rows=body.rows,
         token=token,
     )
@@ -862,20 +834,14 @@ def validate_file(
     header: str = Form("{}", max_length=2000),
 ) -> dict:
     token = _token(request)
-    values = _header_json(header)
     checked = api_services.validate(
         employer=token.employer,
         business_type=business_type,
-        header=_header_raw_any(business_type, values),
+        header=_header_json(header),
         data=_file_bytes(file),
         token=token,
     )
     return _checked_json(checked)
-
-
-def _header_raw_any(code: str, header: dict) -> dict:
-    business = registry.find(code)
-    return _header_raw(business, header) if business else {}
 
 
 # --- the register --------------------------------------------------------------------------------
@@ -896,9 +862,7 @@ def persons(
     after = _uncursor(cursor, 1)
     if after is not None:
         query = query.filter(pk__gt=after[0])
-    page: list[Any] = list(query[: limit + 1])  # annotated by the selectors
-    more = len(page) > limit
-    page = page[:limit]
+    page, next_cursor = _page(query, limit, lambda person: (person.pk,))  # annotated by the selectors
     selectors.attach_relations(page, employer)
     return {
         "items": [
@@ -918,7 +882,7 @@ def persons(
             }
             for p in page
         ],
-        "next_cursor": _cursor((page[-1].pk,)) if more else None,
+        "next_cursor": next_cursor,
     }
 
 
@@ -933,9 +897,7 @@ def retirees(
     after = _uncursor(cursor, 1)
     if after is not None:
         query = query.filter(pk__gt=after[0])
-    page: list[Retiree] = list(query[: limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
+    page, next_cursor = _page(query, limit, lambda retiree: (retiree.pk,))
     return {
         "items": [
             {
@@ -956,7 +918,7 @@ def retirees(
             }
             for r in page
         ],
-        "next_cursor": _cursor((page[-1].pk,)) if more else None,
+        "next_cursor": next_cursor,
     }
 
 

@@ -229,12 +229,11 @@ def precheck(request: HttpRequest) -> HttpResponse:
         context["error"] = error
         return render(request, "api/precheck.html", context, status=status)
     assert business is not None and file is not None
-    header = {spec.name: (request.POST.get(spec.name) or "").strip() for spec in business.header_fields}
     try:
         checked = services.validate(
             employer=_employer(request),
             business_type=business.code,
-            header=header,
+            header=request.POST,
             data=file.read(settings.SHEBAO_UPLOAD_MAX_BYTES + 1),
             token=None,
             user=request.user,

@@ -18,7 +18,7 @@ import os
 import signal
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,7 +39,7 @@ from shebao.core.images import reencode_photo
 from shebao.core.text import without_hidden_characters
 from shebao.params.services import ParamSnapshot
 from shebao.workflow import locks, registry, rules
-from shebao.workflow.fields import FieldSpec, RowResult, choice_value
+from shebao.workflow.fields import FieldSpec, RowResult, choice_value, raw_values
 from shebao.workflow.models import (
     EDITABLE_STATES,
     AuditStatus,
@@ -86,17 +86,12 @@ def header_specs(business) -> list[FieldSpec]:
     return list(business.header_fields)
 
 
-def check_header(business, values) -> RowResult:
+def check_header(business, values, params: ParamSnapshot | None = None) -> RowResult:
     """A batch's header (asked once per file, e.g. 申报年度) from a form's POST or an API body,
-    checked by the type's header rules: the upload page and the API both call this. A value
-    that is missing or null is empty; each is stripped."""
+    checked by the type's header rules: the upload page, 免费预检 and the API all call this."""
     if not business.header_fields:
         return RowResult()
-    raw = {
-        spec.name: "" if values.get(spec.name) is None else str(values.get(spec.name)).strip()
-        for spec in business.header_fields
-    }
-    return business.check_header(raw, ParamSnapshot.load())
+    return business.check_header(raw_values(business.header_fields, values), params or ParamSnapshot.load())
 
 
 # --- upload --------------------------------------------------------------------------------
@@ -403,15 +398,16 @@ def template_file(business, employer) -> bytes:
 FAILURE_KINDS = {"import": gettext_noop("导入失败人员列表"), "audit": gettext_noop("审核失败人员列表")}
 
 
-def failure_items(tx: Transaction, kind: str) -> QuerySet[Item]:
-    """The rows of a failure list, in row order (NotFound for a kind that is none)."""
+def failure_items(tx: Transaction, kind: str) -> Iterator[Item]:
+    """The rows of a failure list, in row order, with the columns a list shows, a chunk at a
+    time (NotFound for a kind that is none)."""
     if kind == "import":
         query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORT_FAILED)
     elif kind == "audit":
         query = Item.objects.filter(transaction=tx, status=ItemStatus.IMPORTED, audit_status=AuditStatus.FAILED)
     else:
         raise NotFound(_("没有这种失败人员列表。"), code="NOT_FOUND")
-    return query.order_by("row_no", "id")
+    return query.order_by("row_no", "id").only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(2000)
 
 
 # --- reading rows, and checking them without storing them ------------------------------------
@@ -554,14 +550,13 @@ def check_rows(
     refused as a whole raises FileRefused, as at the upload."""
     business = batch_business(business_type)
     params = ParamSnapshot.load()
-    head = business.check_header(header or {}, params) if business.header_fields else None
-    header_issues = list(head.issues) if head else []
+    head = check_header(business, header or {}, params)
     if data is not None:
         layout = reader.inspect(data, business)
         numbered = read_rows(business, data, layout)
     else:
         numbered = json_rows(business, rows or [])
-    cook = cooker(head.data if head else {})
+    cook = cooker(head.data)
     duplicates = find_duplicates(business, numbered)
     out: list[CheckedRow] = []
     for start in range(0, len(numbered), IMPORT_CHUNK):
@@ -574,7 +569,7 @@ def check_rows(
         for (row_no, _raw), result in zip(chunk, results, strict=True):
             _key, issues = _row_issues(business, duplicates, row_no, result)
             out.append(CheckedRow(row_no, result.data, issues))
-    return Checked(business, header_issues, out)
+    return Checked(business, list(head.issues), out)
 
 
 # --- the photos of a batch ----------------------------------------------------------------

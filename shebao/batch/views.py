@@ -435,7 +435,7 @@ def failures(request, pk: int, kind: str):
     if kind not in services.FAILURE_KINDS:
         raise Http404
     title = _(services.FAILURE_KINDS[kind])
-    items = services.failure_items(tx, kind).only("id", "row_no", "raw", "import_issues", "audit_issues").iterator(2000)
+    items = services.failure_items(tx, kind)
     handle, _count = sheets.write_failure_list(business, items, audit=kind == "audit", title=str(title))
     name = f"{title}_{tx.serial}.xlsx"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX)

@@ -163,6 +163,12 @@ def _insurance_of_text(text: str) -> tuple[tuple[str, ...], str | None]:
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 
 
+def raw_values(specs, values) -> dict[str, str]:
+    """The values of these fields from a form's POST or a JSON object, as a row's raw values:
+    one that is missing or null is empty; each is a stripped string."""
+    return {spec.name: "" if values.get(spec.name) is None else str(values.get(spec.name)).strip() for spec in specs}
+
+
 def normalise_row(specs: list[FieldSpec], raw: dict[str, object]) -> RowResult:
     """Format checks for one row. Derived checks (sex/birth vs ID) are the business type's."""
     result = RowResult()

@@ -17,9 +17,15 @@ def counts(tx: Transaction) -> dict:
     }
 
 
+def is_final(tx: Transaction) -> bool:
+    """Whether a poll may stop: neither its import nor its audit is running (a job given up
+    counts as ended)."""
+    return tx.state not in (State.AUDITING, State.IMPORTING) or tx.job_failed_at is not None
+
+
 def status_payload(tx: Transaction) -> dict:
     errors = split(tx.return_reasons)[0]
-    final = tx.state not in (State.AUDITING, State.IMPORTING) or tx.job_failed_at is not None
+    final = is_final(tx)
     warnings = []
     if final and tx.mode == Mode.SINGLE:
         # A single person's warnings (e.g. 按下限核定): shown under 提示, never as 回退原因.
