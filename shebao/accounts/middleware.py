@@ -44,6 +44,11 @@ class ForcePasswordChangeMiddleware:
         return self.get_response(request)
 
 
+def has_nul(query) -> bool:
+    """Whether a QueryDict (a query string, a form) has a NUL in a name or a value."""
+    return any("\x00" in key or any("\x00" in value for value in query.getlist(key)) for key in query)
+
+
 class RejectNulMiddleware:
     """A NUL character in the path, a query or a form field is refused with 400.
 
@@ -55,7 +60,7 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path or self._has_nul(request.GET) or self._post_has_nul(request):
+        if "\x00" in request.path or has_nul(request.GET) or self._post_has_nul(request):
             from django.http import HttpResponseBadRequest
             from django.utils.translation import gettext
 
@@ -68,13 +73,9 @@ class RejectNulMiddleware:
         if request.method != "POST":
             return False
         try:
-            return self._has_nul(request.POST)
+            return has_nul(request.POST)
         except Exception:  # an unreadable body: Django answers it as it would without us
             return False
-
-    @staticmethod
-    def _has_nul(query) -> bool:
-        return any("\x00" in key or any("\x00" in value for value in query.getlist(key)) for key in query)
 
 
 class NoStoreMiddleware:

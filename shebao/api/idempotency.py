@@ -74,7 +74,7 @@ def begin(token: ApiToken, key: str, print_: str, now: dt.datetime | None = None
 
 def finish(record: IdempotencyKey, status: int, content_type: str, headers: dict, content: bytes) -> None:
     if status >= 500:
-        IdempotencyKey.objects.filter(pk=record.pk).delete()
+        abandon(record)
         return
     IdempotencyKey.objects.filter(pk=record.pk).update(
         finished_at=timezone.now(), status=status, content_type=content_type[:100], headers=headers, body=content

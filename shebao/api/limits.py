@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from shebao.api.models import ApiToken, Counter
-from shebao.core import rows
+from shebao.core import clock, rows
 
 RATE = "rate"
 VALIDATE = "validate"
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class LimitReached(Exception):
@@ -48,20 +46,23 @@ def check_rate(token: ApiToken, now: dt.datetime | None = None) -> None:
         raise LimitReached(RATE, limit, max(1, math.ceil(wait)))
 
 
+def _day_start(now: dt.datetime) -> dt.datetime:
+    """Midnight in China of the day of `now`: the quota's window."""
+    return clock.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def check_validate_quota(token: ApiToken, now: dt.datetime | None = None) -> None:
     """SHEBAO_API_VALIDATE_PER_DAY validate calls per token and day (in China)."""
     now = now or timezone.now()
-    local = timezone.localtime(now, CHINA)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _day_start(now)
     limit = settings.SHEBAO_API_VALIDATE_PER_DAY
     if count(token, VALIDATE, start) > limit:
-        wait = (start + dt.timedelta(days=1) - local).total_seconds()
+        wait = (start + dt.timedelta(days=1) - now).total_seconds()
         raise LimitReached(VALIDATE, limit, max(1, math.ceil(wait)))
 
 
 def used_today(token: ApiToken, now: dt.datetime | None = None) -> int:
-    local = timezone.localtime(now or timezone.now(), CHINA)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _day_start(now or timezone.now())
     return (
         Counter.objects.filter(token=token, kind=VALIDATE, window_start=start).values_list("count", flat=True).first()
         or 0

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
+from shebao.accounts.middleware import has_nul
 from shebao.api import idempotency, limits, problems, tokens
 from shebao.workflow import services as engine
 
@@ -31,9 +32,13 @@ def _form_has_nul(request) -> bool:
     if request.method != "POST" or not request.META.get("CONTENT_TYPE", "").startswith("multipart/"):
         return False
     try:
-        return any("\x00" in key or any("\x00" in v for v in request.POST.getlist(key)) for key in request.POST)
+        return has_nul(request.POST)
     except Exception:  # an unreadable body: the operation refuses it
         return False
+
+
+def _nul_refused():
+    return problems.of_msgid(400, "NUL_CHARACTER", gettext_noop("请求中含有不允许的控制字符（NUL），请删除后重试。"))
 
 
 class ApiMiddleware:
@@ -65,16 +70,12 @@ class ApiMiddleware:
         request.COOKIES = {}
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query.lower() or "\x00" in query:
-            return problems.of_msgid(
-                400, "NUL_CHARACTER", gettext_noop("请求中含有不允许的控制字符（NUL），请删除后重试。")
-            )
+            return _nul_refused()
         refused = self._read_body(request)
         if refused is not None:
             return refused
         if _form_has_nul(request):
-            return problems.of_msgid(
-                400, "NUL_CHARACTER", gettext_noop("请求中含有不允许的控制字符（NUL），请删除后重试。")
-            )
+            return _nul_refused()
         header = request.headers.get("Authorization", "")
         if header:
             scheme, _, raw = header.partition(" ")

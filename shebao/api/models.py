@@ -20,6 +20,12 @@ class Scope(models.TextChoices):
     WRITE = "write", _("读写")
 
 
+class ApiTokenQuerySet(models.QuerySet):
+    def listening(self) -> ApiTokenQuerySet:
+        """Tokens that are not revoked and have a webhook address."""
+        return self.filter(revoked_at__isnull=True).exclude(webhook_url="")
+
+
 class ApiToken(models.Model):
     employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
     name = models.CharField(_("名称"), max_length=60)
@@ -47,6 +53,8 @@ class ApiToken(models.Model):
     webhook_secret = models.CharField(_("签名密钥"), max_length=80, blank=True)
     # When the webhook was set (from no address to one): only events from then on are sent.
     webhook_since = models.DateTimeField(_("回调启用时间"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

@@ -68,13 +68,21 @@ def token_create(*, employer, actor, name: str, scope: str) -> Created:
     return Created(token, raw)
 
 
+def token_of(employer, token_id: int, *, lock: bool = False) -> ApiToken:
+    """The employer's token (locked for a change, inside the caller's database transaction);
+    another employer's does not exist."""
+    query = ApiToken.objects.select_for_update() if lock else ApiToken.objects.all()
+    token = query.filter(pk=token_id, employer=employer).first()
+    if token is None:
+        raise NotFound(_("未找到该令牌。"), code="NOT_FOUND")
+    return token
+
+
 def token_revoke(*, employer, actor, token_id: int) -> ApiToken:
     """吊销: the token stops working at once; its history (calls, deliveries) stays."""
     _require_admin(actor, employer)
     with transaction.atomic():
-        token = ApiToken.objects.select_for_update().filter(pk=token_id, employer=employer).first()
-        if token is None:
-            raise NotFound(_("未找到该令牌。"), code="NOT_FOUND")
+        token = token_of(employer, token_id, lock=True)
         if token.revoked_at is None:
             token.revoked_at, token.revoked_by = timezone.now(), actor
             token.save(update_fields=["revoked_at", "revoked_by"])

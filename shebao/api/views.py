@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -63,19 +62,10 @@ def _tokens_page(
     created: tokens.Created | None = None,
     form: dict[str, str] | None = None,
 ) -> HttpResponse:
-    query = ApiToken.objects.filter(employer=_employer(request)).select_related("created_by", "revoked_by")
+    query = ApiToken.objects.filter(employer=_employer(request)).select_related("created_by")
     page = Paginator(query.order_by("-id"), TOKENS_PER_PAGE).get_page(request.GET.get("page", "1"))
-    rows = [
-        {
-            "token": token,
-            "webhook_edit": reverse("api:webhook_edit", kwargs={"pk": token.pk}),
-            "webhook_deliveries": reverse("api:webhook_deliveries", kwargs={"pk": token.pk}),
-        }
-        for token in page
-    ]
     context = {
         "page": page,
-        "rows": rows,
         "admin": tokens.is_admin(request.user, _employer(request)),
         "created": created,
         "error": error,

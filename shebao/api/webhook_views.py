@@ -41,7 +41,7 @@ def _actor(request: HttpRequest) -> User:
 
 def _token(request: HttpRequest, pk: int) -> ApiToken:
     try:
-        return webhooks.token_of(_employer(request), pk)
+        return tokens.token_of(_employer(request), pk)
     except NotFound:
         raise Http404 from None
 
@@ -65,7 +65,6 @@ def _edit_page(
         "https_only": settings.SHEBAO_WEBHOOK_HTTPS_ONLY,
         "max_attempts": settings.SHEBAO_WEBHOOK_MAX_ATTEMPTS,
         "timeout": f"{settings.SHEBAO_WEBHOOK_TIMEOUT_SECONDS:g}",
-        "event_types": [webhooks.FINISHED, webhooks.RETURNED],
     }
     return render(request, "api/webhook_edit.html", context, status=status)
 

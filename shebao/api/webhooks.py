@@ -189,9 +189,7 @@ def check_url(url: str) -> Target:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise _refuse(
-            _("无法解析回调地址的主机名 %(host)s，请检查回调地址。"), "WEBHOOK_URL_UNRESOLVED", {"host": host}
-        ) from None
+        infos = []
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise _refuse(
@@ -216,17 +214,15 @@ class Saved:
 def _token_to_change(employer: Employer, actor: User, token_id: int) -> ApiToken:
     if not tokens.is_admin(actor, employer):
         raise PermissionDenied(_("只有单位管理员可以设置回调。"), code="NOT_ADMIN")
-    token = ApiToken.objects.select_for_update().filter(pk=token_id, employer=employer).first()
-    if token is None:
-        raise NotFound(_("未找到该令牌。"), code="NOT_FOUND")
+    token = tokens.token_of(employer, token_id, lock=True)
     if not token.is_active:
         raise ApplicationError(_("该令牌已吊销，不能再设置回调。"), code="TOKEN_REVOKED")
     return token
 
 
-def set_webhook(*, employer: Employer, actor: User, token_id: int, url: str, rotate: bool = False) -> Saved:
+def set_webhook(*, employer: Employer, actor: User, token_id: int, url: str) -> Saved:
     """Set the token's webhook address (checked now); a signing secret is made when it has
-    none, or anew with rotate=True (the old one stops working at once)."""
+    none (rotate_secret makes a new one)."""
     url = (url or "").strip()
     check_url(url)
     with transaction.atomic():
@@ -237,7 +233,7 @@ def set_webhook(*, employer: Employer, actor: User, token_id: int, url: str, rot
             fields.append("webhook_since")
         token.webhook_url = url
         secret = None
-        if rotate or not token.webhook_secret:
+        if not token.webhook_secret:
             secret = token.webhook_secret = tokens.webhook_secret()
             fields.append("webhook_secret")
         token.save(update_fields=fields)
@@ -278,7 +274,7 @@ FAN_OUT_TASK = "shebao.api.jobs.webhook_job"
 def employer_listens(employer_id: int) -> bool:
     """Whether an active token of the employer has a webhook (asked in the commit of every
     outbox row a webhook tells of: one indexed look-up instead of a job for nobody)."""
-    return ApiToken.objects.filter(employer_id=employer_id, revoked_at__isnull=True).exclude(webhook_url="").exists()
+    return ApiToken.objects.listening().filter(employer_id=employer_id).exists()
 
 
 def fan_out(outbox_id: int) -> int:
@@ -287,9 +283,7 @@ def fan_out(outbox_id: int) -> int:
     row = Outbox.objects.filter(pk=outbox_id, kind__in=EVENT_TYPES).first()
     if row is None:
         return 0
-    listening = ApiToken.objects.filter(
-        employer_id=row.employer_id, revoked_at__isnull=True, webhook_since__lte=row.created_at
-    ).exclude(webhook_url="")
+    listening = ApiToken.objects.listening().filter(employer_id=row.employer_id, webhook_since__lte=row.created_at)
     WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
@@ -522,9 +516,9 @@ def deliver_due(now: dt.datetime | None = None) -> int:
     listens (their queued fan-out was lost), then every delivery due, a batch at a time."""
     now = now or timezone.now()
     count = 0
-    listening = ApiToken.objects.filter(revoked_at__isnull=True, webhook_since__isnull=False).exclude(webhook_url="")
+    listening = ApiToken.objects.listening().filter(webhook_since__isnull=False)
     for token in listening.only("pk", "employer_id", "webhook_since"):
-        since = max(now - SWEEP_WINDOW, token.webhook_since or now)
+        since = max(now - SWEEP_WINDOW, token.webhook_since)
         missed = (
             Outbox.objects.filter(employer_id=token.employer_id, kind__in=EVENT_TYPES, created_at__gte=since)
             .exclude(pk__in=WebhookDelivery.objects.filter(token_id=token.pk).values("outbox_id"))
@@ -548,13 +542,6 @@ def deliver_due(now: dt.datetime | None = None) -> int:
 # --- the pages' queries and actions ------------------------------------------------------------
 
 
-def token_of(employer: Employer, token_id: int) -> ApiToken:
-    token = ApiToken.objects.filter(pk=token_id, employer=employer).first()
-    if token is None:
-        raise NotFound(_("未找到该令牌。"), code="NOT_FOUND")
-    return token
-
-
 def deliveries_of(token: ApiToken) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(token=token).select_related("outbox", "outbox__transaction").order_by("-id")
 
@@ -573,14 +560,12 @@ def prune(now: dt.datetime | None = None) -> int:
     return deleted
 
 
-def resend(*, employer: Employer, actor: User, delivery_id: int, token_id: int | None = None) -> WebhookDelivery:
+def resend(*, employer: Employer, actor: User, delivery_id: int, token_id: int) -> WebhookDelivery:
     """重新发送: the delivery is due again now, with the same webhook-id (a receiver that took it
     already recognises it), and a fresh count of attempts; queued on the outbox cluster."""
     if not tokens.is_admin(actor, employer):
         raise PermissionDenied(_("只有单位管理员可以重新发送回调。"), code="NOT_ADMIN")
-    query = WebhookDelivery.objects.filter(pk=delivery_id, token__employer=employer)
-    if token_id is not None:
-        query = query.filter(token_id=token_id)
+    query = WebhookDelivery.objects.filter(pk=delivery_id, token__employer=employer, token_id=token_id)
     with transaction.atomic():
         delivery = query.select_for_update(of=("self",)).select_related("token").first()
         if delivery is None:

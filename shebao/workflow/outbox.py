@@ -35,9 +35,6 @@ EXPIRED = "expired"  # a draft cancelled automatically
 AGENCY_CANCELLED = "agency_cancelled"  # a clerk or administrator cancelled it
 EXPIRY_WARNING = "expiry_warning"  # a draft will be cancelled automatically soon
 
-# The kinds the API's webhooks tell of, and their job (by name, as DELIVERY_TASK; the API's
-# schedule sweeps rows whose job was lost).
-
 KINDS: dict[tuple[str, str | None], str] = {
     ("audit_passed", None): FINISHED,
     ("approve", None): APPROVED,
@@ -115,18 +112,14 @@ def listen(listener: Listener) -> None:
         _LISTENERS.append(listener)
 
 
-def listeners() -> list[Listener]:
-    return list(_LISTENERS)
-
-
-def enqueue(outbox_id: int, kind: str = "", employer_id: int | None = None) -> None:
+def enqueue(outbox_id: int, kind: str, employer_id: int) -> None:
     from django_q.tasks import async_task
 
     # On the outbox cluster, apart from the audits: a delivery never delays a single audit,
     # and a slow webhook receiver holds up nothing but other deliveries.
     async_task(DELIVERY_TASK, outbox_id, cluster=settings.Q_OUTBOX, task_name=f"outbox-{outbox_id}", group="outbox")
     for listener in _LISTENERS:
-        if kind in listener.kinds and employer_id is not None and listener.wanted(employer_id):
+        if kind in listener.kinds and listener.wanted(employer_id):
             async_task(
                 listener.task, outbox_id, cluster=settings.Q_OUTBOX, task_name=f"{kind}-{outbox_id}", group="outbox"
             )
