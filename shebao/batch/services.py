@@ -469,6 +469,25 @@ def _row_issues(business, duplicates: dict[str, list[int]], row_no: int, result)
     return key, issues
 
 
+def _check_chunk(
+    business, chunk: list[tuple[int, dict]], params, employer, cook, duplicates: dict[str, list[int]], where: str
+) -> list[tuple[int, dict, dict, str, list[Issue]]]:
+    """Rows checked as the import checks them: (row number, raw cells, data, person key,
+    issues) of each. First each row's rules (a rule that raises fails that row with
+    ROW_INTERNAL_ERROR, logged as `where` row N, never the chunk), then the rules on this
+    employer's own register for the chunk at once (one query), then DUPLICATE_IN_FILE."""
+    results = [
+        registry.check_row_safely(business, raw, params, employer, prepare=cook, where=f"{where} row {row_no}")
+        for row_no, raw in chunk
+    ]
+    registry.check_known_rows_safely(business, results, employer, where=where)
+    out = []
+    for (row_no, raw), result in zip(chunk, results, strict=True):
+        key, issues = _row_issues(business, duplicates, row_no, result)
+        out.append((row_no, raw, result.data, key, issues))
+    return out
+
+
 def json_rows(business, rows: list) -> list[tuple[int, dict]]:
     """Rows given as JSON objects (field name → value), in what the import reads of a file's
     cells, numbered as the rows of the same data in the template: from 2, after the titles
@@ -561,14 +580,8 @@ def check_rows(
     out: list[CheckedRow] = []
     for start in range(0, len(numbered), IMPORT_CHUNK):
         chunk = numbered[start : start + IMPORT_CHUNK]
-        results = [
-            registry.check_row_safely(business, raw, params, employer, prepare=cook, where=f"validate row {row_no}")
-            for row_no, raw in chunk
-        ]
-        registry.check_known_rows_safely(business, results, employer, where="validate")
-        for (row_no, _raw), result in zip(chunk, results, strict=True):
-            _key, issues = _row_issues(business, duplicates, row_no, result)
-            out.append(CheckedRow(row_no, result.data, issues))
+        checked = _check_chunk(business, chunk, params, employer, cook, duplicates, "validate")
+        out += [CheckedRow(row_no, values, issues) for row_no, _raw, values, _key, issues in checked]
     return Checked(business, list(head.issues), out)
 
 
@@ -702,18 +715,8 @@ def _import_chunk(job: _ImportJob, chunk: list[tuple[int, dict]], holders: dict[
         return True
     tx, business = job.tx, job.business
     items = []
-    # A rule that raises fails this row (ROW_INTERNAL_ERROR, logged), never the chunk.
-    results = [
-        registry.check_row_safely(
-            business, raw, job.params, tx.employer, prepare=job.cook, where=f"import {tx.serial} row {row_no}"
-        )
-        for row_no, raw in chunk
-    ]
-    # Then the rules on this employer's own register, for the chunk at once (one query).
-    registry.check_known_rows_safely(business, results, tx.employer, where=f"import {tx.serial}")
-    for (row_no, raw), result in zip(chunk, results, strict=True):
-        key, issues = _row_issues(business, job.duplicates, row_no, result)
-        data = result.data
+    checked = _check_chunk(business, chunk, job.params, tx.employer, job.cook, job.duplicates, f"import {tx.serial}")
+    for row_no, raw, data, key, issues in checked:
         items.append(
             Item(
                 transaction=tx,
