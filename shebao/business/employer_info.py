@@ -278,21 +278,16 @@ class EmployerInfo(BusinessType):
                     )
                 )
         if records:
-            code = employer.credit_code
-            taken = refusal(Issue("EMPLOYER_CREDIT_CODE_TAKEN", "credit_code"))
-            # Checked at the save and the audit, and again here: another employer may have
-            # taken the code since (its change approved meanwhile). Two approvals at once
-            # both pass this query; the unique index stops the second, and either way the
-            # approval is refused with the rule's message and nothing of it applied.
-            if any(r.field == "credit_code" for r in records):
-                if Employer.objects.filter(credit_code=code).exclude(pk=employer.pk).exists():
-                    raise taken
+            # The code was checked at the save and the audit; another employer may have taken
+            # it since (its change approved meanwhile, or approved at this moment). The unique
+            # index stops the save, and the approval is refused with the rule's message,
+            # nothing of it applied.
             try:
                 with transaction.atomic():
                     employer.save(update_fields=[*{r.field for r in records}, "updated_at"])
             except IntegrityError:
-                if Employer.objects.filter(credit_code=code).exclude(pk=employer.pk).exists():
-                    raise taken from None
+                if Employer.objects.filter(credit_code=employer.credit_code).exclude(pk=employer.pk).exists():
+                    raise refusal(Issue("EMPLOYER_CREDIT_CODE_TAKEN", "credit_code")) from None
                 raise
             EmployerChange.objects.bulk_create(records)
 
