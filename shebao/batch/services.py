@@ -683,8 +683,8 @@ def batch_set_row_photo(*, tx: Transaction, actor, version: int, item_id: int, j
         )
         if item is None:
             raise NotFound(_("该人员不存在或已删除。"), code="NOT_FOUND")
-        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
-            version=F("version") + 1, touched_at=timezone.now()
+        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update_of(
+            tx.employer_id, version=F("version") + 1, touched_at=timezone.now()
         )
         if not updated:
             raise stale_conflict(tx)
@@ -1034,8 +1034,8 @@ def batch_delete_rows(*, tx: Transaction, actor, version: int, item_ids: list[in
     business = registry.get(tx.business_type)
     now = timezone.now()
     with transaction.atomic():
-        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
-            version=F("version") + 1, touched_at=now
+        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update_of(
+            tx.employer_id, version=F("version") + 1, touched_at=now
         )
         if not updated:
             raise stale_conflict(tx)
@@ -1052,7 +1052,8 @@ def batch_delete_rows(*, tx: Transaction, actor, version: int, item_ids: list[in
         if keys:
             _relock(tx, business, keys, doomed_ids)
         counts = _counts(tx)
-        Transaction.objects.filter(pk=tx.pk).update(
+        Transaction.objects.filter(pk=tx.pk).update_of(
+            tx.employer_id,
             total_count=counts["total"],
             import_failed_count=counts["failed"],
             audit_passed_count=counts["passed"],
@@ -1106,7 +1107,9 @@ def batch_save(*, tx: Transaction, actor) -> Transaction:
     """保存: nothing to change in the rows; the batch stays in the to-do list."""
     now = timezone.now()
     with transaction.atomic():
-        if not Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES).update(saved_at=now, touched_at=now):
+        if not Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES).update_of(
+            tx.employer_id, saved_at=now, touched_at=now
+        ):
             raise stale_conflict(tx)
         tx.refresh_from_db()
         log_event(tx, actor=actor, action="save", from_state=tx.state)

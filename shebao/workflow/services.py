@@ -213,15 +213,16 @@ def stale_conflict(tx: Transaction) -> Conflict:
     if last is None:
         return Conflict(_("该业务已被修改，请刷新后重试。"), code="STALE")
     when = timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M:%S")
+    name = (last.actor.get_full_name() or last.actor.username) if last.actor else None
     messages = {}
     for language in LANGUAGES:  # the API gives it in every language; a page shows the reader's
         with translation.override(language):
-            who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+            who = name or _("系统")
             what = str(ACTION_LABELS.get(last.action, last.action))
             state = State(current).label if current else "-"
             text = _("该业务已于 %(when)s 由 %(who)s 执行“%(what)s”，当前状态：%(state)s。请刷新后查看。")
             messages[language] = text % {"when": when, "who": who, "what": what, "state": state}
-    who = last.actor.get_full_name() or last.actor.username if last.actor else _("系统")
+    who = name or _("系统")
     reader = translation.get_language() or LANGUAGES[0]
     return Conflict(
         messages.get(reader, messages[LANGUAGES[0]]),
@@ -317,8 +318,13 @@ def transaction_save_single(
                 # cannot be shown to be current (no row's version is NULL).
                 raise stale_conflict(tx)
             before = tx.state
-            updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
-                version=F("version") + 1, saved_at=now, touched_at=now, operator=actor, header=header_data
+            updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update_of(
+                tx.employer_id,
+                version=F("version") + 1,
+                saved_at=now,
+                touched_at=now,
+                operator=actor,
+                header=header_data,
             )
             if not updated:
                 raise stale_conflict(tx)
@@ -378,8 +384,8 @@ def transaction_cancel(
 
 def item_set_photo(*, tx: Transaction, actor, version: int, jpeg: bytes) -> Transaction:
     with transaction.atomic():
-        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update(
-            version=F("version") + 1, touched_at=timezone.now()
+        updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES, version=version).update_of(
+            tx.employer_id, version=F("version") + 1, touched_at=timezone.now()
         )
         if not updated:
             raise stale_conflict(tx)
@@ -395,8 +401,8 @@ def item_set_photo(*, tx: Transaction, actor, version: int, jpeg: bytes) -> Tran
 def _touch_editable(tx: Transaction) -> None:
     """An upload or removal changes the transaction (its version, so that a page that showed
     other attachments cannot submit, and its draft age), only while it is editable."""
-    updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES).update(
-        version=F("version") + 1, touched_at=timezone.now()
+    updated = Transaction.objects.filter(pk=tx.pk, state__in=EDITABLE_STATES).update_of(
+        tx.employer_id, version=F("version") + 1, touched_at=timezone.now()
     )
     if not updated:
         state = Transaction.objects.filter(pk=tx.pk).values_list("state", flat=True).first()
@@ -1035,8 +1041,10 @@ def clerk_mark_row_failed(*, tx: Transaction, clerk, item_id: int, reason: str) 
         log_event(
             tx, actor=clerk, action="mark_failed", from_state=tx.state, reason=reason, detail={"row": item.row_no}
         )
-        Transaction.objects.filter(pk=tx.pk).update(
-            audit_passed_count=F("audit_passed_count") - 1, audit_failed_count=F("audit_failed_count") + 1
+        Transaction.objects.filter(pk=tx.pk).update_of(
+            tx.employer_id,
+            audit_passed_count=F("audit_passed_count") - 1,
+            audit_failed_count=F("audit_failed_count") + 1,
         )
     return item
 
