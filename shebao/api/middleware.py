@@ -59,7 +59,8 @@ class ApiMiddleware:
         finally:
             engine.VIA.reset(via)
             problems.REQUESTED.reset(reset)
-        response.headers.setdefault("Content-Language", language)
+        # The answer's language, whatever the pages' LanguageMiddleware (inside this one) set.
+        response["Content-Language"] = language
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -206,3 +206,12 @@ def test_a_page_of_transactions_costs_the_same_queries_for_one_row_as_for_many(w
     for n in range(2, 7):
         save(employer=vip_employer, actor=admin, business_type="enrol", raw=enrol_raw(make_resident_id(serial=n)))
     assert listed() == one  # no query per row (a deferred column read row by row)
+
+
+@pytest.mark.parametrize(("asked", "answered"), [("en-GB,en;q=0.9", "en"), ("zh-CN", "zh-hans"), ("", "zh-hans")])
+def test_the_answer_names_the_language_it_is_in(writer, asked, answered):
+    headers = {"Accept-Language": asked} if asked else {}
+    answer = Client().get("/api/v1/me", **bearer(writer, **headers))
+    assert answer.status_code == 200 and answer["Content-Language"] == answered
+    refused = Client().get("/api/v1/me", **bearer("sb_nope", **headers))
+    assert refused.status_code == 401 and refused["Content-Language"] == answered
