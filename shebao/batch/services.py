@@ -31,7 +31,7 @@ from django.utils.translation import gettext_noop
 from shebao.batch import reader, sheets
 from shebao.batch.models import Upload
 from shebao.core import bulk
-from shebao.core.errors import ApplicationError, NotFound
+from shebao.core.errors import ApplicationError, NotFound, in_languages
 from shebao.core.http import parse_ids
 from shebao.core.identity import id_key as make_id_key
 from shebao.core.identity import id_text
@@ -488,6 +488,15 @@ def _check_chunk(
     return out
 
 
+ROW_NOT_OBJECT = gettext_noop("第 %(row)d 行不是对象：每行应为「字段名: 值」的 JSON 对象。")
+UNKNOWN_ROW_FIELDS = gettext_noop("第 %(row)d 行含有该业务没有的字段：%(fields)s。字段名见 GET /api/v1/types。")
+
+
+def _refused(msgid: str, code: str, params: dict) -> ApplicationError:
+    """A refusal of JSON rows, in the reader's language and in every language (the API)."""
+    return ApplicationError(_(msgid) % params, code=code, messages=in_languages(msgid, params))
+
+
 def json_rows(business, rows: list) -> list[tuple[int, dict]]:
     """Rows given as JSON objects (field name → value), in what the import reads of a file's
     cells, numbered as the rows of the same data in the template: from 2, after the titles
@@ -498,17 +507,10 @@ def json_rows(business, rows: list) -> list[tuple[int, dict]]:
     out = []
     for number, row in enumerate(rows, start=2):
         if not isinstance(row, dict):
-            raise ApplicationError(
-                _("第 %(row)d 行不是对象：每行应为「字段名: 值」的 JSON 对象。") % {"row": number},
-                code="ROW_NOT_OBJECT",
-            )
+            raise _refused(ROW_NOT_OBJECT, "ROW_NOT_OBJECT", {"row": number})
         unknown = sorted(str(k) for k in row if k not in names)
         if unknown:
-            raise ApplicationError(
-                _("第 %(row)d 行含有该业务没有的字段：%(fields)s。字段名见 GET /api/v1/types。")
-                % {"row": number, "fields": "、".join(unknown[:10])},
-                code="UNKNOWN_FIELD",
-            )
+            raise _refused(UNKNOWN_ROW_FIELDS, "UNKNOWN_FIELD", {"row": number, "fields": "、".join(unknown[:10])})
         out.append((number, {name: reader.raw_cell(value) for name, value in row.items()}))
     if len(out) > reader.MAX_ROWS:
         raise reader.FileRefused("FILE_TOO_MANY_ROWS", rows=len(out), max=reader.MAX_ROWS)

@@ -215,3 +215,13 @@ def test_the_answer_names_the_language_it_is_in(writer, asked, answered):
     assert answer.status_code == 200 and answer["Content-Language"] == answered
     refused = Client().get("/api/v1/me", **bearer("sb_nope", **headers))
     assert refused.status_code == 401 and refused["Content-Language"] == answered
+
+
+def test_a_batch_row_with_a_field_the_type_does_not_have_is_refused_in_both_languages(writer):
+    rows = [enrol_raw(make_resident_id(serial=1)), {**enrol_raw(make_resident_id(serial=2)), "nmae": "李四"}]
+    response = post(Client(), "/api/v1/enrol/validate", {"rows": rows}, writer, **{"Accept-Language": "en"})
+    problem = response.json()
+    assert response.status_code == 400 and problem["code"] == "UNKNOWN_FIELD"
+    assert problem["messages"]["zh-hans"].startswith("第 3 行含有该业务没有的字段：nmae")
+    assert problem["detail"] == problem["messages"]["en"] and "nmae" in problem["detail"]
+    assert "第" not in problem["detail"]  # in English, not the Chinese text again
