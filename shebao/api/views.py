@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -34,16 +33,6 @@ DOCS_URL = "/api/v1/docs"
 TOKENS_PER_PAGE = 50
 # Rows with issues listed on the 免费预检 page; the rest are counted, not listed.
 ROWS_SHOWN = 500
-
-
-def _refusal_text(refusal: ApplicationError) -> str:
-    """A refusal in the reader's language: a file's issue is rendered now; a message the
-    service gave in each language is taken in the reader's."""
-    issue = getattr(refusal, "issue", None)
-    if issue is not None:
-        return str(issue.message())
-    language = (get_language() or "zh-hans").lower()
-    return refusal.messages.get(language) or refusal.message
 
 
 def _employer(request: HttpRequest) -> Employer:
@@ -146,7 +135,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             scope=form["scope"],
         )
     except ApplicationError as refusal:
-        return _tokens_page(request, status=refusal.status, error=_refusal_text(refusal), form=form)
+        return _tokens_page(request, status=refusal.status, error=refusal.text(), form=form)
     _use(request, form["once"])
     return _tokens_page(request, created=created)
 
@@ -160,7 +149,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except PermissionDenied as refusal:
-        return _tokens_page(request, status=refusal.status, error=_refusal_text(refusal))
+        return _tokens_page(request, status=refusal.status, error=refusal.text())
     messages.success(request, _("令牌「%(name)s」已吊销，使用它的系统将无法再访问。") % {"name": token.name})
     return redirect("api:tokens")
 
@@ -229,7 +218,7 @@ def precheck(request: HttpRequest) -> HttpResponse:
             user=request.user,
         )
     except ApplicationError as refusal:
-        context["error"] = _refusal_text(refusal)
+        context["error"] = refusal.text()
         return render(request, "api/precheck.html", context, status=refusal.status)
     header_errors, header_warnings = split(checked.header_issues)
     with_issues = [row for row in checked.rows if row.issues]

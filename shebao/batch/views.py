@@ -146,9 +146,7 @@ def upload(request, code: str):
                 replaces=context["replace_id"],
             )
         except ApplicationError as refusal:
-            # the file checks run under translation.override("zh-hans"): render in the reader's language
-            issue = getattr(refusal, "issue", None)
-            error = issue.message() if issue is not None else refusal.message
+            error = refusal.text()
         else:
             return redirect("batch:detail", pk=tx.pk)
     context["error"] = error

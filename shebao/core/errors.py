@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from typing import Any
 
 
 class ApplicationError(Exception):
@@ -22,7 +23,12 @@ class ApplicationError(Exception):
         # more than the reader's (`in_languages`); the API's problem details carry them all.
         self.messages = messages or {}
         # The rule of the catalogue that refused (a workflow.rules.Issue), where one did.
-        self.issue: object | None = None
+        self.issue: Any = None
+
+    def text(self) -> str:
+        """The refusal for a page, in the reader's language: the rule's message rendered now
+        where a rule refused (a file's checks run in Chinese), else the message as raised."""
+        return str(self.issue.message()) if self.issue is not None else self.message
 
 
 LANGUAGES = ("zh-hans", "en")
