@@ -30,7 +30,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
-from bench.submit_latency import load_average  # noqa: E402
 
 
 def main() -> None:
@@ -76,7 +75,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
 
     print(
         f"[bench] open loop: {total} create + submit at {args.rate:g}/s for {args.seconds:g} s through "
-        f"{base} (gunicorn -w {args.gunicorn_workers}), load average {load_average()}"
+        f"{base} (gunicorn -w {args.gunicorn_workers}), load average {common.load_average()}"
     )
     started: dict[int, float] = {}  # tx id → the create request's start (epoch seconds)
     create_times: list[float] = []
@@ -149,7 +148,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         if values:
             cells = [common.percentile(values, p) * 1000 for p in (50, 95, 99)] + [max(values) * 1000]
             print(f"  {label:40s} " + " ".join(f"{c:7.1f}ms" for c in cells))
-    print(f"  load average at the end: {load_average()}")
+    print(f"  load average at the end: {common.load_average()}")
     print(
         f"  CPU from the first create to the last finish ({census.wall:.1f} s): the machine "
         f"{census.machine_busy():.0%} busy of {os.cpu_count()} cores; PostgreSQL {census.postgres_seconds():.1f} s, "

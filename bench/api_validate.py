@@ -84,7 +84,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
     db.env.update({"SHEBAO_API_VALIDATE_PER_DAY": "100000", "SHEBAO_API_RATE_PER_MINUTE": "100000"})
     log = db.tmpdir / "access.log"
     _server, base = common.start_gunicorn(procs, db, *common.gunicorn_timed_args(log), "--timeout", "120")
-    print(f"[bench] gunicorn -w 2 at {base}; load average {load_average()}")
+    print(f"[bench] gunicorn -w 2 at {base}; load average {common.load_average()}")
 
     status, answer = common.api_post(base, PATH, token, body)  # warm-up: imports, parameters, plans
     if status != 200:
@@ -122,7 +122,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
         if values:
             print(f"  {label:28s} {min(values):8.3f}s {statistics.median(values):8.3f}s {max(values):8.3f}s")
     print(f"  {'check_rows alone (best of 3)':28s} {min(in_process):8.3f}s")
-    print(f"  load average at the end: {load_average()}")
+    print(f"  load average at the end: {common.load_average()}")
     goal = statistics.median(client) <= 2.0
     print(f"  goal ≤ 2 s (median of the client's time): {'MET' if goal else 'NOT MET'}")
 
@@ -144,12 +144,6 @@ def profile(employer, rows: list[dict]) -> None:
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
     print("== tottime, top 25 ==")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-
-
-def load_average() -> str:
-    import os
-
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -778,6 +778,11 @@ def open_loop(items: list, rate: float, threads: int, one) -> tuple[float, int]:
 FINISH_ACTIONS = ("audit_passed", "audit_returned", "to_review")
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, as printed by the benches."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def submit_and_finish_events(tx_ids: list[int]) -> tuple[dict[int, dt.datetime], dict[int, tuple[dt.datetime, str]]]:
     """The server's times of each transaction: its last submit event, and the first of its
     finishing events (audit_passed / audit_returned / to_review) with that event's action."""

@@ -27,8 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
 
-FINISH_ACTIONS = common.FINISH_ACTIONS
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -83,7 +81,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
 
     print(
         f"[bench] open loop: {total} submissions at {args.rate:g}/s for {args.seconds:g} s "
-        f"({connection.vendor}, short workers {args.short_workers or 'default'}, load average {load_average()})"
+        f"({connection.vendor}, short workers {args.short_workers or 'default'}, load average {common.load_average()})"
         + (f" with a {args.with_batch}-row batch audit" if batch_tx else "")
     )
     client_times: list[float] = []
@@ -136,7 +134,7 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
             if batch_tx.state != State.AUDITING:
                 break
             time.sleep(0.25)
-        ev = Event.objects.filter(transaction=batch_tx, action__in=FINISH_ACTIONS).order_by("at").first()
+        ev = Event.objects.filter(transaction=batch_tx, action__in=common.FINISH_ACTIONS).order_by("at").first()
         sub = Event.objects.filter(transaction=batch_tx, action="submit").order_by("-at").first()
         batch_info = (
             batch_tx.state,
@@ -172,16 +170,10 @@ def run(args, db: common.BenchDB, procs: common.Procs) -> None:
             if server_s is not None
             else f"  batch state {state}"
         )
-    print(f"  load average at the end: {load_average()}")
+    print(f"  load average at the end: {common.load_average()}")
     goal = latencies and common.percentile(latencies, 99) < 1.0 and unfinished == 0
     print(f"  goal p99 < 1 s and none unfinished: {'MET' if goal else 'NOT MET'}")
     sampler.report()
-
-
-def load_average() -> str:
-    import os
-
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def prepare_batch(rows: int, employer, user, db: common.BenchDB, start_month: str):
