@@ -35,6 +35,7 @@ import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
@@ -320,7 +321,7 @@ def payload(delivery: WebhookDelivery) -> dict:
         "reason": row.payload.get("reason") or "",
         "reasons": [_reason_json(r) for r in row.payload.get("reasons") or [] if isinstance(r, dict) and r.get("code")],
         "counts": counts(tx) if tx is not None else {},
-        "url": f"/api/v1/transactions/{row.transaction_id}" if row.transaction_id else "",
+        "url": reverse("api-v1:transaction", kwargs={"tx_id": row.transaction_id}) if row.transaction_id else "",
     }
     return {"type": delivery.event_type, "timestamp": _iso(row.created_at), "data": data}
 
