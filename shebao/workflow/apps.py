@@ -16,5 +16,6 @@ class WorkflowConfig(AppConfig):
         # Only in a worker of the long or the outbox cluster (Q_CLUSTER_NAME selects it; see
         # settings): single audits keep the CPU they need.
         nice = {settings.Q_LONG: settings.SHEBAO_LONG_NICE, settings.Q_OUTBOX: settings.SHEBAO_OUTBOX_NICE}
-        if nice.get(os.environ.get("Q_CLUSTER_NAME", "")):
-            os.nice(nice[os.environ["Q_CLUSTER_NAME"]])
+        value = nice.get(os.environ.get("Q_CLUSTER_NAME", ""))
+        if value:
+            os.nice(value)

@@ -57,16 +57,16 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, **options):
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         python = sys.executable
-        commands = {
-            "web": ([python, manage, "runserver", "--noreload", addrport], {}),
-            "worker-short": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_SHORT}),
-            "worker-long": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_LONG}),
-            "worker-outbox": ([python, manage, "qcluster"], {"Q_CLUSTER_NAME": settings.Q_OUTBOX}),
-        }
         # Show the workers' start-up and task lines (django-q2 logs at INFO) unless told otherwise.
         worker_log_level = os.environ.get("LOG_LEVEL", "INFO")
-        for name in ("worker-short", "worker-long", "worker-outbox"):
-            commands[name][1]["LOG_LEVEL"] = worker_log_level
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {
+            "web": ([python, manage, "runserver", "--noreload", addrport], {})
+        }
+        for cluster in (settings.Q_SHORT, settings.Q_LONG, settings.Q_OUTBOX):
+            commands[f"worker-{cluster}"] = (
+                [python, manage, "qcluster"],
+                {"Q_CLUSTER_NAME": cluster, "LOG_LEVEL": worker_log_level},
+            )
         demo_env = demo_environment(addrport, os.environ)
         for _argv, extra_env in commands.values():
             extra_env.update(demo_env)
