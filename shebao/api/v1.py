@@ -539,19 +539,31 @@ def transaction_get(request: HttpRequest, tx_id: int = Path(..., ge=1, le=MAX_ID
 )
 def transaction_create(request: HttpRequest, business_type: str, body: schemas.SingleIn) -> HttpResponse:
     token = _writer(request)
-    business = _single_business(business_type)
-    raw = _known_fields(business, body.row)
+    return _located(_save(token, _single_business(business_type), body), 201)
+
+
+def _save(
+    token: ApiToken,
+    business: registry.BusinessType,
+    body: schemas.SingleIn | schemas.SingleUpdate,
+    tx: Transaction | None = None,
+    version: int | None = None,
+) -> Transaction:
+    """保存 of a single (a new one, or `tx` at `version`): the saved transaction, or
+    422 naming the rules that refused it (409 when a person is locked by another)."""
     result = engine.transaction_save_single(
         employer=token.employer,
         actor=_actor(token),
         business_type=business.code,
-        raw=raw,
+        raw=_known_fields(business, body.row),
         header=raw_values(business.header_fields, body.header),
+        tx=tx,
+        version=version,
     )
     if not result.ok:
         raise _IssuesRefused(422 if result.lock is None else 409, [(i, None) for i in result.issues])
     assert result.transaction is not None
-    return _located(result.transaction, 201)
+    return result.transaction
 
 
 UNKNOWN_FIELDS = gettext_noop("含有该业务没有的字段：%(fields)s。字段名见 GET /api/v1/types。")
@@ -585,20 +597,7 @@ def transaction_update(
             "NOT_SINGLE",
             gettext_noop("批量业务不能整体修改：请删除人员（POST …/items/delete）或重新上传。"),
         )
-    business = _single_business(tx.business_type)
-    result = engine.transaction_save_single(
-        employer=token.employer,
-        actor=_actor(token),
-        business_type=tx.business_type,
-        raw=_known_fields(business, body.row),
-        header=raw_values(business.header_fields, body.header),
-        tx=tx,
-        version=body.version,
-    )
-    if not result.ok:
-        raise _IssuesRefused(422 if result.lock is None else 409, [(i, None) for i in result.issues])
-    assert result.transaction is not None
-    return _tx_json(result.transaction)
+    return _tx_json(_save(token, _single_business(tx.business_type), body, tx, body.version))
 
 
 @transactions.post(
